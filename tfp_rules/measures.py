@@ -1,0 +1,198 @@
+"""Compute a ruleset's measures (ages, counts in windows, absence rates) from family facts.
+
+These are the derived facts the rules engine matches on. Each value keeps its
+provenance: the JSON Pointers of the records that produced it and the window
+used, so the trace can show exactly what decided an indicator.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from .conditions import Measure
+from .facts import FamilyFacts, Member, terms_ending_by
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who an indicator is tested on: one member, or the household as a whole."""
+
+    kind: str  # "member" or "household"
+    ref: str
+    pointer: str
+    member: Member | None = None
+    is_child: bool = False
+
+    def applies(self, applies_to: str) -> bool:
+        if applies_to == "household":
+            return self.kind == "household"
+        if self.kind != "member":
+            return False
+        if applies_to == "any_member":
+            return True
+        return self.is_child == (applies_to == "child")
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A measure's value on one subject, with the records and window behind it."""
+
+    value: Any
+    evidence: tuple[str, ...] = ()
+    note: str = ""
+
+
+def subjects(facts: FamilyFacts, adult_age: int) -> list[Subject]:
+    """Every member (child or adult by age on the assessment date), then the household."""
+    out = [
+        Subject(
+            "member",
+            m.ref,
+            f"/members/{i}",
+            m,
+            m.is_child_on(facts.assessment_date, adult_age),
+        )
+        for i, m in enumerate(facts.members)
+    ]
+    out.append(Subject("household", "household", "/household"))
+    return out
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day-of-month `months` earlier, clamped to the month's last day."""
+    total = day.year * 12 + (day.month - 1) - months
+    year, month = divmod(total, 12)
+    month += 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def window_start(assessment: dt.date, months: int) -> dt.date:
+    """First day of "the last N months" ending on (and including) the assessment date."""
+    return months_before(assessment, months) + dt.timedelta(days=1)
+
+
+def months_after(day: dt.date, months: int) -> dt.date:
+    return months_before(day, -months)
+
+
+def measure(m: Measure, subject: Subject, facts: FamilyFacts) -> Measured:
+    """The value of one measure on one subject."""
+    if m.kind == "field":
+        return _field(m.field or "", subject, facts.assessment_date)
+    if m.kind in ("absence_rate", "term_total"):
+        return _terms(m, subject, facts.assessment_date)
+    return _records(m, subject, facts)
+
+
+def _field(name: str, subject: Subject, assessment: dt.date) -> Measured:
+    member = subject.member
+    assert member is not None  # the ruleset loader refuses member fields on the household
+    base = subject.pointer
+    if name == "age":
+        return Measured(member.age_on(assessment), (f"{base}/date_of_birth",))
+    if name == "role":
+        return Measured(member.role, (f"{base}/role",))
+    if name == "parenting_responsibility":
+        return Measured(member.parenting_responsibility, (f"{base}/parenting_responsibility",))
+    if name.startswith("flags."):
+        flag = name.removeprefix("flags.")
+        return Measured(getattr(member.flags, flag), (f"{base}/flags/{flag}",))
+    # school.*: no school record means nothing is known about it
+    attr = name.removeprefix("school.")
+    if member.school is None:
+        return Measured(None, (), "no school record")
+    return Measured(getattr(member.school, attr), (f"{base}/school/{attr}",))
+
+
+def _terms(m: Measure, subject: Subject, assessment: dt.date) -> Measured:
+    member = subject.member
+    assert member is not None and m.last_terms is not None
+    labels = terms_ending_by(assessment, int(m.last_terms.value))
+    span = f"terms {labels[0]}..{labels[-1]}" if len(labels) > 1 else f"term {labels[0]}"
+    school = member.school
+    if school is None:
+        return Measured(None if m.kind == "absence_rate" else 0, (), f"{span}: no school record")
+    wanted = set(labels)
+    found = [(i, t) for i, t in enumerate(school.terms) if t.term in wanted]
+    evidence = tuple(f"{subject.pointer}/school/terms/{i}" for i, _ in found)
+    missing = sorted(wanted - {t.term for _, t in found})
+    gap = f"; no record for {', '.join(missing)}" if missing else ""
+    if m.kind == "term_total":
+        total = sum(int(getattr(t, m.field or "")) for _, t in found)
+        return Measured(total, evidence, f"{span}{gap}")
+    possible = sum(t.possible_sessions for _, t in found)
+    absent = sum(t.absent_sessions for _, t in found)
+    if possible == 0:
+        return Measured(None, evidence, f"{span}: no possible sessions recorded{gap}")
+    # Rounded to 6 places so that e.g. 12/120 compares as exactly 10.0.
+    rate = round(absent * 100 / possible, 6)
+    return Measured(rate, evidence, f"{span}: {absent} of {possible} sessions missed{gap}")
+
+
+def _records(m: Measure, subject: Subject, facts: FamilyFacts) -> Measured:
+    """count/sum/mean over events or benefits selected by type, window, open and where."""
+    assessment = facts.assessment_date
+    start = window_start(assessment, int(m.within_months.value)) if m.within_months else None
+    due_by = (
+        months_after(assessment, int(m.due_within_months.value)) if m.due_within_months else None
+    )
+    types = set(m.types)
+    picked: list[tuple[str, Any]] = []
+    for pointer, record in _candidate_records(m.records or "event", subject, facts):
+        if record.type not in types:
+            continue
+        began = record.from_ if m.records == "benefit" else record.date
+        ended = record.to if m.records == "benefit" else record.ended
+        if m.open:
+            # open at the assessment date, or (with a window) at any time within it
+            if began > assessment or (ended is not None and ended < (start or assessment)):
+                continue
+        elif start is not None and not (start <= began <= assessment):
+            continue
+        if due_by is not None and (
+            record.release_due is None or not (assessment <= record.release_due <= due_by)
+        ):
+            continue
+        if any(getattr(record, key) not in values for key, values in m.where):
+            continue
+        picked.append((pointer, record))
+
+    window = (
+        f"{start.isoformat()}..{assessment.isoformat()}"
+        if start
+        else f"up to {assessment.isoformat()}"
+    )
+    if m.open:
+        window = f"open during {window}" if start else f"open on {assessment.isoformat()}"
+    if due_by is not None:
+        window += f", release due by {due_by.isoformat()}"
+    evidence = tuple(p for p, _ in picked)
+    if m.kind == "count":
+        return Measured(len(picked), evidence, window)
+    amounts = [
+        getattr(r, m.field or "") for _, r in picked if getattr(r, m.field or "") is not None
+    ]
+    if m.kind == "sum":
+        return Measured(round(sum(amounts), 6), evidence, window)
+    if not amounts:
+        return Measured(None, evidence, f"{window}: no records")
+    return Measured(round(sum(amounts) / len(amounts), 6), evidence, window)
+
+
+def _candidate_records(records: str, subject: Subject, facts: FamilyFacts):
+    """Records visible to a subject: its own; for the household, its own and every member's."""
+    if subject.kind == "member":
+        members = [(subject.pointer, subject.member)]
+    else:
+        members = [(f"/members/{i}", m) for i, m in enumerate(facts.members)]
+        if records == "event":
+            for j, event in enumerate(facts.household.events):
+                yield f"/household/events/{j}", event
+    for base, member in members:
+        assert member is not None
+        items = member.benefits if records == "benefit" else member.events
+        for j, record in enumerate(items):
+            yield f"{base}/{records}s/{j}", record

@@ -1,0 +1,449 @@
+"""Load ruleset YAML files, check them against `schemas/ruleset.schema.json` and their own
+cross-references, and pick the version in force on a date.
+
+Every mistake is reported with file, line and field, all at once, so a policy
+officer can fix a file in one pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .conditions import Condition, ConditionParser, suggest
+from .errors import RulesetError, RulesetProblem, UnknownRulesetError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_PATH = PROJECT_ROOT / "schemas" / "ruleset.schema.json"
+DEFAULT_RULESETS_DIR = PROJECT_ROOT / "rulesets"
+DEFAULT_RULESET_ID = "national"
+
+FieldPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    value: float | int
+    description: str
+    source: str
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    headline: str
+    name: str
+    applies_to: str
+    origin: str
+    source: str
+    when: Condition
+
+
+@dataclass(frozen=True)
+class Headline:
+    id: str
+    name: str
+    indicators: tuple[Indicator, ...]
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """One version of a ruleset, fully checked; immutable once loaded."""
+
+    id: str
+    version: str
+    effective_from: dt.date
+    description: str
+    sources: tuple[str, ...]
+    parameters: dict[str, Parameter]
+    headlines_required: int
+    headlines_required_param: str | None
+    headlines: tuple[Headline, ...]
+    path: str
+    sha256: str = field(repr=False)
+
+    @property
+    def ref(self) -> str:
+        """`id@version`, the form used on the command line and in the API."""
+        return f"{self.id}@{self.version}"
+
+    @property
+    def indicators(self) -> Iterator[Indicator]:
+        for headline in self.headlines:
+            yield from headline.indicators
+
+    def indicator(self, indicator_id: str) -> Indicator | None:
+        return next((i for i in self.indicators if i.id == indicator_id), None)
+
+    def identity(self) -> dict[str, str]:
+        """What a decision records about the rules that made it."""
+        return {"id": self.id, "version": self.version, "sha256": self.sha256}
+
+
+# --------------------------------------------------------------------------- YAML with lines
+
+
+class _LineMap:
+    """Line numbers (1-based) of every value and mapping key, by field path."""
+
+    def __init__(self) -> None:
+        self.values: dict[FieldPath, int] = {}
+        self.keys: dict[FieldPath, int] = {}
+
+    def line(self, path: FieldPath, *, key: bool = False) -> int:
+        """The line of `path`, falling back to its nearest located ancestor."""
+        if key and path in self.keys:
+            return self.keys[path]
+        while path:
+            if path in self.values:
+                return self.values[path]
+            path = path[:-1]
+        return self.values.get((), 1)
+
+
+def _construct(node: yaml.Node, path: FieldPath, lines: _LineMap, problems: list) -> Any:
+    """Build plain Python data from a composed YAML node, recording lines and duplicate keys."""
+    lines.values[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = (
+                yaml.safe_load(yaml.serialize(key_node))
+                if not isinstance(key_node, yaml.ScalarNode)
+                else key_node.value
+            )
+            key = str(key)
+            line = key_node.start_mark.line + 1
+            if key in out:
+                problems.append(((*path, key), line, f"'{key}' appears twice in the same block"))
+                continue
+            lines.keys[(*path, key)] = line
+            out[key] = _construct(value_node, (*path, key), lines, problems)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*path, i), lines, problems) for i, item in enumerate(node.value)]
+    value = yaml.safe_load(yaml.serialize(node))
+    # YAML reads 2015-04-01 as a date; the schema speaks JSON, so keep dates as ISO text.
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _dotted(path: FieldPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+@cache
+def _schema_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def _schema_message(error: jsonschema.ValidationError) -> tuple[FieldPath, str, bool]:
+    """A policy-officer sentence for a schema error: (path, message, points at a key)."""
+    path = tuple(error.absolute_path)
+    v = error.validator
+    if v == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        key = extra[0] if extra else ""
+        return (*path, key), f"unknown field '{key}'{suggest(key, allowed)}", True
+    if v == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return path, f"missing required field '{missing}'", False
+    if v == "enum":
+        allowed = error.validator_value
+        return (
+            path,
+            f"{error.instance!r} is not one of: {', '.join(map(str, allowed))}{suggest(error.instance, allowed)}",
+            False,
+        )
+    if v == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        return path, f"expected {expected}, got {json.dumps(error.instance)}", False
+    if v == "minItems" and path and path[-1] == "indicators":
+        return path, "a headline needs at least one indicator", False
+    if v == "minItems":
+        return path, f"needs at least {error.validator_value} item(s)", False
+    if v == "pattern":
+        hint = {
+            "id": "an indicator id looks like H2.persistent_absence",
+            "version": "a version is letters, digits, '.', '_' or '-', e.g. \"2015.1\"",
+            "ruleset": "a ruleset id is lower-case letters, digits, '_' or '-', e.g. national",
+        }.get(str(path[-1]) if path else "", f"does not match {error.validator_value}")
+        return path, f"{error.instance!r}: {hint}", False
+    if v == "format":
+        return path, f"{error.instance!r} is not a date (YYYY-MM-DD)", False
+    return path, error.message, False
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_ruleset(path: str | Path) -> Ruleset:
+    """Load and fully check one ruleset file; raise RulesetError listing every problem."""
+    path = Path(path)
+    display = _display_path(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        raise RulesetError(
+            [RulesetProblem(display, 0, "", f"cannot read file: {exc.strerror}")]
+        ) from exc
+    return parse_ruleset(raw_bytes, display)
+
+
+def parse_ruleset(raw_bytes: bytes, display: str) -> Ruleset:
+    """Check ruleset YAML text (as bytes, so the hash is of exactly what was read)."""
+    problems: list[RulesetProblem] = []
+    lines = _LineMap()
+
+    def report(path: FieldPath, message: str, *, key: bool = False) -> None:
+        problems.append(RulesetProblem(display, lines.line(path, key=key), _dotted(path), message))
+
+    try:
+        node = yaml.compose(raw_bytes.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RulesetError(
+            [RulesetProblem(display, 0, "", f"not UTF-8 text: {exc.reason}")]
+        ) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 0
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise RulesetError(
+            [RulesetProblem(display, line, "", f"not valid YAML: {reason}")]
+        ) from exc
+    if node is None:
+        raise RulesetError([RulesetProblem(display, 1, "", "the file is empty")])
+    duplicates: list = []
+    data = _construct(node, (), lines, duplicates)
+    for dup_path, line, message in duplicates:
+        problems.append(RulesetProblem(display, line, _dotted(dup_path), message))
+    if not isinstance(data, dict):
+        raise RulesetError(
+            [*problems, RulesetProblem(display, 1, "", "a ruleset is a mapping of fields")]
+        )
+
+    for error in _schema_validator().iter_errors(data):
+        where, message, is_key = _schema_message(error)
+        report(where, message, key=is_key)
+
+    ruleset = _build(data, display, report, hashlib.sha256(raw_bytes).hexdigest())
+    if problems or ruleset is None:
+        raise RulesetError(problems)
+    return ruleset
+
+
+def _build(data: dict, display: str, report: Any, sha256: str) -> Ruleset | None:
+    """Cross-reference checks and model building; None if anything was wrong."""
+    parameters: dict[str, Parameter] = {}
+    for name, spec in (data.get("parameters") or {}).items():
+        if (
+            isinstance(spec, dict)
+            and isinstance(spec.get("value"), int | float)
+            and not isinstance(spec.get("value"), bool)
+        ):
+            parameters[name] = Parameter(
+                name,
+                spec["value"],
+                str(spec.get("description", "")),
+                str(spec.get("source", "")),
+                spec.get("unit"),
+            )
+    values = {name: p.value for name, p in parameters.items()}
+    if isinstance(data.get("parameters"), dict) and "adult_age" not in data["parameters"]:
+        report(
+            ("parameters",),
+            "missing parameter 'adult_age': the age from which a member is an adult",
+            key=True,
+        )
+    parser = ConditionParser(values, report)
+
+    required = (
+        data.get("eligibility", {}).get("headlines_required")
+        if isinstance(data.get("eligibility"), dict)
+        else None
+    )
+    required_param = required if isinstance(required, str) else None
+    required_path: FieldPath = ("eligibility", "headlines_required")
+    if isinstance(required, str):
+        if required not in values:
+            report(required_path, f"unknown parameter '{required}'{suggest(required, values)}")
+            required = None
+        else:
+            required = values[required]
+    if (
+        isinstance(required, int | float)
+        and not isinstance(required, bool)
+        and not float(required).is_integer()
+    ):
+        report(required_path, f"headlines required must be a whole number, got {required}")
+
+    headlines: list[Headline] = []
+    seen_headlines: dict[str, int] = {}
+    seen_indicators: dict[str, FieldPath] = {}
+    for h_index, h in enumerate(data.get("headlines") or []):
+        if not isinstance(h, dict):
+            continue
+        hid = h.get("id")
+        if hid in seen_headlines:
+            report(("headlines", h_index, "id"), f"headline {hid} is defined twice")
+        seen_headlines[str(hid)] = h_index
+        indicators = []
+        for i_index, ind in enumerate(h.get("indicators") or []):
+            if not isinstance(ind, dict):
+                continue
+            at: FieldPath = ("headlines", h_index, "indicators", i_index)
+            iid = ind.get("id")
+            if isinstance(iid, str):
+                if iid in seen_indicators:
+                    report(
+                        (*at, "id"),
+                        f"indicator id '{iid}' is used twice (first at {_dotted(seen_indicators[iid])})",
+                    )
+                else:
+                    seen_indicators[iid] = (*at, "id")
+                if isinstance(hid, str) and not iid.startswith(hid + "."):
+                    report(
+                        (*at, "id"),
+                        f"indicator '{iid}' sits under headline {hid}; its id must start with '{hid}.'",
+                    )
+            applies_to = ind.get("applies_to")
+            when = (
+                parser.parse(ind.get("when"), (*at, "when"), applies_to)
+                if isinstance(applies_to, str)
+                else None
+            )
+            if when is not None and isinstance(iid, str):
+                indicators.append(
+                    Indicator(
+                        iid,
+                        str(hid),
+                        str(ind.get("name", "")),
+                        applies_to,
+                        str(ind.get("origin", "national")),
+                        str(ind.get("source", "")),
+                        when,
+                    )
+                )
+        headlines.append(Headline(str(hid), str(h.get("name", "")), tuple(indicators)))
+
+    if isinstance(required, int | float) and headlines and required > len(headlines):
+        report(
+            required_path,
+            f"{int(required)} headlines required, but the ruleset defines only {len(headlines)}",
+        )
+    if isinstance(required, int | float) and required < 1:
+        report(required_path, "at least one headline must be required")
+
+    try:
+        effective_from = dt.date.fromisoformat(str(data.get("effective_from")))
+    except ValueError:
+        return None
+    if not isinstance(required, int | float):
+        return None
+    return Ruleset(
+        id=str(data.get("ruleset")),
+        version=str(data.get("version")),
+        effective_from=effective_from,
+        description=str(data.get("description", "")),
+        sources=tuple(data.get("sources") or ()),
+        parameters=parameters,
+        headlines_required=int(required),
+        headlines_required_param=required_param,
+        headlines=tuple(headlines),
+        path=display,
+        sha256=sha256,
+    )
+
+
+def _display_path(path: Path) -> str:
+    """Paths relative to the working directory when possible, so messages stay short."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+# --------------------------------------------------------------------------- choosing versions
+
+
+class RulesetLibrary:
+    """Every ruleset version found under a directory, side by side, looked up by id and date."""
+
+    def __init__(self, rulesets: Iterable[Ruleset]):
+        self._by_ref: dict[str, Ruleset] = {}
+        problems = []
+        for rs in rulesets:
+            if rs.ref in self._by_ref:
+                other = self._by_ref[rs.ref]
+                problems.append(
+                    RulesetProblem(
+                        rs.path, 1, "version", f"{rs.ref} is also defined in {other.path}"
+                    )
+                )
+            self._by_ref[rs.ref] = rs
+        if problems:
+            raise RulesetError(problems)
+
+    @classmethod
+    def from_directory(cls, directory: str | Path = DEFAULT_RULESETS_DIR) -> RulesetLibrary:
+        """Load every `*.yaml` below `directory`; one RulesetError lists the problems of all files."""
+        problems: list[RulesetProblem] = []
+        loaded = []
+        files = sorted(Path(directory).rglob("*.yaml"))
+        if not files:
+            raise RulesetError(
+                [RulesetProblem(_display_path(Path(directory)), 0, "", "no *.yaml rulesets found")]
+            )
+        for path in files:
+            try:
+                loaded.append(load_ruleset(path))
+            except RulesetError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise RulesetError(problems)
+        return cls(loaded)
+
+    def __iter__(self) -> Iterator[Ruleset]:
+        return iter(
+            sorted(self._by_ref.values(), key=lambda r: (r.id, r.effective_from, r.version))
+        )
+
+    def refs(self) -> list[str]:
+        return [rs.ref for rs in self]
+
+    def resolve(self, spec: str | None = None, on: dt.date | None = None) -> Ruleset:
+        """Pick a ruleset: `ID@VERSION` exactly, or `ID` (default national) in force on `on`."""
+        spec = spec or DEFAULT_RULESET_ID
+        if "@" in spec:
+            if spec not in self._by_ref:
+                raise UnknownRulesetError(f"no ruleset {spec}", self.refs())
+            return self._by_ref[spec]
+        versions = [rs for rs in self if rs.id == spec]
+        if not versions:
+            raise UnknownRulesetError(f"no ruleset with id '{spec}'", self.refs())
+        if on is None:
+            return versions[-1]
+        in_force = [rs for rs in versions if rs.effective_from <= on]
+        if not in_force:
+            raise UnknownRulesetError(
+                f"no version of '{spec}' is in force on {on.isoformat()}; "
+                f"the earliest starts {versions[0].effective_from.isoformat()}",
+                self.refs(),
+            )
+        return in_force[-1]

@@ -1,0 +1,158 @@
+"""The explanation of a decision: data for every headline, indicator and comparison, and its
+plain-English rendering.
+
+`explain` re-reads a condition in plain Python over the measured values (the
+reference evaluation) and records, for every comparison, the value found, the
+threshold and its parameter, and the records behind the value. `render_text`
+is a pure function of the decision data, usable from the CLI or a template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .conditions import COMPARATOR_WORDS, All, Any_, Compare, Condition, Measure, Operand, compare
+from .measures import Measured
+
+CLOSED_WORLD = (
+    "Closed world: a record that was not supplied is taken as not having happened "
+    "(no school record means no absence, no events means no offences)."
+)
+
+
+def describe_measure(m: Measure) -> str:
+    """A short noun phrase for what a measure looks at."""
+    if m.kind == "field":
+        name = m.field or ""
+        if name.startswith("flags."):
+            return f"flag '{name.removeprefix('flags.')}'"
+        return name.replace("school.", "school ").replace("_", " ")
+    if m.kind == "absence_rate":
+        return "absence rate"
+    if m.kind == "term_total":
+        return f"{(m.field or '').replace('_', ' ')} (total)"
+    kinds = "/".join(m.types)
+    what = f"{kinds} {'benefit' if m.records == 'benefit' else 'record'}s"
+    if m.where:
+        what += " with " + ", ".join(f"{k} {'/'.join(map(str, v))}" for k, v in m.where)
+    return {
+        "count": f"number of {what}",
+        "sum": f"total {m.field} of {what}",
+        "mean": f"mean {m.field} of {what}",
+    }[m.kind]
+
+
+def _value_text(m: Measure, value: Any) -> str:
+    if value is None:
+        return "no value"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if m.kind == "absence_rate":
+        return f"{value:.1f}%"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _threshold_text(m: Measure, op: str, operands: tuple[Operand, ...]) -> str:
+    def one(o: Operand) -> str:
+        text = _value_text(m, o.value) if not isinstance(o.value, str) else o.value
+        if m.kind == "absence_rate" and not isinstance(o.value, bool):
+            text = f"{o.value:g}%"
+        return f"{text} ({o.param})" if o.param else text
+
+    if op == "between":
+        return f"{one(operands[0])} and {one(operands[1])}"
+    return ", ".join(one(o) for o in operands)
+
+
+def explain(condition: Condition, measured: Mapping[str, Measured]) -> dict[str, Any]:
+    """The reference evaluation of `condition`, as a tree: every node says whether it held."""
+    if isinstance(condition, Compare):
+        m = condition.measure
+        got = measured[m.key]
+        met = compare(got.value, condition.op, condition.operands)
+        symbol = COMPARATOR_WORDS[condition.op]
+        detail = f" ({got.note})" if got.note else ""
+        node: dict[str, Any] = {
+            "met": met,
+            "measure": describe_measure(m),
+            "value": got.value,
+            "comparator": condition.op,
+            "threshold": [o.value for o in condition.operands]
+            if condition.op in ("between", "one_of")
+            else condition.operands[0].value,
+            "parameters": [o.param for o in condition.operands if o.param],
+            "evidence": list(got.evidence),
+            "text": f"{describe_measure(m)}{detail}: {_value_text(m, got.value)} {symbol} "
+            f"{_threshold_text(m, condition.op, condition.operands)}",
+        }
+        return node
+    if isinstance(condition, All | Any_):
+        key = "all" if isinstance(condition, All) else "any"
+        items = [explain(c, measured) for c in condition.items]
+        met = all(i["met"] for i in items) if key == "all" else any(i["met"] for i in items)
+        return {"met": met, key: items}
+    inner = explain(condition.item, measured)
+    return {"met": not inner["met"], "not": inner}
+
+
+# --------------------------------------------------------------------------- plain English
+
+
+def _mark(met: bool) -> str:
+    return "MET    " if met else "not met"
+
+
+def _render_condition(node: Mapping[str, Any], depth: int, lines: list[str]) -> None:
+    pad = "      " + "  " * depth
+    tick = "[x]" if node["met"] else "[ ]"
+    if "text" in node:
+        lines.append(f"{pad}{tick} {node['text']}")
+        return
+    for key, word in (("all", "all of"), ("any", "any of")):
+        if key in node:
+            lines.append(f"{pad}{tick} {word}:")
+            for child in node[key]:
+                _render_condition(child, depth + 1, lines)
+            return
+    lines.append(f"{pad}{tick} not:")
+    _render_condition(node["not"], depth + 1, lines)
+
+
+def render_text(decision: Mapping[str, Any], *, only_failed: bool = False) -> str:
+    """A decision and its trace in plain English; `only_failed` keeps only what was not met."""
+    trace = decision["trace"]
+    rs = decision["ruleset"]
+    verdict = "ELIGIBLE" if decision["eligible"] else "NOT ELIGIBLE"
+    lines = [
+        f"Family {decision['family_ref']}, assessed on {decision['assessment_date']}: {verdict}",
+        f"Ruleset {rs['id']}@{rs['version']} (sha256 {rs['sha256'][:12]})",
+        f"Decision: {trace['decision']['text']}",
+        "",
+    ]
+    for assumption in trace["assumptions"]:
+        lines.append(f"Assumption: {assumption}")
+    lines.append("")
+    for headline in trace["headlines"]:
+        if only_failed and headline["met"]:
+            continue
+        lines.append(f"{headline['id']} {headline['name']}: {_mark(headline['met']).strip()}")
+        for ind in headline["indicators"]:
+            if only_failed and ind["met"]:
+                continue
+            lines.append(f"  {_mark(ind['met'])} {ind['id']} ({ind['origin']}) {ind['name']}")
+            if ind.get("note"):
+                lines.append(f"      {ind['note']}")
+            for s in ind["subjects"]:
+                if only_failed and s["met"]:
+                    continue
+                basis = f" by {s['basis']}" if s["met"] else ""
+                lines.append(f"    {s['subject']}: {'met' + basis if s['met'] else 'not met'}")
+                for j in s.get("judgements", []):
+                    lines.append(f"      professional judgement by {j['by']}: {j['reason']}")
+                if s.get("condition"):
+                    _render_condition(s["condition"], 0, lines)
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
