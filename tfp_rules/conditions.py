@@ -221,7 +221,7 @@ class ConditionParser:
     Malformed pieces the schema reported are skipped silently (return None).
     """
 
-    parameters: Mapping[str, float | int]
+    parameters: Mapping[str, float | int | None]  # None: named, but its value is broken
     report: Report
 
     def parse(self, node: Any, path: Path, applies_to: str) -> Condition | None:
@@ -242,6 +242,8 @@ class ConditionParser:
         return self._comparison(node, path, applies_to)
 
     def _comparison(self, node: dict, path: Path, applies_to: str) -> Compare | None:
+        if any(k not in MEASURE_KINDS and k not in COMPARATORS for k in node):
+            return None  # an unknown key: the schema has reported it, with a suggestion
         kinds = [k for k in node if k in MEASURE_KINDS]
         ops = [k for k in node if k in COMPARATORS]
         if len(kinds) != 1:
@@ -333,7 +335,8 @@ class ConditionParser:
             return Operand(value)
         if isinstance(value, str):
             if value in self.parameters:
-                return Operand(self.parameters[value], param=value)
+                resolved = self.parameters[value]
+                return Operand(resolved, param=value) if resolved is not None else None
             self.report(path, f"unknown parameter '{value}'{suggest(value, self.parameters)}")
             return None
         return None

@@ -133,7 +133,10 @@ def _construct(node: yaml.Node, path: FieldPath, lines: _LineMap, problems: list
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, (*path, i), lines, problems) for i, item in enumerate(node.value)]
-    value = yaml.safe_load(yaml.serialize(node))
+    try:
+        value = yaml.safe_load(yaml.serialize(node))
+    except (yaml.YAMLError, ValueError):
+        value = node.value  # e.g. 2020-02-30 looks like a date but is none: the schema says so
     # YAML reads 2015-04-01 as a date; the schema speaks JSON, so keep dates as ISO text.
     return value.isoformat() if isinstance(value, dt.date) else value
 
@@ -264,7 +267,9 @@ def _build(data: dict, display: str, report: Any, sha256: str) -> Ruleset | None
                 str(spec.get("source", "")),
                 spec.get("unit"),
             )
-    values = {name: p.value for name, p in parameters.items()}
+    # Names with a broken value stay known (None), so they are reported once, not at every use.
+    values: dict[str, float | int | None] = dict.fromkeys(data.get("parameters") or {})
+    values.update({name: p.value for name, p in parameters.items()})
     if isinstance(data.get("parameters"), dict) and "adult_age" not in data["parameters"]:
         report(
             ("parameters",),
@@ -283,9 +288,7 @@ def _build(data: dict, display: str, report: Any, sha256: str) -> Ruleset | None
     if isinstance(required, str):
         if required not in values:
             report(required_path, f"unknown parameter '{required}'{suggest(required, values)}")
-            required = None
-        else:
-            required = values[required]
+        required = values.get(required)
     if (
         isinstance(required, int | float)
         and not isinstance(required, bool)
