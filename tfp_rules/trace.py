@@ -136,7 +136,7 @@ def render_text(decision: Mapping[str, Any], *, only_failed: bool = False) -> st
         lines.append(f"Assumption: {assumption}")
     lines.append("")
     for headline in trace["headlines"]:
-        if only_failed and headline["met"]:
+        if only_failed and all(ind["met"] for ind in headline["indicators"]):
             continue
         lines.append(f"{headline['id']} {headline['name']}: {_mark(headline['met']).strip()}")
         for ind in headline["indicators"]:

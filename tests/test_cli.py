@@ -1,0 +1,143 @@
+"""`tfp` as scripts use it: exit codes, stdout holding only JSON, errors on stderr."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tfp_rules.cli import main
+
+from .conftest import DATA, NATIONAL_YAML
+
+EXAMPLE = str(DATA / "example_facts.json")
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_eval_json_prints_only_the_decision(runner):
+    result = runner.invoke(main, ["eval", EXAMPLE, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    decision = json.loads(result.stdout)
+    assert decision["eligible"] is True
+    assert decision["ruleset"]["id"] == "national"
+    assert result.stderr == ""
+
+
+def test_eval_defaults_to_json(runner):
+    result = runner.invoke(main, ["eval", EXAMPLE])
+    assert json.loads(result.stdout)["headlines_met"] == ["H1", "H2", "H3", "H4", "H5", "H6"]
+
+
+def test_eval_text_and_failed_only(runner):
+    full = runner.invoke(main, ["eval", EXAMPLE, "--format", "text"])
+    failed = runner.invoke(main, ["eval", EXAMPLE, "--format", "text", "--explain", "failed"])
+    assert full.exit_code == failed.exit_code == 0
+    assert "ELIGIBLE" in full.stdout
+    assert "H1.proven_offence" in full.stdout
+    assert "H1.proven_offence" not in failed.stdout
+
+
+def test_eval_reads_stdin(runner):
+    result = runner.invoke(main, ["eval", "-"], input=Path(EXAMPLE).read_text())
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["family_ref"] == "STK-2019-000123"
+
+
+def test_eval_named_ruleset_version(runner):
+    result = runner.invoke(main, ["eval", EXAMPLE, "--ruleset", "national@2015.1"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["ruleset"]["version"] == "2015.1"
+
+
+def test_eval_unknown_ruleset_lists_what_exists(runner):
+    result = runner.invoke(main, ["eval", EXAMPLE, "--ruleset", "national@1999"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "no ruleset national@1999; available: national@2015.1" in result.stderr
+
+
+def test_eval_invalid_facts_exit_1_with_every_pointer(runner, tmp_path, example_doc):
+    example_doc["members"][0]["date_of_birth"] = "2020-01-01"
+    example_doc["members"][1]["colour"] = "blue"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(example_doc))
+    result = runner.invoke(main, ["eval", str(bad)])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "/members/1/colour" in result.stderr
+
+
+def test_eval_malformed_json(runner, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"family_ref": ')
+    result = runner.invoke(main, ["eval", str(bad)])
+    assert result.exit_code == 1
+    assert "line 1" in result.stderr
+
+
+def test_eval_unknown_judgement_indicator(runner, tmp_path, example_doc):
+    example_doc["judgements"][0]["indicator"] = "H6.mental_healt"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(example_doc))
+    result = runner.invoke(main, ["eval", str(bad)])
+    assert result.exit_code == 1
+    assert "/judgements/0/indicator" in result.stderr
+    assert "did you mean 'H6.mental_health'" in result.stderr
+
+
+def test_eval_missing_file_is_a_usage_error(runner):
+    result = runner.invoke(main, ["eval", "no-such-file.json"])
+    assert result.exit_code == 1
+    assert "cannot read" in result.stderr
+
+
+def test_validate_good_files(runner):
+    result = runner.invoke(main, ["validate", str(NATIONAL_YAML), EXAMPLE])
+    assert result.exit_code == 0
+    assert result.stdout.count("ok ") == 2
+
+
+def test_validate_reports_all_errors_from_all_files(runner, tmp_path, example_doc):
+    broken = NATIONAL_YAML.read_text().replace(
+        "at_least: persistent_absence_rate", "at_least: persistant_absence_rate"
+    )
+    (tmp_path / "r.yaml").write_text(
+        broken.replace("applies_to: household", "applies_to: houshold", 1)
+    )
+    example_doc["assessment_date"] = "2019-02-30"
+    (tmp_path / "f.json").write_text(json.dumps(example_doc))
+    result = runner.invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    err = result.stderr
+    assert "r.yaml:" in err
+    assert (
+        "unknown parameter 'persistant_absence_rate' (did you mean 'persistent_absence_rate'?)"
+        in err
+    )
+    assert "'houshold' is not one of" in err
+    assert "f.json: /assessment_date" in err
+
+
+def test_eval_with_broken_rulesets_dir(runner, tmp_path):
+    (tmp_path / "x.yaml").write_text("ruleset: x\n")
+    result = runner.invoke(main, ["eval", EXAMPLE, "--rulesets", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "missing required field" in result.stderr
+
+
+def test_rulesets_lists_versions(runner, national):
+    result = runner.invoke(main, ["rulesets"])
+    assert result.exit_code == 0
+    assert f"national@2015.1\teffective from 2015-04-01\tsha256 {national.sha256}" in result.stdout
+
+
+def test_every_command_is_documented_in_the_readme():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for name in main.commands:
+        assert f"tfp {name}" in readme, f"`tfp {name}` is not documented in README.md"
