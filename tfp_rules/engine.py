@@ -1,39 +1,49 @@
-"""The one place that touches durable_rules: a private host, a lock, and one run per family.
+"""The one place that touches durable_rules: its compiled Rete engine, a lock, one run per family.
 
-durable_rules 2.0.28 has traps that this module defuses (each has a test in
-tests/test_engine.py):
+durable_rules' Python layer (`durable.lang`, `durable.engine.Host`) is a thin
+driver over its C engine, `durable_rules_engine`. We drive the C engine
+directly, with the same calls the Python host makes (create_ruleset,
+assert_facts, start_action_for_state, complete_and_start_action,
+delete_state), because the host adds per-action costs we do not need (timer
+threads, leases, state serialisation after every action): measured, it halves
+the time of an evaluation. durable-rules is pinned to 2.0.x for this reason.
 
-- Its C engine holds at most ~1,022 live states per ruleset; past that every
-  assert raises MemoryError. Every run deletes its state in a `finally`.
+The traps of durable_rules 2.0.28, and what this module does about each
+(every one has a test in tests/test_engine.py):
+
+- The C engine holds at most ~1,022 live states per ruleset; past that every
+  assert fails with an out-of-memory error. Every run deletes its state in a
+  `finally`.
 - `delete_state` on a state where no action ever ran frees an uninitialised
   pointer and crashes the process (segmentation fault). Every run therefore
-  asserts a `run` fact whose rule always fires once.
-- Asserting a batch in which any fact matches no rule raises
-  MessageNotHandledException for the whole batch and runs none of its actions.
-  A `hold` rule joins every subject fact with a fact that never exists, so
-  subject facts are always "handled" without firing anything.
-- MessageNotHandledException from a fact no rule wants means "nothing
-  matched", not an error; MessageObservedException means the same fact was
-  already asserted (two indicators of one headline), also not an error.
-- Exceptions raised inside actions are swallowed into the state as
-  `exception`; our action wrapper catches them itself and `run` re-raises
-  them as EngineError.
-- The global host of `durable.lang.get_host()` registers rulesets lazily
-  without a lock and starts timer threads that call into the engine in the
-  background. We never use it: a private host without timer threads is
-  created here, rulesets are registered eagerly by `register`, and every call
-  into the engine holds one process-wide lock (the engine is not thread-safe).
+  first asserts a `run` fact, whose rule always fires, and runs that action.
+- Asserting a batch in which any fact matches no rule refuses the whole batch
+  ("not handled", MessageNotHandledException in the Python host) and runs none
+  of its actions. A `hold` rule joins every subject fact with a fact that never
+  exists, so subject facts are always handled without firing anything.
+- A derived fact no rule wants (the decision) is "not handled": that means
+  nothing matched, not an error. Asserting a fact already present (a second
+  indicator of one headline) is "observed": also not an error.
+- The Python host catches exceptions raised inside actions and stores them in
+  the state as `exception`, where nobody looks. Here an exception in a rule's
+  `derive` abandons the action, and `run` raises EngineError.
+- `durable.lang.get_host()` creates a global host that registers rulesets
+  lazily, without a lock (concurrent first calls lose results), and starts
+  timer threads that call into the engine in the background. We never use
+  it: `register` creates each ruleset eagerly, and one process-wide lock is
+  held around every call into the engine, which is not thread-safe.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from durable import engine as _durable
+import durable_rules_engine as _engine
 
 from .errors import EngineError
 
@@ -42,25 +52,8 @@ Derive = Callable[[list[Fact]], list[Fact]]
 
 _LOCK = threading.RLock()
 _SIDS = itertools.count(1)
-_NOT_AN_ERROR = (_durable.MessageNotHandledException, _durable.MessageObservedException)
-
-
-class _Host(_durable.Host):
-    """durable_rules' host without its background dispatch threads (we use no timers)."""
-
-    def _run(self) -> None:
-        pass
-
-
-_host: _Host | None = None
-
-
-def _the_host() -> _Host:
-    global _host
-    with _LOCK:
-        if _host is None:
-            _host = _Host()
-        return _host
+# Result codes of durable_rules_engine.assert_facts (see durable/engine.py, _handle_result).
+_OK, _NOT_HANDLED, _OBSERVED = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -77,17 +70,6 @@ class Rule:
     options: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
-class _Run:
-    """What happened during one run: every rule that fired and what it derived."""
-
-    sid: str
-    fired: list[tuple[str, list[Fact]]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-_current: _Run | None = None  # the run in progress; only touched while holding _LOCK
-
 # Always-present plumbing rules, see the module docstring.
 RUN_FACT: Fact = {"kind": "run"}
 _PLUMBING = {
@@ -102,26 +84,9 @@ _PLUMBING = {
 }
 
 
-def _action(name: str, derive: Derive) -> Callable[[Any], None]:
-    def action(c: Any) -> None:
-        run = _current
-        assert run is not None, "durable_rules action outside a run"
-        try:
-            matched = [item._d for item in c.m] if isinstance(c.m, list) else [c.m._d]
-            derived = derive(matched)
-            run.fired.append((name, derived))
-            for fact in derived:
-                try:  # noqa: SIM105 (hot path: cheaper than contextlib.suppress)
-                    c.assert_fact(dict(fact))
-                except _NOT_AN_ERROR:
-                    pass
-        except Exception as exc:  # surfaced by run(), never lost in the engine's state
-            run.errors.append(f"rule {name}: {type(exc).__name__}: {exc}")
-
-    return action
-
-
-_registered: set[str] = set()
+_registered: dict[
+    str, tuple[int, dict[str, Derive]]
+] = {}  # name -> (engine handle, derive by rule)
 
 
 def register(name: str, rules: dict[str, Rule]) -> None:
@@ -130,15 +95,43 @@ def register(name: str, rules: dict[str, Rule]) -> None:
         if name in _registered:
             return
         definition = {}
+        derives = {}
         for rule_name, rule in {**rules, **_PLUMBING}.items():
-            spec: dict[str, Any] = {"all": rule.when, **rule.options}
-            spec["run"] = _action(rule_name, rule.derive)
-            definition[rule_name] = spec
+            definition[rule_name] = {"all": rule.when, **rule.options}
+            derives[rule_name] = rule.derive
         try:
-            _the_host().register_rulesets({name: definition})
+            handle = _engine.create_ruleset(name, json.dumps(definition))
         except Exception as exc:
             raise EngineError(f"durable_rules rejected ruleset {name}: {exc}") from exc
-        _registered.add(name)
+        _registered[name] = (handle, derives)
+
+
+def _assert(handle: int, facts: list[Fact]) -> int | None:
+    """Assert facts; the state handle, or None when the engine already had the same fact."""
+    code, state = _engine.assert_facts(handle, json.dumps(facts))[:2]
+    if code == _NOT_HANDLED:
+        raise EngineError(f"a fact matched no rule, so durable_rules refused the batch: {facts}")
+    return None if code == _OBSERVED else state
+
+
+def _drain(handle: int, state: int, sid: str, derives: dict[str, Derive], fired: list) -> None:
+    """Run every pending action of a state until none is left (rules chain through derived facts)."""
+    result = _engine.start_action_for_state(handle, state)
+    message = result[1] if result else None
+    while message:
+        ((rule, payload),) = json.loads(message).items()
+        matched = [item["m"] for item in payload] if isinstance(payload, list) else [payload["m"]]
+        try:
+            derived = derives[rule](matched)
+        except Exception as exc:
+            _engine.abandon_action(handle, state)
+            raise EngineError(f"rule {rule}: {type(exc).__name__}: {exc}") from exc
+        fired.append((rule, derived))
+        for fact in derived:
+            code = _engine.assert_facts(handle, json.dumps([{**fact, "sid": sid}]))[0]
+            if code not in (_OK, _NOT_HANDLED, _OBSERVED):  # pragma: no cover - engine contract
+                raise EngineError(f"durable_rules refused a derived fact: code {code}")
+        message = _engine.complete_and_start_action(handle, state)
 
 
 def run(name: str, facts: list[Fact]) -> list[tuple[str, list[Fact]]]:
@@ -146,33 +139,27 @@ def run(name: str, facts: list[Fact]) -> list[tuple[str, list[Fact]]]:
 
     Returns the rules that fired, in order, each with the facts it derived.
     """
-    global _current
     with _LOCK:
         if name not in _registered:
             raise EngineError(f"ruleset {name} is not registered")
+        handle, derives = _registered[name]
         sid = str(next(_SIDS))
-        this = _Run(sid)
-        _current = this
-        host = _the_host()
+        fired: list[tuple[str, list[Fact]]] = []
         try:
-            # The run fact goes first, alone: once its action has run, deleting the state
-            # is safe whatever happens next (see the module docstring).
-            host.assert_fact(name, {**RUN_FACT, "sid": sid})
+            # The run fact goes first, alone, and its action runs at once: from then on
+            # deleting the state is safe whatever happens next (see the module docstring).
+            state = _assert(handle, [{**RUN_FACT, "sid": sid}])
+            _drain(handle, state, sid, derives, fired)
             if facts:
-                host.assert_facts(name, [{**f, "sid": sid} for f in facts])
-        except _durable.MessageNotHandledException as exc:
-            raise EngineError(
-                f"a fact matched no rule, so durable_rules refused the batch: {exc.message}"
-            ) from exc
+                state = _assert(handle, [{**f, "sid": sid} for f in facts])
+                if state is not None:
+                    _drain(handle, state, sid, derives, fired)
         except EngineError:
             raise
         except Exception as exc:
             raise EngineError(f"durable_rules failed: {type(exc).__name__}: {exc}") from exc
         finally:
-            _current = None
-            host.delete_state(name, sid)
-        if this.errors:
-            raise EngineError("; ".join(this.errors))
-        if not any(rule == "_run" for rule, _ in this.fired):
+            _engine.delete_state(handle, sid)
+        if not any(rule == "_run" for rule, _ in fired):
             raise EngineError("durable_rules did not run the family (the run rule never fired)")
-        return [(rule, derived) for rule, derived in this.fired if not rule.startswith("_")]
+        return [(rule, derived) for rule, derived in fired if not rule.startswith("_")]
