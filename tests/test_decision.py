@@ -11,7 +11,8 @@ import pytest
 
 from tfp_rules.evaluate import evaluate
 from tfp_rules.facts import parse_facts
-from tfp_rules.trace import render_text
+from tfp_rules.measures import Measured
+from tfp_rules.trace import explain, render_text
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "schemas" / "decision.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
@@ -69,7 +70,7 @@ def test_trace_says_why_an_indicator_was_not_met(compiled, example_doc):
     ]
     assert node["text"] == (
         "absence rate (terms 2018-spring..2018-autumn: 36 of 370 sessions missed): "
-        "9.7% >= 10% (persistent_absence_rate)"
+        "9.73% >= 10% (persistent_absence_rate)"
     )
 
 
@@ -112,7 +113,7 @@ def test_plain_english_names_outcome_rules_and_reasons(compiled, example_facts):
         in text
     )
     assert (
-        "[x] absence rate (terms 2018-spring..2018-autumn: 42 of 370 sessions missed): 11.4% >= 10%"
+        "[x] absence rate (terms 2018-spring..2018-autumn: 42 of 370 sessions missed): 11.35% >= 10%"
         in text
     )
     assert "professional judgement by keyworker-17: GP letter on file" in text
@@ -123,3 +124,14 @@ def test_only_failed_leaves_out_what_was_met(compiled, example_facts):
     assert "H1.proven_offence" not in text
     assert "H1.licence_or_supervision" in text
     assert "[x] absence rate" not in text
+
+
+def test_rounding_never_makes_the_text_contradict_the_result(national):
+    [absence] = [i for i in national.indicators if i.id == "H2.persistent_absence"]
+    key = absence.when.measure.key
+    node = explain(absence.when, {key: Measured(9.999)})
+    assert node["met"] is False
+    assert node["text"] == "absence rate: 9.999% >= 10% (persistent_absence_rate)"
+    assert explain(absence.when, {key: Measured(11.3514)})["text"].endswith(
+        ": 11.35% >= 10% (persistent_absence_rate)"
+    )

@@ -48,11 +48,8 @@ def _value_text(m: Measure, value: Any) -> str:
         return "no value"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if m.kind == "absence_rate":
-        return f"{value:.1f}%"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+    text = f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+    return f"{text}%" if m.kind == "absence_rate" else text
 
 
 def _threshold_text(m: Measure, op: str, operands: tuple[Operand, ...]) -> str:
@@ -67,28 +64,51 @@ def _threshold_text(m: Measure, op: str, operands: tuple[Operand, ...]) -> str:
     return ", ".join(one(o) for o in operands)
 
 
+def _static(condition: Compare) -> tuple[str, Any, list[str], str]:
+    """The parts of a comparison's explanation that do not depend on the family, computed once."""
+    cached = _STATIC.get(id(condition))
+    if cached is None or cached[0] is not condition:
+        m = condition.measure
+        threshold = (
+            [o.value for o in condition.operands]
+            if condition.op in ("between", "one_of")
+            else condition.operands[0].value
+        )
+        params = [o.param for o in condition.operands if o.param]
+        tail = f"{COMPARATOR_WORDS[condition.op]} {_threshold_text(m, condition.op, condition.operands)}"
+        cached = (condition, (describe_measure(m), threshold, params, tail))
+        _STATIC[id(condition)] = cached
+    return cached[1]
+
+
+_STATIC: dict[int, tuple[Compare, tuple[str, Any, list[str], str]]] = {}
+
+
 def explain(condition: Condition, measured: Mapping[str, Measured]) -> dict[str, Any]:
     """The reference evaluation of `condition`, as a tree: every node says whether it held."""
     if isinstance(condition, Compare):
         m = condition.measure
         got = measured[m.key]
-        met = compare(got.value, condition.op, condition.operands)
-        symbol = COMPARATOR_WORDS[condition.op]
+        what, threshold, params, tail = _static(condition)
         detail = f" ({got.note})" if got.note else ""
-        node: dict[str, Any] = {
+        met = compare(got.value, condition.op, condition.operands)
+        shown = _value_text(m, got.value)
+        if (
+            isinstance(got.value, float)
+            and compare(float(shown.rstrip("%")), condition.op, condition.operands) != met
+        ):
+            # rounding would make the text contradict the result (9.997% shown as 10%)
+            shown = f"{got.value:.6g}" + ("%" if m.kind == "absence_rate" else "")
+        return {
             "met": met,
-            "measure": describe_measure(m),
+            "measure": what,
             "value": got.value,
             "comparator": condition.op,
-            "threshold": [o.value for o in condition.operands]
-            if condition.op in ("between", "one_of")
-            else condition.operands[0].value,
-            "parameters": [o.param for o in condition.operands if o.param],
+            "threshold": threshold,
+            "parameters": list(params),
             "evidence": list(got.evidence),
-            "text": f"{describe_measure(m)}{detail}: {_value_text(m, got.value)} {symbol} "
-            f"{_threshold_text(m, condition.op, condition.operands)}",
+            "text": f"{what}{detail}: {shown} {tail}",
         }
-        return node
     if isinstance(condition, All | Any_):
         key = "all" if isinstance(condition, All) else "any"
         items = [explain(c, measured) for c in condition.items]
