@@ -1,0 +1,136 @@
+"""Compilation of conditions onto durable_rules: for random condition trees (every comparator,
+`not` over missing values) the engine and the reference evaluation agree."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tfp_rules import engine
+from tfp_rules.compile import to_durable
+from tfp_rules.conditions import All, Any_, Compare, Measure, Not, Operand, holds
+
+NUMBER = Measure("count", records="event", types=("proven_offence",))
+FLAG = Measure("field", field="flags.substance_misuse")
+ROLE = Measure("field", field="role")
+RATE = Measure("absence_rate", last_terms=Operand(3))
+FIELDS = {m.key: f"m{i}" for i, m in enumerate((NUMBER, FLAG, ROLE, RATE))}
+_names = itertools.count()
+
+numbers = st.sampled_from([0, 1, 2, 3, 9.5, 10, 10.0, 10.5])
+
+
+@st.composite
+def comparisons(draw: st.DrawFn) -> Compare:
+    measure = draw(st.sampled_from([NUMBER, FLAG, ROLE, RATE]))
+    if measure is FLAG:
+        return Compare(
+            FLAG, draw(st.sampled_from(["is", "is_not"])), (Operand(draw(st.booleans())),)
+        )
+    if measure is ROLE:
+        op = draw(st.sampled_from(["is", "is_not", "one_of"]))
+        values = draw(
+            st.lists(st.sampled_from(["adult", "child"]), min_size=1, max_size=2, unique=True)
+        )
+        return Compare(
+            ROLE, op, tuple(Operand(v) for v in (values if op == "one_of" else values[:1]))
+        )
+    op = draw(
+        st.sampled_from(
+            ["is", "is_not", "at_least", "more_than", "at_most", "below", "between", "one_of"]
+        )
+    )
+    if op == "between":
+        low, high = sorted([draw(numbers), draw(numbers)])
+        return Compare(measure, op, (Operand(low), Operand(high)))
+    if op == "one_of":
+        return Compare(
+            measure, op, tuple(Operand(v) for v in draw(st.lists(numbers, min_size=1, max_size=3)))
+        )
+    return Compare(measure, op, (Operand(draw(numbers)),))
+
+
+conditions = st.recursive(
+    comparisons(),
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=1, max_size=3).map(lambda xs: All(tuple(xs))),
+        st.lists(inner, min_size=1, max_size=3).map(lambda xs: Any_(tuple(xs))),
+        inner.map(Not),
+    ),
+    max_leaves=6,
+)
+
+values = st.fixed_dictionaries(
+    {},
+    optional={
+        NUMBER.key: st.sampled_from([0, 1, 2, 3, 10]),
+        FLAG.key: st.booleans(),
+        ROLE.key: st.sampled_from(["adult", "child"]),
+        RATE.key: st.sampled_from([0.0, 9.5, 9.99, 10.0, 10.5]),
+    },
+)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conditions, st.lists(values, min_size=1, max_size=4))
+def test_engine_matches_reference_for_random_conditions(condition, subjects):
+    name = f"test-compile-{next(_names)}"
+    rule = engine.Rule(
+        [{"m": {"$and": [{"kind": "member"}, to_durable(condition, FIELDS)]}}],
+        lambda matched: [{"kind": "hit", "subject": f["subject"]} for f in matched],
+        {"cap": 100},
+    )
+    engine.register(name, {"r": rule})
+    facts = [
+        {"kind": "member", "subject": f"s{i}", **{FIELDS[k]: v for k, v in vals.items()}}
+        for i, vals in enumerate(subjects)
+    ]
+    fired = {f["subject"] for _, derived in engine.run(name, facts) for f in derived}
+    expected = {f"s{i}" for i, vals in enumerate(subjects) if holds(condition, vals)}
+    assert fired == expected, to_durable(condition, FIELDS)
+
+
+def _one_of_each_comparison() -> list[Compare]:
+    out = [Compare(FLAG, op, (Operand(b),)) for op in ("is", "is_not") for b in (True, False)]
+    out += [
+        Compare(ROLE, "one_of", (Operand("adult"),)),
+        Compare(ROLE, "is_not", (Operand("child"),)),
+    ]
+    for measure in (NUMBER, RATE):
+        for op in ("is", "is_not", "at_least", "more_than", "at_most", "below", "one_of"):
+            out.append(Compare(measure, op, (Operand(3),)))
+        out.append(Compare(measure, "between", (Operand(2), Operand(3))))
+    return out
+
+
+def test_every_comparator_and_its_negation_at_the_boundary():
+    """Exhaustive, so a wrong operator at an edge cannot hide from random search."""
+    samples = [
+        {},
+        {NUMBER.key: 2, RATE.key: 2.5},
+        {NUMBER.key: 3, RATE.key: 3.0},
+        {NUMBER.key: 4, RATE.key: 3.5},
+    ]
+    samples += [{FLAG.key: b, ROLE.key: r} for b in (True, False) for r in ("adult", "child")]
+    for i, comparison in enumerate(_one_of_each_comparison()):
+        for condition in (comparison, Not(comparison)):
+            name = f"test-boundary-{i}-{type(condition).__name__}"
+            engine.register(
+                name,
+                {
+                    "r": engine.Rule(
+                        [{"m": {"$and": [{"kind": "member"}, to_durable(condition, FIELDS)]}}],
+                        lambda matched: [{"kind": "hit", "subject": f["subject"]} for f in matched],
+                        {"cap": 100},
+                    )
+                },
+            )
+            facts = [
+                {"kind": "member", "subject": f"s{j}", **{FIELDS[k]: v for k, v in s.items()}}
+                for j, s in enumerate(samples)
+            ]
+            fired = {f["subject"] for _, derived in engine.run(name, facts) for f in derived}
+            expected = {f"s{j}" for j, s in enumerate(samples) if holds(condition, s)}
+            assert fired == expected, (condition, to_durable(condition, FIELDS))
