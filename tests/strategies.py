@@ -113,13 +113,12 @@ def family(draw: st.DrawFn) -> dict[str, Any]:
         "members": members,
         "household": {"events": draw(st.lists(event(ad), max_size=2))},
     }
-    if draw(st.booleans()):
-        doc["judgements"] = [
-            {
-                "indicator": "H6.mental_health",
-                "member": "m0",
-                "by": "worker-1",
-                "reason": "assessment on file",
-            }
-        ]
+    # judgements, sometimes two of the same indicator and member (a bug once hid there)
+    judged = st.sampled_from(
+        [("H6.mental_health", "m0"), ("H4.financial_difficulty", None), ("H3.early_help", "m0")]
+    )
+    doc["judgements"] = [
+        {"indicator": ind, "member": who, "by": "worker-1", "reason": "assessment on file"}
+        for ind, who in draw(st.lists(judged, max_size=2))
+    ]
     return doc

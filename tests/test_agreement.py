@@ -29,7 +29,8 @@ def test_engine_and_reference_agree_on_which_indicators_fire(compiled, doc):
     by_engine = {key for key, bases in firing.met.items() if "rule" in bases}
     assert by_engine == by_reference
 
-    judged = {(j.indicator, j.member) for j in facts.judgements}
+    judged = {(j.indicator, j.member or "household") for j in facts.judgements}
+    assert {key for key, bases in firing.met.items() if "judgement" in bases} == judged
     headlines = {ind_id.split(".")[0] for ind_id, _ in by_reference | judged}
     assert firing.headlines == headlines
     assert firing.eligible == (len(headlines) >= ruleset.headlines_required)

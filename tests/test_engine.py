@@ -169,3 +169,35 @@ def test_one_headline_short_of_the_threshold_is_not_eligible(compiled, example_d
     decision = evaluate(compiled, parse_facts(doc))
     assert decision["headlines_met"] == ["H4", "H6"]
     assert decision["eligible"] is True
+
+
+def test_two_identical_judgements_still_count(compiled, example_doc):
+    # Found by the benchmark: two judgements of the same indicator and member became identical
+    # engine facts, durable_rules refused the whole batch, and no rule ran for the family.
+    doc = quiet_family(example_doc)
+    second = {
+        "indicator": "H6.mental_health",
+        "member": "p1",
+        "by": "keyworker-2",
+        "reason": "Second opinion",
+    }
+    doc["judgements"] = [{**second, "by": "keyworker-17"}, second]
+    doc["members"][0]["benefits"] = [{"type": "JSA", "from": "2018-01-01"}]
+    decision = evaluate(compiled, parse_facts(doc))
+    assert decision["headlines_met"] == ["H4", "H6"]
+    [mh] = [
+        i
+        for h in decision["trace"]["headlines"]
+        for i in h["indicators"]
+        if i["id"] == "H6.mental_health"
+    ]
+    assert [len(s.get("judgements", [])) for s in mh["subjects"] if s["subject"] == "p1"] == [2]
+
+
+def test_a_batch_with_identical_facts_is_refused_loudly():
+    engine.register(
+        "test-duplicates", {"r": engine.Rule([{"m": {"kind": "member"}}], lambda m: [])}
+    )
+    fact = {"kind": "member", "subject": "a"}
+    with pytest.raises(EngineError, match="two identical facts"):
+        engine.run("test-duplicates", [fact, dict(fact)])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .facts import EVENT_TYPES, FLAG_NAMES
@@ -90,7 +91,7 @@ class Measure:
     where: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     last_terms: Operand | None = None
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Stable identity of the measure: equal measures share one computed value."""
         parts = [self.kind]

@@ -106,12 +106,21 @@ def register(name: str, rules: dict[str, Rule]) -> None:
         _registered[name] = (handle, derives)
 
 
-def _assert(handle: int, facts: list[Fact]) -> int | None:
-    """Assert facts; the state handle, or None when the engine already had the same fact."""
+def _assert(handle: int, facts: list[Fact]) -> int:
+    """Assert a run's own facts into its fresh state; the state handle.
+
+    durable_rules refuses a whole batch when one fact matches no rule or two
+    facts are identical (it keeps one copy of a fact), silently running none
+    of the batch's rules: both are bugs in the caller, so both raise.
+    """
     code, state = _engine.assert_facts(handle, json.dumps(facts))[:2]
     if code == _NOT_HANDLED:
         raise EngineError(f"a fact matched no rule, so durable_rules refused the batch: {facts}")
-    return None if code == _OBSERVED else state
+    if code == _OBSERVED:
+        raise EngineError(f"two identical facts in one batch, so durable_rules refused it: {facts}")
+    if code != _OK:  # pragma: no cover - engine contract
+        raise EngineError(f"durable_rules refused the batch: code {code}")
+    return state
 
 
 def _drain(handle: int, state: int, sid: str, derives: dict[str, Derive], fired: list) -> None:
@@ -152,8 +161,7 @@ def run(name: str, facts: list[Fact]) -> list[tuple[str, list[Fact]]]:
             _drain(handle, state, sid, derives, fired)
             if facts:
                 state = _assert(handle, [{**f, "sid": sid} for f in facts])
-                if state is not None:
-                    _drain(handle, state, sid, derives, fired)
+                _drain(handle, state, sid, derives, fired)
         except EngineError:
             raise
         except Exception as exc:

@@ -107,6 +107,7 @@ def _judgement_facts(compiled: CompiledRuleset, facts: FamilyFacts) -> list[dict
                 "indicator": j.indicator,
                 "headline": indicator.headline,
                 "subject": j.member or "household",
+                "judgement": i,  # two judgements of the same thing are still two facts
             }
         )
     if problems:
@@ -147,6 +148,10 @@ def _decision(compiled: CompiledRuleset, facts: FamilyFacts, firing: Firing) -> 
                         disagreements.append(
                             f"{ind.id} for {subject.ref}: engine {'rule' in bases}, reference {node['met']}"
                         )
+                if bool(judged) != ("judgement" in bases):
+                    disagreements.append(
+                        f"{ind.id} for {subject.ref}: engine judged {'judgement' in bases}, facts {bool(judged)}"
+                    )
                 if bases:
                     entry["basis"] = "rule" if "rule" in bases else "judgement"
                 if judged:
