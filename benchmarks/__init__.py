@@ -1,0 +1,1 @@
+"""Benchmarks of the rules engine against a hand-written baseline (see benchmarks/engine.py)."""
