@@ -15,7 +15,7 @@ from .compile import CompiledRuleset, compile_ruleset
 from .conditions import suggest
 from .errors import EngineError, FactProblem, FactsError
 from .facts import FamilyFacts
-from .measures import Measured, Subject, measure, subjects
+from .measures import FamilyMeasures, Measured, Subject, subjects
 from .ruleset import RulesetLibrary
 from .trace import CLOSED_WORLD, explain
 
@@ -38,9 +38,12 @@ def evaluate(compiled: CompiledRuleset, facts: FamilyFacts) -> dict[str, Any]:
     return _decision(compiled, facts, fire(compiled, facts))
 
 
-def fire(compiled: CompiledRuleset, facts: FamilyFacts) -> Firing:
-    """Compute the measures, run the rules in durable_rules, and collect what they derived."""
+def measure_family(
+    compiled: CompiledRuleset, facts: FamilyFacts
+) -> tuple[list[Subject], dict[str, dict[str, Measured]], list[dict[str, Any]]]:
+    """Every measure the ruleset needs, per subject, and the facts to give the engine."""
     people = subjects(facts, compiled.adult_age)
+    family = FamilyMeasures(facts)
     measured: dict[str, dict[str, Measured]] = {}
     engine_facts: list[dict[str, Any]] = []
     for subject in people:
@@ -50,14 +53,19 @@ def fire(compiled: CompiledRuleset, facts: FamilyFacts) -> Firing:
             fact["child"] = subject.is_child
         for name in compiled.needs[_subject_class(subject)]:
             m = compiled.measures[name]
-            got = measure(m, subject, facts)
+            got = family.measure(m, subject)
             values[m.key] = got
             if got.value is not None:
                 fact[name] = got.value
         measured[subject.ref] = values
         engine_facts.append(fact)
     engine_facts.extend(_judgement_facts(compiled, facts))
+    return people, measured, engine_facts
 
+
+def fire(compiled: CompiledRuleset, facts: FamilyFacts) -> Firing:
+    """Compute the measures, run the rules in durable_rules, and collect what they derived."""
+    people, measured, engine_facts = measure_family(compiled, facts)
     firing = Firing(people, measured, {}, set(), False)
     for _rule, derived in engine.run(compiled.engine_name, engine_facts):
         for f in derived:
@@ -163,7 +171,6 @@ def _decision(compiled: CompiledRuleset, facts: FamilyFacts, firing: Firing) -> 
                 "name": ind.name,
                 "origin": ind.origin,
                 "applies_to": ind.applies_to,
-                "source": ind.source,
                 "met": ind_met,
                 "met_by": [s["subject"] for s in subjects_out if s["met"]],
                 "subjects": subjects_out,

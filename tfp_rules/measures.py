@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .conditions import Measure
@@ -79,12 +80,96 @@ def months_after(day: dt.date, months: int) -> dt.date:
 
 
 def measure(m: Measure, subject: Subject, facts: FamilyFacts) -> Measured:
-    """The value of one measure on one subject."""
-    if m.kind == "field":
-        return _field(m.field or "", subject, facts.assessment_date)
-    if m.kind in ("absence_rate", "term_total"):
-        return _terms(m, subject, facts.assessment_date)
-    return _records(m, subject, facts)
+    """The value of one measure on one subject (see `FamilyMeasures` to measure many)."""
+    return FamilyMeasures(facts).measure(m, subject)
+
+
+class FamilyMeasures:
+    """Measures one family: indexes its records by type once, and each window once."""
+
+    def __init__(self, facts: FamilyFacts):
+        self.facts = facts
+        self.assessment = facts.assessment_date
+        self._records: dict[tuple[str, str], dict[str, list[tuple[str, Any]]]] = {}
+        self._windows: dict[str, tuple[dt.date | None, dt.date | None, str]] = {}
+
+    def measure(self, m: Measure, subject: Subject) -> Measured:
+        if m.kind == "field":
+            return _field(m.field or "", subject, self.assessment)
+        if m.kind in ("absence_rate", "term_total"):
+            return _terms(m, subject, self.assessment)
+        return self._select(m, subject)
+
+    def _by_type(self, records: str, subject: Subject) -> dict[str, list[tuple[str, Any]]]:
+        """A subject's events (or benefits) grouped by type, each with its JSON Pointer."""
+        key = (records, subject.ref)
+        index = self._records.get(key)
+        if index is None:
+            index = {}
+            for pointer, record in _candidate_records(records, subject, self.facts):
+                index.setdefault(record.type, []).append((pointer, record))
+            self._records[key] = index
+        return index
+
+    def _window(self, m: Measure) -> tuple[dt.date | None, dt.date | None, str]:
+        """(window start, release due-by date, a description) for a record selection."""
+        cached = self._windows.get(m.key)
+        if cached is None:
+            ad = self.assessment
+            start = window_start(ad, int(m.within_months.value)) if m.within_months else None
+            due_by = (
+                months_after(ad, int(m.due_within_months.value)) if m.due_within_months else None
+            )
+            text = f"{start.isoformat()}..{ad.isoformat()}" if start else f"up to {ad.isoformat()}"
+            if m.open:
+                text = f"open during {text}" if start else f"open on {ad.isoformat()}"
+            if due_by is not None:
+                text += f", release due by {due_by.isoformat()}"
+            cached = self._windows[m.key] = (start, due_by, text)
+        return cached
+
+    def _select(self, m: Measure, subject: Subject) -> Measured:
+        """count/sum/mean over events or benefits selected by type, window, open and where."""
+        assessment = self.assessment
+        start, due_by, window = self._window(m)
+        benefit = m.records == "benefit"
+        index = self._by_type(m.records or "event", subject)
+        picked: list[tuple[str, Any]] = []
+        for kind in m.types:
+            for pointer, record in index.get(kind, ()):
+                began = record.from_ if benefit else record.date
+                ended = record.to if benefit else record.ended
+                if m.open:
+                    # open at the assessment date, or (with a window) at any time within it
+                    if began > assessment or (ended is not None and ended < (start or assessment)):
+                        continue
+                elif start is not None and not (start <= began <= assessment):
+                    continue
+                if due_by is not None and (
+                    record.release_due is None or not (assessment <= record.release_due <= due_by)
+                ):
+                    continue
+                if any(getattr(record, key) not in values for key, values in m.where):
+                    continue
+                picked.append((pointer, record))
+        if len(m.types) > 1:
+            picked.sort(key=lambda item: _pointer_order(item[0]))
+        evidence = tuple(p for p, _ in picked)
+        if m.kind == "count":
+            return Measured(len(picked), evidence, window)
+        amounts = [
+            getattr(r, m.field or "") for _, r in picked if getattr(r, m.field or "") is not None
+        ]
+        if m.kind == "sum":
+            return Measured(round(sum(amounts), 6), evidence, window)
+        if not amounts:
+            return Measured(None, evidence, f"{window}: no records")
+        return Measured(round(sum(amounts) / len(amounts), 6), evidence, window)
+
+
+def _pointer_order(pointer: str) -> tuple:
+    """Document order of record pointers (household first, then members, by index)."""
+    return tuple(int(part) if part.isdigit() else part for part in pointer.split("/"))
 
 
 def _field(name: str, subject: Subject, assessment: dt.date) -> Measured:
@@ -107,10 +192,15 @@ def _field(name: str, subject: Subject, assessment: dt.date) -> Measured:
     return Measured(getattr(member.school, attr), (f"{base}/school/{attr}",))
 
 
+@lru_cache(maxsize=1024)
+def _last_terms(assessment: dt.date, n: int) -> tuple[str, ...]:
+    return tuple(terms_ending_by(assessment, n))
+
+
 def _terms(m: Measure, subject: Subject, assessment: dt.date) -> Measured:
     member = subject.member
     assert member is not None and m.last_terms is not None
-    labels = terms_ending_by(assessment, int(m.last_terms.value))
+    labels = _last_terms(assessment, int(m.last_terms.value))
     span = f"terms {labels[0]}..{labels[-1]}" if len(labels) > 1 else f"term {labels[0]}"
     school = member.school
     if school is None:
@@ -130,56 +220,6 @@ def _terms(m: Measure, subject: Subject, assessment: dt.date) -> Measured:
     # Rounded to 6 places so that e.g. 12/120 compares as exactly 10.0.
     rate = round(absent * 100 / possible, 6)
     return Measured(rate, evidence, f"{span}: {absent} of {possible} sessions missed{gap}")
-
-
-def _records(m: Measure, subject: Subject, facts: FamilyFacts) -> Measured:
-    """count/sum/mean over events or benefits selected by type, window, open and where."""
-    assessment = facts.assessment_date
-    start = window_start(assessment, int(m.within_months.value)) if m.within_months else None
-    due_by = (
-        months_after(assessment, int(m.due_within_months.value)) if m.due_within_months else None
-    )
-    types = set(m.types)
-    picked: list[tuple[str, Any]] = []
-    for pointer, record in _candidate_records(m.records or "event", subject, facts):
-        if record.type not in types:
-            continue
-        began = record.from_ if m.records == "benefit" else record.date
-        ended = record.to if m.records == "benefit" else record.ended
-        if m.open:
-            # open at the assessment date, or (with a window) at any time within it
-            if began > assessment or (ended is not None and ended < (start or assessment)):
-                continue
-        elif start is not None and not (start <= began <= assessment):
-            continue
-        if due_by is not None and (
-            record.release_due is None or not (assessment <= record.release_due <= due_by)
-        ):
-            continue
-        if any(getattr(record, key) not in values for key, values in m.where):
-            continue
-        picked.append((pointer, record))
-
-    window = (
-        f"{start.isoformat()}..{assessment.isoformat()}"
-        if start
-        else f"up to {assessment.isoformat()}"
-    )
-    if m.open:
-        window = f"open during {window}" if start else f"open on {assessment.isoformat()}"
-    if due_by is not None:
-        window += f", release due by {due_by.isoformat()}"
-    evidence = tuple(p for p, _ in picked)
-    if m.kind == "count":
-        return Measured(len(picked), evidence, window)
-    amounts = [
-        getattr(r, m.field or "") for _, r in picked if getattr(r, m.field or "") is not None
-    ]
-    if m.kind == "sum":
-        return Measured(round(sum(amounts), 6), evidence, window)
-    if not amounts:
-        return Measured(None, evidence, f"{window}: no records")
-    return Measured(round(sum(amounts) / len(amounts), 6), evidence, window)
 
 
 def _candidate_records(records: str, subject: Subject, facts: FamilyFacts):

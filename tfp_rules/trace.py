@@ -43,72 +43,44 @@ def describe_measure(m: Measure) -> str:
     }[m.kind]
 
 
-def _value_text(m: Measure, value: Any) -> str:
-    if value is None:
-        return "no value"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    text = f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
-    return f"{text}%" if m.kind == "absence_rate" else text
-
-
-def _threshold_text(m: Measure, op: str, operands: tuple[Operand, ...]) -> str:
-    def one(o: Operand) -> str:
-        text = _value_text(m, o.value) if not isinstance(o.value, str) else o.value
-        if m.kind == "absence_rate" and not isinstance(o.value, bool):
-            text = f"{o.value:g}%"
-        return f"{text} ({o.param})" if o.param else text
-
-    if op == "between":
-        return f"{one(operands[0])} and {one(operands[1])}"
-    return ", ".join(one(o) for o in operands)
-
-
-def _static(condition: Compare) -> tuple[str, Any, list[str], str]:
+def _static(condition: Compare) -> tuple[str, Any, list[str | None], str | None]:
     """The parts of a comparison's explanation that do not depend on the family, computed once."""
     cached = _STATIC.get(id(condition))
     if cached is None or cached[0] is not condition:
         m = condition.measure
-        threshold = (
-            [o.value for o in condition.operands]
-            if condition.op in ("between", "one_of")
-            else condition.operands[0].value
-        )
-        params = [o.param for o in condition.operands if o.param]
-        tail = f"{COMPARATOR_WORDS[condition.op]} {_threshold_text(m, condition.op, condition.operands)}"
-        cached = (condition, (describe_measure(m), threshold, params, tail))
+        values = [o.value for o in condition.operands]
+        threshold = values if condition.op in ("between", "one_of") else values[0]
+        params = [o.param for o in condition.operands]
+        unit = "percent" if m.kind == "absence_rate" else None
+        cached = (condition, (describe_measure(m), threshold, params, unit))
         _STATIC[id(condition)] = cached
     return cached[1]
 
 
-_STATIC: dict[int, tuple[Compare, tuple[str, Any, list[str], str]]] = {}
+_STATIC: dict[int, tuple[Compare, tuple[str, Any, list[str | None], str | None]]] = {}
 
 
 def explain(condition: Condition, measured: Mapping[str, Measured]) -> dict[str, Any]:
-    """The reference evaluation of `condition`, as a tree: every node says whether it held."""
+    """The reference evaluation of `condition`, as a tree: every node says whether it held.
+
+    A comparison node holds data only; `comparison_text` turns it into a sentence.
+    """
     if isinstance(condition, Compare):
-        m = condition.measure
-        got = measured[m.key]
-        what, threshold, params, tail = _static(condition)
-        detail = f" ({got.note})" if got.note else ""
-        met = compare(got.value, condition.op, condition.operands)
-        shown = _value_text(m, got.value)
-        if (
-            isinstance(got.value, float)
-            and compare(float(shown.rstrip("%")), condition.op, condition.operands) != met
-        ):
-            # rounding would make the text contradict the result (9.997% shown as 10%)
-            shown = f"{got.value:.6g}" + ("%" if m.kind == "absence_rate" else "")
-        return {
-            "met": met,
+        got = measured[condition.measure.key]
+        what, threshold, params, unit = _static(condition)
+        node = {
+            "met": compare(got.value, condition.op, condition.operands),
             "measure": what,
+            "detail": got.note,
             "value": got.value,
             "comparator": condition.op,
             "threshold": threshold,
-            "parameters": list(params),
+            "parameters": params,
             "evidence": list(got.evidence),
-            "text": f"{what}{detail}: {shown} {tail}",
         }
+        if unit:
+            node["unit"] = unit
+        return node
     if isinstance(condition, All | Any_):
         key = "all" if isinstance(condition, All) else "any"
         items = [explain(c, measured) for c in condition.items]
@@ -116,6 +88,37 @@ def explain(condition: Condition, measured: Mapping[str, Measured]) -> dict[str,
         return {"met": met, key: items}
     inner = explain(condition.item, measured)
     return {"met": not inner["met"], "not": inner}
+
+
+def _show(value: Any, unit: str | None) -> str:
+    if value is None:
+        return "no value"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+    return f"{text}%" if unit == "percent" else text
+
+
+def comparison_text(node: Mapping[str, Any]) -> str:
+    """One comparison node in plain English, e.g. 'absence rate (terms ...): 11.35% >= 10% (rate)'."""
+    unit = node.get("unit")
+    thresholds = node["threshold"] if isinstance(node["threshold"], list) else [node["threshold"]]
+    operands = tuple(Operand(v, p) for v, p in zip(thresholds, node["parameters"], strict=True))
+    shown = _show(node["value"], unit)
+    value = node["value"]
+    if (
+        isinstance(value, float)
+        and compare(float(shown.rstrip("%")), node["comparator"], operands) != node["met"]
+    ):
+        # rounding would make the sentence contradict the result (9.997% shown as 10%)
+        shown = f"{value:.6g}" + ("%" if unit == "percent" else "")
+    parts = [_show(o.value, unit) if not isinstance(o.value, str) else o.value for o in operands]
+    parts = [
+        f"{text} ({o.param})" if o.param else text for text, o in zip(parts, operands, strict=True)
+    ]
+    against = " and ".join(parts) if node["comparator"] == "between" else ", ".join(parts)
+    detail = f" ({node['detail']})" if node["detail"] else ""
+    return f"{node['measure']}{detail}: {shown} {COMPARATOR_WORDS[node['comparator']]} {against}"
 
 
 # --------------------------------------------------------------------------- plain English
@@ -128,8 +131,8 @@ def _mark(met: bool) -> str:
 def _render_condition(node: Mapping[str, Any], depth: int, lines: list[str]) -> None:
     pad = "      " + "  " * depth
     tick = "[x]" if node["met"] else "[ ]"
-    if "text" in node:
-        lines.append(f"{pad}{tick} {node['text']}")
+    if "comparator" in node:
+        lines.append(f"{pad}{tick} {comparison_text(node)}")
         return
     for key, word in (("all", "all of"), ("any", "any of")):
         if key in node:
