@@ -25,10 +25,10 @@ class Firing:
     """What durable_rules concluded for one family, before the trace is written."""
 
     subjects: list[Subject]
-    measured: dict[str, dict[str, Measured]]  # subject ref -> measure key -> value
-    met: dict[
-        tuple[str, str], set[str]
-    ]  # (indicator id, subject ref) -> bases ("rule", "judgement")
+    # subject ref -> measure key -> value
+    measured: dict[str, dict[str, Measured]]
+    # (indicator id, subject ref) -> what made it met: "rule" and/or "judgement"
+    met: dict[tuple[str, str], set[str]]
     headlines: set[str]
     eligible: bool
 
