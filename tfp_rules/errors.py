@@ -35,6 +35,10 @@ class FactsError(TfpError):
         )
 
 
+class MalformedJSONError(FactsError):
+    """The document is not JSON at all (as opposed to JSON with the wrong content)."""
+
+
 @dataclass(frozen=True, order=True)
 class RulesetProblem:
     """One mistake in a ruleset file, located by file, line and field path."""

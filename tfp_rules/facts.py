@@ -23,7 +23,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tfp_rules.errors import FactProblem, FactsError
+from .errors import FactProblem, FactsError, MalformedJSONError
 
 __all__ = [
     "AMOUNT_EVENT_TYPES",
@@ -456,7 +456,7 @@ def _load_text(data: str | bytes | bytearray) -> Any:
         message = "malformed JSON: nested too deeply"
     except ValueError as exc:  # e.g. an integer longer than Python's digit limit
         message = f"malformed JSON: {exc}"
-    raise FactsError([FactProblem("", message)])
+    raise MalformedJSONError([FactProblem("", message)])
 
 
 def _plural(n: int, noun: str) -> str:
