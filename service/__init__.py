@@ -1,0 +1,72 @@
+"""The tfp-rules web service: a thin Flask app over the core library.
+
+`create_app(config)` loads and compiles every ruleset once (a broken ruleset
+stops start-up with its file, line and field), creates or migrates the
+decision store, and registers one blueprint per area.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+from tfp_rules.compile import compile_ruleset
+from tfp_rules.ruleset import DEFAULT_RULESETS_DIR, RulesetLibrary
+from tfp_rules.store import Store
+
+from . import auth, db, decisions, evaluations, meta, problems, rulesets
+
+log = logging.getLogger("tfp.service")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; `config` overrides settings read from the environment."""
+    app = Flask(__name__)
+    app.config.from_mapping(
+        DATABASE=os.environ.get("TFP_DATABASE", "var/tfp.sqlite"),
+        RULESETS=os.environ.get("TFP_RULESETS", str(DEFAULT_RULESETS_DIR)),
+        MAX_CONTENT_LENGTH=int(os.environ.get("TFP_MAX_BODY_BYTES", str(1024 * 1024))),
+    )
+    if config:
+        app.config.update(config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the decision's own order
+
+    library = RulesetLibrary.from_directory(app.config["RULESETS"])
+    for ruleset in library:
+        compile_ruleset(ruleset)  # register every version with the engine now, not lazily
+    app.extensions["tfp.library"] = library
+    Store(app.config["DATABASE"]).close()  # create or migrate the store before the first request
+
+    db.register(app)
+    auth.register(app)
+    for blueprint in (meta.bp, evaluations.bp, decisions.bp, rulesets.bp):
+        app.register_blueprint(blueprint)
+
+    @app.errorhandler(Exception)
+    def handle(exc: Exception) -> Response:
+        problem = problems.to_problem(exc)
+        _audit_rejection(problem)
+        return problems.problem_response(problem)
+
+    return app
+
+
+def _audit_rejection(problem: problems.Problem) -> None:
+    """A rejected request stores nothing but this audit line."""
+    if request.endpoint in auth.PUBLIC:
+        return
+    actor = g.get("actor")
+    try:
+        db.get_store().audit(
+            actor=actor.id if actor else None,
+            action="request.rejected",
+            target=f"{request.method} {request.path}",
+            status=problem.status,
+            detail=problem.slug,
+        )
+    except Exception:  # the store itself may be what failed; never mask the original problem
+        log.exception("could not audit a rejected request")

@@ -1,0 +1,71 @@
+"""Need-to-know access: every request carries an API key; each route names the roles it serves.
+
+Keys are bearer tokens (`Authorization: Bearer tfp_...`), stored hashed by the
+store and created with `tfp keys create --role ROLE --name NAME`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, g, request
+
+from tfp_rules.store import ApiKey
+
+from .db import get_store
+from .problems import Problem
+
+PUBLIC = {"meta.healthz", "meta.openapi", "static"}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def actor() -> ApiKey:
+    """The authenticated caller of this request."""
+    return g.actor
+
+
+def _authenticate() -> None:
+    if request.endpoint in PUBLIC or request.endpoint is None:
+        return  # unknown routes fall through to a 404 problem
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem(
+            401,
+            "unauthenticated",
+            "Authentication required",
+            "send Authorization: Bearer <api key>",
+        )
+    key = get_store().authenticate(token.strip())
+    if key is None:
+        raise Problem(
+            401, "unauthenticated", "Authentication required", "the API key is unknown or revoked"
+        )
+    g.actor = key
+
+
+def requires(*roles: str) -> Callable[[F], F]:
+    """Allow only callers whose key has one of `roles` (admin is always allowed)."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            role = actor().role
+            if role != "admin" and role not in roles:
+                raise Problem(
+                    403,
+                    "forbidden",
+                    "Not allowed for this role",
+                    f"role '{role}' may not do this; allowed: {', '.join(sorted({*roles, 'admin'}))}",
+                )
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def register(app: Flask) -> None:
+    app.before_request(_authenticate)

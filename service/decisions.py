@@ -1,0 +1,174 @@
+"""Stored decisions: list and read them (audited), and record reviewers' verdicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tfp_rules.store import NotFoundError, StoredDecision
+from tfp_rules.trace import render_text
+
+from .auth import actor, requires
+from .db import get_store
+from .problems import Problem
+from .views import decision_view, review_view, with_ruleset_headers
+
+bp = Blueprint("decisions", __name__, url_prefix="/v1")
+READERS = ("submitter", "reviewer")
+
+
+class DecisionQuery(BaseModel):
+    """Filters of GET /v1/decisions; unknown parameters are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    eligible: bool | None = None
+    headline: Literal["H1", "H2", "H3", "H4", "H5", "H6"] | None = None
+    ruleset: (
+        Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*(@[0-9A-Za-z][0-9A-Za-z._-]*)?$")] | None
+    ) = None
+    review_status: Literal["unreviewed", "confirmed", "overridden"] | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    assessed_from: dt.date | None = None
+    assessed_to: dt.date | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Annotated[str, Field(max_length=200)] | None = None
+
+
+class ReviewIn(BaseModel):
+    """A reviewer's verdict on a decision: confirm it, or override it with a reason."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    verdict: Literal["confirm", "override"]
+    eligible: bool | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=4000)]
+
+    @model_validator(mode="after")
+    def _outcome_matches_verdict(self) -> ReviewIn:
+        if self.verdict == "override" and self.eligible is None:
+            raise ValueError(
+                "an override must give the outcome it puts in force: eligible true or false"
+            )
+        if self.verdict == "confirm" and self.eligible is not None:
+            raise ValueError("a confirmation keeps the automated outcome; do not send eligible")
+        return self
+
+
+def _pointer(loc: tuple) -> str:
+    return "".join(f"/{part}" for part in loc)
+
+
+def _readable(decision_id: str) -> StoredDecision:
+    """The decision if this caller may see it; others' decisions do not exist for a submitter."""
+    store = get_store()
+    try:
+        d = store.get_decision(decision_id)
+    except NotFoundError:
+        d = None
+    me = actor()
+    if d is None or (me.role == "submitter" and d.submitted_by != me.id):
+        store.audit(actor=me.id, action="decision.read", target=decision_id, status=404)
+        raise Problem(
+            404, "not-found", "No such decision", f"no decision {decision_id} visible to you"
+        )
+    return d
+
+
+@bp.get("/decisions")
+@requires(*READERS)
+def list_all():
+    if any(len(values) > 1 for values in request.args.listvalues()):
+        raise Problem(
+            400, "invalid-query", "Invalid query parameters", "each parameter may be given once"
+        )
+    try:
+        query = DecisionQuery.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        errors = [
+            {"parameter": ".".join(map(str, e["loc"])) or "?", "detail": e["msg"]}
+            for e in exc.errors()
+        ]
+        raise Problem(
+            400, "invalid-query", "Invalid query parameters", "see errors", errors=errors
+        ) from exc
+    me = actor()
+    filters = query.model_dump(exclude_none=True, exclude={"limit", "cursor"})
+    for key in ("created_from", "created_to", "assessed_from", "assessed_to"):
+        if key in filters:
+            filters[key] = filters[key].isoformat()
+    if me.role == "submitter":
+        filters["submitted_by"] = me.id
+    store = get_store()
+    try:
+        items, next_cursor = store.list_decisions(**filters, limit=query.limit, cursor=query.cursor)
+    except ValueError as exc:
+        raise Problem(400, "invalid-query", "Invalid query parameters", str(exc)) from exc
+    # filter names only: values (a family_ref one day) must not outlive the decisions in the log
+    store.audit(
+        actor=me.id,
+        action="decision.list",
+        status=200,
+        detail=",".join(sorted(request.args)) or None,
+    )
+    body = {"items": [d.summary() for d in items], "next_cursor": next_cursor}
+    if next_cursor:
+        body["next"] = url_for(
+            "decisions.list_all", **{**request.args.to_dict(), "cursor": next_cursor}
+        )
+    return jsonify(body)
+
+
+@bp.get("/decisions/<decision_id>")
+@requires(*READERS)
+def get_one(decision_id: str):
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", "text"):
+        raise Problem(400, "invalid-query", "Invalid query parameters", "format is json or text")
+    d = _readable(decision_id)
+    get_store().audit(actor=actor().id, action="decision.read", target=d.id, status=200)
+    if fmt == "text":
+        response = Response(render_text(decision_view(d)), mimetype="text/plain")
+    else:
+        response = jsonify(decision_view(d))
+    return with_ruleset_headers(response, d.decision["ruleset"])
+
+
+@bp.post("/decisions/<decision_id>/reviews")
+@requires("reviewer")
+def review(decision_id: str):
+    if request.mimetype != "application/json":
+        raise Problem(
+            415, "unsupported-media-type", "Send JSON", "Content-Type must be application/json"
+        )
+    try:
+        body = ReviewIn.model_validate_json(request.get_data(cache=False))
+    except ValidationError as exc:
+        errors = [{"pointer": _pointer(e["loc"]), "detail": e["msg"]} for e in exc.errors()]
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            raise Problem(
+                400, "malformed-json", "The body is not valid JSON", errors[0]["detail"]
+            ) from exc
+        raise Problem(
+            422, "invalid-review", "The review is not valid", "see errors", errors=errors
+        ) from exc
+    d = _readable(decision_id)
+    store = get_store()
+    try:
+        r = store.add_review(
+            d.id,
+            verdict=body.verdict,
+            eligible=body.eligible,
+            reason=body.reason,
+            reviewer=actor().id,
+        )
+    except ValueError as exc:  # the store's own checks; the model should have caught these
+        raise Problem(422, "invalid-review", "The review is not valid", str(exc)) from exc
+    response = jsonify(review_view(r))
+    response.status_code = 201
+    response.headers["Location"] = url_for("decisions.get_one", decision_id=d.id)
+    return with_ruleset_headers(response, d.decision["ruleset"])

@@ -1,0 +1,109 @@
+"""One place that turns every error into an RFC 9457 problem+json response.
+
+Core exceptions map to precise 4xx statuses; anything unexpected becomes a
+500 that names an incident id and never shows a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from tfp_rules.errors import FactsError, MalformedJSONError, RulesetError, UnknownRulesetError
+from tfp_rules.store import ConflictError, NotFoundError, StoreError
+
+PROBLEM_BASE = "https://tfp-rules.example/problems/"
+log = logging.getLogger("tfp.service")
+
+
+class Problem(Exception):
+    """An HTTP error with a stable `type` slug, a human `detail` and optional extra members."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str = "", **extra: Any):
+        super().__init__(detail or title)
+        self.status, self.slug, self.title, self.detail, self.extra = (
+            status,
+            slug,
+            title,
+            detail,
+            extra,
+        )
+
+
+def problem_response(problem: Problem) -> Response:
+    body = {
+        "type": PROBLEM_BASE + problem.slug,
+        "title": problem.title,
+        "status": problem.status,
+        **({"detail": problem.detail} if problem.detail else {}),
+        "instance": request.path,
+        **problem.extra,
+    }
+    response = Response(
+        json.dumps(body), status=problem.status, mimetype="application/problem+json"
+    )
+    if problem.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="tfp-rules"'
+    return response
+
+
+def _facts_problem(exc: FactsError) -> Problem:
+    errors = [{"pointer": p.pointer, "detail": p.message} for p in exc.problems]
+    if isinstance(exc, MalformedJSONError):
+        return Problem(400, "malformed-json", "The body is not valid JSON", exc.problems[0].message)
+    return Problem(
+        422,
+        "invalid-facts",
+        "The family facts are not valid",
+        f"{len(errors)} problem(s); each names its field by JSON Pointer",
+        errors=errors,
+    )
+
+
+def to_problem(exc: Exception) -> Problem:
+    """The problem a known exception stands for; None of the core's errors is a 500."""
+    if isinstance(exc, Problem):
+        return exc
+    if isinstance(exc, FactsError):
+        return _facts_problem(exc)
+    if isinstance(exc, UnknownRulesetError):
+        return Problem(422, "unknown-ruleset", "No such ruleset", str(exc), available=exc.available)
+    if isinstance(exc, NotFoundError):
+        return Problem(404, "not-found", "Not found", str(exc))
+    if isinstance(exc, ConflictError):
+        return Problem(
+            409, "idempotency-conflict", "Idempotency key reused with a different request", str(exc)
+        )
+    if isinstance(exc, StoreError):
+        log.error("store unavailable on %s %s: %s", request.method, request.path, exc)
+        return Problem(503, "store-unavailable", "The decision store is unavailable", "retry later")
+    if isinstance(exc, HTTPException):
+        slug = (exc.name or "error").lower().replace(" ", "-")
+        return Problem(exc.code or 500, slug, exc.name or "Error", exc.description or "")
+    incident = uuid.uuid4().hex[:12]
+    log.exception(
+        "incident %s: unhandled %s on %s %s",
+        incident,
+        type(exc).__name__,
+        request.method,
+        request.path,
+    )
+    if isinstance(exc, RulesetError):  # rulesets are checked at start-up; this is a server fault
+        return Problem(500, "internal-error", "Internal error", f"incident {incident}")
+    return Problem(
+        500, "internal-error", "Internal error", f"incident {incident}: the error was logged"
+    )
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(Exception)
+    def handle(exc: Exception) -> Response:
+        problem = to_problem(exc)
+        hook = app.extensions.get("tfp.on_problem")
+        if hook is not None:
+            hook(problem)
+        return problem_response(problem)

@@ -1,0 +1,80 @@
+"""What rules are loaded: every ruleset version with its hash, effective date and content."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify
+
+from tfp_rules.ruleset import Ruleset, RulesetLibrary
+
+from .auth import requires
+from .problems import Problem
+
+bp = Blueprint("rulesets", __name__, url_prefix="/v1")
+ANY_ROLE = ("submitter", "reviewer", "policy_officer")
+
+
+def _library() -> RulesetLibrary:
+    return current_app.extensions["tfp.library"]
+
+
+def summary(rs: Ruleset) -> dict[str, Any]:
+    return {
+        "id": rs.id,
+        "version": rs.version,
+        "effective_from": rs.effective_from.isoformat(),
+        "sha256": rs.sha256,
+        "description": rs.description,
+    }
+
+
+@bp.get("/rulesets")
+@requires(*ANY_ROLE)
+def list_all():
+    return jsonify({"items": [summary(rs) for rs in _library()]})
+
+
+@bp.get("/rulesets/<ruleset_id>/<version>")
+@requires(*ANY_ROLE)
+def get_one(ruleset_id: str, version: str):
+    ref = f"{ruleset_id}@{version}"
+    library = _library()
+    if ref not in library.refs():
+        raise Problem(
+            404, "not-found", "No such ruleset", f"no ruleset {ref}", available=library.refs()
+        )
+    rs = library.resolve(ref)
+    return jsonify(
+        {
+            **summary(rs),
+            "sources": list(rs.sources),
+            "headlines_required": rs.headlines_required,
+            "parameters": {
+                p.name: {
+                    "value": p.value,
+                    "unit": p.unit,
+                    "description": p.description,
+                    "source": p.source,
+                }
+                for p in rs.parameters.values()
+            },
+            "headlines": [
+                {
+                    "id": h.id,
+                    "name": h.name,
+                    "indicators": [
+                        {
+                            "id": i.id,
+                            "name": i.name,
+                            "applies_to": i.applies_to,
+                            "origin": i.origin,
+                            "source": i.source,
+                        }
+                        for i in h.indicators
+                    ],
+                }
+                for h in rs.headlines
+            ],
+        }
+    )

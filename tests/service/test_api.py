@@ -1,0 +1,396 @@
+"""The HTTP API through Flask's test client: contract, errors, roles, idempotency, audit."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from service import evaluations
+
+
+def post_facts(client, auth, doc, role="submitter", query="", **headers):
+    return client.post(
+        f"/v1/evaluations{query}",
+        data=json.dumps(doc) if not isinstance(doc, (bytes, str)) else doc,
+        headers=auth(role, **headers),
+        content_type="application/json",
+    )
+
+
+def assert_problem(response, status, slug):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status
+    assert body["type"].endswith("/" + slug)
+    assert "Traceback" not in response.get_data(as_text=True)
+    return body
+
+
+# --------------------------------------------------------------------------- evaluations
+
+
+def test_post_evaluation_returns_201_with_the_decision(client, auth, example, store):
+    r = post_facts(client, auth, example)
+    assert r.status_code == 201
+    body = r.get_json()
+    assert body["eligible"] is True
+    assert body["headlines_met"] == ["H1", "H2", "H3", "H4", "H5", "H6"]
+    assert body["ruleset"]["id"] == "national"
+    assert body["review_status"] == "unreviewed"
+    assert body["outcome"] == {"eligible": True, "source": "automated", "review_id": None}
+    assert r.headers["Location"] == f"/v1/decisions/{body['id']}"
+    assert r.headers["X-Ruleset-Id"] == "national"
+    assert r.headers["X-Ruleset-Version"] == "2015.1"
+    assert r.headers["X-Ruleset-Sha256"] == body["ruleset"]["sha256"]
+    assert "trace" in body
+    stored = store.get_decision(body["id"])
+    assert stored.decision["trace"] == body["trace"]
+
+
+def test_named_ruleset_version(client, auth, example):
+    r = post_facts(client, auth, example, query="?ruleset=national@2015.1")
+    assert r.status_code == 201
+    assert r.get_json()["ruleset"]["version"] == "2015.1"
+
+
+def test_unknown_ruleset_version_lists_what_exists(client, auth, example, store):
+    body = assert_problem(
+        post_facts(client, auth, example, query="?ruleset=national@1999"), 422, "unknown-ruleset"
+    )
+    assert body["available"] == ["national@2015.1"]
+    assert store.list_decisions()[0] == []
+
+
+def test_invalid_facts_list_every_problem_and_store_nothing_but_audit(client, auth, example, store):
+    example["members"][0]["date_of_birth"] = "2020-01-01"
+    example["members"][1]["colour"] = "blue"
+    example["assessment_date"] = "2019-02-30"
+    body = assert_problem(post_facts(client, auth, example), 422, "invalid-facts")
+    pointers = {e["pointer"] for e in body["errors"]}
+    assert {"/members/1/colour", "/assessment_date"} <= pointers
+    assert store.list_decisions()[0] == []
+    rejected = [a for a in store.list_audit() if a["action"] == "request.rejected"]
+    assert rejected and rejected[0]["status"] == 422
+
+
+def test_malformed_json_is_400(client, auth, store):
+    body = assert_problem(post_facts(client, auth, b'{"family_ref": '), 400, "malformed-json")
+    assert "line 1" in body["detail"]
+    assert store.list_decisions()[0] == []
+
+
+def test_wrong_content_type_is_415(client, auth, example):
+    r = client.post(
+        "/v1/evaluations", data=json.dumps(example), headers=auth(), content_type="text/plain"
+    )
+    assert_problem(r, 415, "unsupported-media-type")
+
+
+def test_oversized_body_is_413(tmp_path, example):
+    from service import create_app
+    from tfp_rules.store import Store
+
+    app = create_app({"DATABASE": str(tmp_path / "small.sqlite"), "MAX_CONTENT_LENGTH": 2048})
+    store = Store(app.config["DATABASE"])
+    token = store.create_key("submitter", "s")[1]
+    big = copy.deepcopy(example)
+    big["members"][0]["events"] *= 40
+    r = app.test_client().post(
+        "/v1/evaluations",
+        data=json.dumps(big),
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="application/json",
+    )
+    assert_problem(r, 413, "request-entity-too-large")
+    assert store.list_decisions()[0] == []
+
+
+def test_idempotent_retry_returns_the_same_decision(client, auth, example, store):
+    first = post_facts(client, auth, example, **{"Idempotency-Key": "abc-1"})
+    again = post_facts(client, auth, example, **{"Idempotency-Key": "abc-1"})
+    assert first.status_code == again.status_code == 201
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert len(store.list_decisions()[0]) == 1
+
+
+def test_idempotency_key_with_a_different_body_is_a_conflict(client, auth, example, store):
+    post_facts(client, auth, example, **{"Idempotency-Key": "abc-2"})
+    example["family_ref"] = "STK-OTHER"
+    assert_problem(
+        post_facts(client, auth, example, **{"Idempotency-Key": "abc-2"}),
+        409,
+        "idempotency-conflict",
+    )
+    assert len(store.list_decisions()[0]) == 1
+
+
+def test_idempotency_keys_are_per_submitter(client, auth, example, store):
+    a = post_facts(client, auth, example, **{"Idempotency-Key": "same"})
+    b = post_facts(client, auth, example, role="other_submitter", **{"Idempotency-Key": "same"})
+    assert a.get_json()["id"] != b.get_json()["id"]
+
+
+def test_bad_idempotency_key(client, auth, example):
+    assert_problem(
+        post_facts(client, auth, example, **{"Idempotency-Key": "x" * 300}),
+        400,
+        "bad-idempotency-key",
+    )
+
+
+def test_an_unexpected_failure_is_a_500_problem_without_a_stack_trace(
+    client, auth, example, monkeypatch, store
+):
+    def explode(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(evaluations, "decide", explode)
+    r = post_facts(client, auth, example)
+    body = assert_problem(r, 500, "internal-error")
+    assert "secret internals" not in r.get_data(as_text=True)
+    assert body["detail"].startswith("incident ")
+    assert store.list_decisions()[0] == []
+
+
+# --------------------------------------------------------------------------- authentication and roles
+
+
+def test_missing_and_unknown_keys_are_401(client, example, keys, store):
+    r = client.post("/v1/evaluations", json=example)
+    assert_problem(r, 401, "unauthenticated")
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+    assert_problem(
+        client.get("/v1/decisions", headers={"Authorization": "Bearer tfp_nope_nope"}),
+        401,
+        "unauthenticated",
+    )
+    assert_problem(
+        client.get("/v1/decisions", headers={"Authorization": "Basic abc"}), 401, "unauthenticated"
+    )
+
+
+def test_revoked_key_is_401(client, store):
+    key, token = store.create_key("reviewer", "leaver")
+    assert (
+        client.get("/v1/decisions", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    )
+    store.revoke_key(key.id)
+    assert_problem(
+        client.get("/v1/decisions", headers={"Authorization": f"Bearer {token}"}),
+        401,
+        "unauthenticated",
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path"),
+    [
+        ("reviewer", "post", "/v1/evaluations"),
+        ("policy_officer", "post", "/v1/evaluations"),
+        ("policy_officer", "get", "/v1/decisions"),
+        ("submitter", "post", "/v1/decisions/x/reviews"),
+        ("policy_officer", "get", "/v1/decisions/x"),
+    ],
+)
+def test_wrong_role_is_403_and_audited(client, auth, store, role, method, path):
+    r = getattr(client, method)(path, headers=auth(role), json={})
+    assert_problem(r, 403, "forbidden")
+    assert any(a["status"] == 403 for a in store.list_audit())
+
+
+def test_public_endpoints_need_no_key(client):
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.get_json() == {"status": "ok", "rulesets": ["national@2015.1"]}
+    assert client.get("/v1/openapi.json").get_json()["openapi"].startswith("3.1")
+
+
+def test_unknown_route_and_method_are_problems(client, auth):
+    assert_problem(client.get("/v1/nothing", headers=auth()), 404, "not-found")
+    assert_problem(client.delete("/v1/evaluations", headers=auth()), 405, "method-not-allowed")
+
+
+# --------------------------------------------------------------------------- reading decisions
+
+
+def test_get_decision_json_and_text(client, auth, example, store):
+    created = post_facts(client, auth, example).get_json()
+    r = client.get(f"/v1/decisions/{created['id']}", headers=auth("reviewer"))
+    assert r.status_code == 200
+    assert r.get_json() == created
+    assert r.headers["X-Ruleset-Sha256"] == created["ruleset"]["sha256"]
+    text = client.get(f"/v1/decisions/{created['id']}?format=text", headers=auth("reviewer"))
+    assert text.mimetype == "text/plain"
+    assert text.get_data(as_text=True).startswith(
+        "Family STK-2019-000123, assessed on 2019-03-31: ELIGIBLE"
+    )
+    reads = [a for a in store.list_audit(target=created["id"]) if a["action"] == "decision.read"]
+    assert len(reads) == 2
+
+
+def test_submitters_see_only_their_own_decisions(client, auth, example):
+    mine = post_facts(client, auth, example).get_json()
+    theirs = post_facts(client, auth, example, role="other_submitter").get_json()
+    assert client.get(f"/v1/decisions/{mine['id']}", headers=auth()).status_code == 200
+    assert_problem(client.get(f"/v1/decisions/{theirs['id']}", headers=auth()), 404, "not-found")
+    listed = client.get("/v1/decisions", headers=auth()).get_json()["items"]
+    assert [d["id"] for d in listed] == [mine["id"]]
+    everyone = client.get("/v1/decisions", headers=auth("reviewer")).get_json()["items"]
+    assert {d["id"] for d in everyone} == {mine["id"], theirs["id"]}
+
+
+def test_unknown_decision_is_404(client, auth):
+    assert_problem(client.get("/v1/decisions/nope", headers=auth("reviewer")), 404, "not-found")
+
+
+def families(example, n):
+    for i in range(n):
+        doc = copy.deepcopy(example)
+        doc["family_ref"] = f"STK-{i:04d}"
+        if i % 2:  # odd families: nothing but the judgement's H6
+            for m in doc["members"]:
+                m.update(events=[], benefits=[])
+                m.pop("school", None)
+            doc["household"] = {"events": []}
+        yield doc
+
+
+def test_list_filters_and_pagination(client, auth, example):
+    for doc in families(example, 7):
+        post_facts(client, auth, doc)
+    get = lambda q: client.get(f"/v1/decisions{q}", headers=auth("reviewer")).get_json()  # noqa: E731
+    assert len(get("?eligible=true")["items"]) == 4
+    assert len(get("?eligible=false")["items"]) == 3
+    assert len(get("?headline=H2")["items"]) == 4
+    assert len(get("?ruleset=national@2015.1")["items"]) == 7
+    assert len(get("?ruleset=national@9")["items"]) == 0
+    assert len(get("?assessed_from=2019-03-31&assessed_to=2019-03-31")["items"]) == 7
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = get(f"?limit=3{'&cursor=' + cursor if cursor else ''}")
+        seen += [d["id"] for d in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert pages == 3 and len(seen) == len(set(seen)) == 7
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?eligible=maybe",
+        "?limit=0",
+        "?limit=500",
+        "?headline=H9",
+        "?colour=red",
+        "?created_from=2019-02-30",
+        "?eligible=true&eligible=false",
+    ],
+)
+def test_bad_list_queries_are_400(client, auth, query):
+    assert_problem(
+        client.get(f"/v1/decisions{query}", headers=auth("reviewer")), 400, "invalid-query"
+    )
+
+
+# --------------------------------------------------------------------------- reviews
+
+
+def test_confirm_and_override_keep_history_and_never_alter_the_decision(client, auth, example):
+    created = post_facts(client, auth, example).get_json()
+    url = f"/v1/decisions/{created['id']}/reviews"
+    confirm = client.post(
+        url,
+        json={"verdict": "confirm", "reason": "Checked against the school's letter"},
+        headers=auth("reviewer"),
+    )
+    assert confirm.status_code == 201
+    assert confirm.get_json()["verdict"] == "confirm"
+    override = client.post(
+        url,
+        json={"verdict": "override", "eligible": False, "reason": "Family moved out of area"},
+        headers=auth("reviewer"),
+    )
+    assert override.status_code == 201
+    after = client.get(f"/v1/decisions/{created['id']}", headers=auth("reviewer")).get_json()
+    assert [r["verdict"] for r in after["reviews"]] == ["confirm", "override"]
+    assert after["review_status"] == "overridden"
+    assert after["outcome"] == {
+        "eligible": False,
+        "source": "review",
+        "review_id": override.get_json()["id"],
+    }
+    assert after["eligible"] is True  # the automated decision as made
+    assert after["trace"] == created["trace"]
+    listed = client.get(
+        "/v1/decisions?review_status=overridden", headers=auth("reviewer")
+    ).get_json()["items"]
+    assert [d["id"] for d in listed] == [created["id"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"verdict": "override", "reason": "x"}, ""),
+        ({"verdict": "override", "eligible": False}, "/reason"),
+        ({"verdict": "override", "eligible": False, "reason": ""}, "/reason"),
+        ({"verdict": "override", "eligible": False, "reason": "   "}, "/reason"),
+        ({"verdict": "confirm", "eligible": True, "reason": "x"}, ""),
+        ({"verdict": "maybe", "reason": "x"}, "/verdict"),
+        ({"verdict": "confirm", "reason": "x", "extra": 1}, "/extra"),
+        ({"verdict": "override", "eligible": "no", "reason": "x"}, "/eligible"),
+    ],
+)
+def test_invalid_reviews_are_422_with_pointers(client, auth, example, body, pointer):
+    created = post_facts(client, auth, example).get_json()
+    r = client.post(f"/v1/decisions/{created['id']}/reviews", json=body, headers=auth("reviewer"))
+    problem = assert_problem(r, 422, "invalid-review")
+    assert pointer in {e["pointer"] for e in problem["errors"]}
+
+
+def test_review_of_unknown_decision_is_404(client, auth):
+    r = client.post(
+        "/v1/decisions/nope/reviews",
+        json={"verdict": "confirm", "reason": "x"},
+        headers=auth("reviewer"),
+    )
+    assert_problem(r, 404, "not-found")
+
+
+def test_review_malformed_json(client, auth, example):
+    created = post_facts(client, auth, example).get_json()
+    r = client.post(
+        f"/v1/decisions/{created['id']}/reviews",
+        data="{",
+        headers=auth("reviewer"),
+        content_type="application/json",
+    )
+    assert_problem(r, 400, "malformed-json")
+
+
+# --------------------------------------------------------------------------- rulesets
+
+
+def test_rulesets_for_any_role(client, auth, national):
+    listed = client.get("/v1/rulesets", headers=auth("policy_officer")).get_json()["items"]
+    assert listed == [
+        {
+            "id": "national",
+            "version": "2015.1",
+            "effective_from": "2015-04-01",
+            "sha256": national.sha256,
+            "description": national.description,
+        }
+    ]
+    detail = client.get("/v1/rulesets/national/2015.1", headers=auth("submitter")).get_json()
+    assert detail["parameters"]["persistent_absence_rate"]["value"] == 10
+    assert len([i for h in detail["headlines"] for i in h["indicators"]]) == 24
+    missing = assert_problem(
+        client.get("/v1/rulesets/national/9", headers=auth()), 404, "not-found"
+    )
+    assert missing["available"] == ["national@2015.1"]
