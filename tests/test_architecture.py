@@ -42,3 +42,11 @@ def test_evaluation_does_no_io():
             imports_of(PACKAGE / f"{stem}.py") & {"os", "pathlib", "sqlite3", "requests", "io"}
             == set()
         ), stem
+
+
+SERVICE = sorted((Path(__file__).parent.parent / "service").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", SERVICE, ids=[p.stem for p in SERVICE])
+def test_the_service_reaches_storage_and_rules_only_through_the_core(path):
+    assert imports_of(path) & {"sqlite3", "sqlite_utils", "durable", "durable_rules_engine"} == set()

@@ -144,6 +144,29 @@ def _render_condition(node: Mapping[str, Any], depth: int, lines: list[str]) -> 
     _render_condition(node["not"], depth + 1, lines)
 
 
+def _review_lines(decision: Mapping[str, Any]) -> list[str]:
+    """Human reviews, when the decision is a stored one that has them (newest last)."""
+    reviews = decision.get("reviews") or []
+    if not reviews:
+        return []
+    lines = ["Human review (the automated decision above is kept as made):"]
+    for r in reviews:
+        if r["verdict"] == "override":
+            outcome = "eligible" if r["eligible"] else "not eligible"
+            lines.append(
+                f"  {r['created_at']} overridden to {outcome} by {r['reviewer']}: {r['reason']}"
+            )
+        else:
+            lines.append(f"  {r['created_at']} confirmed by {r['reviewer']}: {r['reason']}")
+    in_force = decision.get("outcome")
+    if in_force:
+        now = "ELIGIBLE" if in_force["eligible"] else "NOT ELIGIBLE"
+        lines.append(
+            f"Outcome in force: {now} ({'by review' if in_force['source'] == 'review' else 'automated'})"
+        )
+    return [*lines, ""]
+
+
 def render_text(decision: Mapping[str, Any], *, only_failed: bool = False) -> str:
     """A decision and its trace in plain English; `only_failed` keeps only what was not met."""
     trace = decision["trace"]
@@ -155,6 +178,7 @@ def render_text(decision: Mapping[str, Any], *, only_failed: bool = False) -> st
         f"Decision: {trace['decision']['text']}",
         "",
     ]
+    lines += _review_lines(decision)
     for assumption in trace["assumptions"]:
         lines.append(f"Assumption: {assumption}")
     lines.append("")

@@ -394,3 +394,19 @@ def test_rulesets_for_any_role(client, auth, national):
         client.get("/v1/rulesets/national/9", headers=auth()), 404, "not-found"
     )
     assert missing["available"] == ["national@2015.1"]
+
+
+def test_plain_english_shows_the_review_history(client, auth, example):
+    created = post_facts(client, auth, example).get_json()
+    client.post(
+        f"/v1/decisions/{created['id']}/reviews",
+        json={"verdict": "override", "eligible": False, "reason": "Family left the area"},
+        headers=auth("reviewer"),
+    )
+    text = client.get(
+        f"/v1/decisions/{created['id']}?format=text", headers=auth("reviewer")
+    ).get_data(as_text=True)
+    assert text.startswith("Family STK-2019-000123, assessed on 2019-03-31: ELIGIBLE")
+    assert "overridden to not eligible by" in text
+    assert ": Family left the area" in text
+    assert "Outcome in force: NOT ELIGIBLE (by review)" in text
