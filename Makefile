@@ -19,7 +19,8 @@ setup: $(STAMP)
 run: $(STAMP)
 	@mkdir -p var
 	$(BIN)/gunicorn --preload --bind $${TFP_BIND:-127.0.0.1:8000} --workers $${TFP_WORKERS:-2} \
-		--threads $${TFP_THREADS:-4} --access-logfile - 'service.wsgi:app'
+		--threads $${TFP_THREADS:-4} --control-socket $${TFP_CONTROL_SOCKET:-var/gunicorn.ctl} \
+		--access-logfile - 'service.wsgi:app'
 
 ## Evaluate every example family with the national ruleset and print each decision.
 examples: $(STAMP)
