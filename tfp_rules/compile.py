@@ -117,7 +117,7 @@ def _indicator_derive(indicator_id: str, headline: str):
         return [
             {
                 "kind": "indicator",
-                "id": indicator_id,
+                "indicator": indicator_id,
                 "headline": headline,
                 "subject": f["subject"],
                 "basis": "rule",
@@ -132,7 +132,7 @@ def _judgement_derive(matched: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "kind": "indicator",
-            "id": f["indicator"],
+            "indicator": f["indicator"],
             "headline": f["headline"],
             "subject": f["subject"],
             "basis": "judgement",
@@ -143,13 +143,15 @@ def _judgement_derive(matched: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _headline_derive(headline: str):
     def derive(matched: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{"kind": "headline", "id": headline}]
+        return [{"kind": "headline", "headline": headline}]
 
     return derive
 
 
 def _decision_derive(matched: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"kind": "decision", "eligible": True, "headlines": sorted(f["id"] for f in matched)}]
+    return [
+        {"kind": "decision", "eligible": True, "headlines": sorted(f["headline"] for f in matched)}
+    ]
 
 
 _cache: dict[str, CompiledRuleset] = {}

@@ -70,9 +70,9 @@ def fire(compiled: CompiledRuleset, facts: FamilyFacts) -> Firing:
     for _rule, derived in engine.run(compiled.engine_name, engine_facts):
         for f in derived:
             if f["kind"] == "indicator":
-                firing.met.setdefault((f["id"], f["subject"]), set()).add(f["basis"])
+                firing.met.setdefault((f["indicator"], f["subject"]), set()).add(f["basis"])
             elif f["kind"] == "headline":
-                firing.headlines.add(f["id"])
+                firing.headlines.add(f["headline"])
             elif f["kind"] == "decision":
                 firing.eligible = True
     return firing
