@@ -201,3 +201,34 @@ def test_a_batch_with_identical_facts_is_refused_loudly():
     fact = {"kind": "member", "subject": "a"}
     with pytest.raises(EngineError, match="two identical facts"):
         engine.run("test-duplicates", [fact, dict(fact)])
+
+
+def test_durable_rules_takes_the_id_field_as_identity():
+    # The trap: two different facts sharing an `id` are one fact to durable_rules.
+    import json
+
+    import durable_rules_engine
+
+    handle = durable_rules_engine.create_ruleset(
+        "test-id-trap", json.dumps({"r": {"all": [{"m": {"kind": "x"}}]}})
+    )
+    first = durable_rules_engine.assert_facts(
+        handle, json.dumps([{"sid": "1", "kind": "x", "id": "a", "n": 1}])
+    )
+    second = durable_rules_engine.assert_facts(
+        handle, json.dumps([{"sid": "1", "kind": "x", "id": "a", "n": 2}])
+    )
+    assert (first[0], second[0]) == (0, 2)  # the second, different fact: "already observed"
+    durable_rules_engine.start_action_for_state(handle, first[1])
+    durable_rules_engine.delete_state(handle, "1")
+
+
+def test_the_engine_refuses_facts_with_an_id_field():
+    engine.register(
+        "test-id-field",
+        {"r": engine.Rule([{"m": {"kind": "member"}}], lambda m: [{"kind": "y", "id": 1}])},
+    )
+    with pytest.raises(EngineError, match="'id' field"):
+        engine.run("test-id-field", [{"kind": "member", "subject": "a", "id": "p1"}])
+    with pytest.raises(EngineError, match="derived a fact with an 'id' field"):
+        engine.run("test-id-field", [{"kind": "member", "subject": "a"}])

@@ -126,7 +126,7 @@ def _indicator_derive(indicator_id: str, headline: str, status: str, basis: str)
         return [
             {
                 "kind": "indicator",
-                "id": indicator_id,
+                "indicator": indicator_id,
                 "headline": headline,
                 "subject": f["subject"],
                 "status": status,
@@ -142,7 +142,7 @@ def _judgement_derive(matched: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "kind": "indicator",
-            "id": f["indicator"],
+            "indicator": f["indicator"],
             "headline": f["headline"],
             "subject": f["subject"],
             "status": "met",
@@ -218,13 +218,13 @@ def _compile(ruleset: Ruleset, engine_name: str) -> CompiledRuleset:
         of_headline = [{"kind": "indicator"}, {"headline": headline.id}]
         rules[f"headline:{headline.id}"] = engine.Rule(
             [{"m": {"$and": [*of_headline, {"status": "met"}]}}],
-            _emit({"kind": "headline", "id": headline.id}),
+            _emit({"kind": "headline", "headline": headline.id}),
             {"cap": _CAP},
         )
         # met or unknown: a headline the family might still show once the data is in
         rules[f"reachable:{headline.id}"] = engine.Rule(
             [{"m": {"$and": of_headline}}],
-            _emit({"kind": "reachable", "id": headline.id}),
+            _emit({"kind": "reachable", "headline": headline.id}),
             {"cap": _CAP},
         )
     required = ruleset.headlines_required

@@ -21,6 +21,10 @@ The traps of durable_rules 2.0.28, and what this module does about each
   ("not handled", MessageNotHandledException in the Python host) and runs none
   of its actions. A `hold` rule joins every subject fact with a fact that never
   exists, so subject facts are always handled without firing anything.
+- durable_rules takes a fact's `id` field as its identity: two different facts
+  with the same `id` in one state count as one, and the second is silently
+  dropped as "observed". Facts given to the engine must not have an `id`
+  field (`run` refuses them); without one, identity is the whole content.
 - A derived fact no rule wants (the decision) is "not handled": that means
   nothing matched, not an error. Asserting a fact already present (a second
   indicator of one headline) is "observed": also not an error.
@@ -136,6 +140,11 @@ def _drain(handle: int, state: int, sid: str, derives: dict[str, Derive], fired:
             _engine.abandon_action(handle, state)
             raise EngineError(f"rule {rule}: {type(exc).__name__}: {exc}") from exc
         fired.append((rule, derived))
+        if any("id" in f for f in derived):
+            _engine.abandon_action(handle, state)
+            raise EngineError(
+                f"rule {rule} derived a fact with an 'id' field (durable_rules' identity)"
+            )
         for fact in derived:
             code = _engine.assert_facts(handle, json.dumps([{**fact, "sid": sid}]))[0]
             if code not in (_OK, _NOT_HANDLED, _OBSERVED):  # pragma: no cover - engine contract
@@ -152,6 +161,10 @@ def run(name: str, facts: list[Fact]) -> list[tuple[str, list[Fact]]]:
         if name not in _registered:
             raise EngineError(f"ruleset {name} is not registered")
         handle, derives = _registered[name]
+        if any("id" in f for f in facts):
+            raise EngineError(
+                "facts must not have an 'id' field: durable_rules takes it as identity"
+            )
         sid = str(next(_SIDS))
         fired: list[tuple[str, list[Fact]]] = []
         try:

@@ -84,11 +84,11 @@ def fire(compiled: CompiledRuleset, facts: FamilyFacts) -> Firing:
     for _rule, derived in engine.run(compiled.engine_name, engine_facts):
         for f in derived:
             if f["kind"] == "indicator" and f["status"] == "met":
-                firing.met.setdefault((f["id"], f["subject"]), set()).add(f["basis"])
+                firing.met.setdefault((f["indicator"], f["subject"]), set()).add(f["basis"])
             elif f["kind"] == "indicator":
-                firing.unknown.add((f["id"], f["subject"]))
+                firing.unknown.add((f["indicator"], f["subject"]))
             elif f["kind"] == "headline":
-                firing.headlines.add(f["id"])
+                firing.headlines.add(f["headline"])
             elif f["kind"] == "decision" and f.get("eligible"):
                 firing.eligible = True
             elif f["kind"] == "decision":
