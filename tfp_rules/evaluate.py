@@ -291,12 +291,12 @@ def _decision(compiled: CompiledRuleset, facts: FamilyFacts, firing: Firing) -> 
             if unknown_needs
             else set()
         )
+        could, sure = settle_with(len(headlines_met), required, unknown_needs)
         trace["prospects"] = {
             "headlines_needed": required - len(headlines_met),
             "missing_sources": missing,
-            "settle_with": settle_with(len(headlines_met), required, unknown_needs)
-            if status == "undetermined"
-            else [],
+            "could_settle_with": could if status == "undetermined" else [],
+            "sure_to_settle_with": sure if status == "undetermined" else [],
             "nearest_misses": nearest_misses(headlines_out),
         }
     return {

@@ -8,41 +8,59 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .trace import comparison_text
+from .trace import miss_text
 
 NEAREST = 5  # nearest misses listed per decision
 
 
+def _resolution(checked: set[str], needs: Mapping[str, list[frozenset[str]]]) -> tuple[int, int]:
+    """(headlines that checking `checked` could make met, headlines it fully resolves)."""
+    could_meet = sum(1 for sets in needs.values() if any(s <= checked for s in sets))
+    resolved = sum(1 for sets in needs.values() if all(s <= checked for s in sets))
+    return could_meet, resolved
+
+
+def _smallest(candidates: list[str], settles: Callable[[set[str]], bool]) -> list[str]:
+    for size in range(len(candidates) + 1):
+        for chosen in itertools.combinations(candidates, size):
+            if settles(set(chosen)):
+                return list(chosen)
+    return candidates
+
+
 def settle_with(
     met: int, required: int, unknown: Mapping[str, Iterable[frozenset[str]]]
-) -> list[str]:
-    """The smallest set of unchecked sources whose checking is sure to settle the outcome.
+) -> tuple[list[str], list[str]]:
+    """The smallest sets of unchecked sources that could, and that are sure to, settle the outcome.
 
     `unknown` maps each headline that is neither met nor ruled out to the
-    unchecked sources behind each of its unknown indicators. Once the sources in
-    a set are checked, an indicator is resolved when all its unchecked sources
-    are in the set; the outcome is settled when, whichever resolved headlines
-    turn out met, the family either reaches `required` or can no longer reach it.
-    Ties go to the alphabetically first set.
+    unchecked sources behind each of its unknown indicators. Checking a set of
+    sources resolves an indicator when all its unchecked sources are in the
+    set. The outcome *could* settle if some answer from those sources decides
+    it (a resolved indicator met takes the family to `required`, or every
+    resolved one not met leaves too few); it is *sure* to settle if every
+    answer decides it. Ties go to the alphabetically first set.
     """
     needs = {h: [frozenset(s) for s in sets] for h, sets in unknown.items()}
     candidates = sorted(
         set().union(*(s for sets in needs.values() for s in sets)) if needs else set()
     )
-    for size in range(len(candidates) + 1):
-        for chosen in itertools.combinations(candidates, size):
-            checked = set(chosen)
-            resolved = [h for h, sets in needs.items() if all(s <= checked for s in sets)]
-            still_unknown = len(needs) - len(resolved)
-            if all(
-                met + x >= required or met + x + still_unknown < required
-                for x in range(len(resolved) + 1)
-            ):
-                return list(chosen)
-    return candidates  # unreachable: checking every source leaves nothing unknown
+
+    def could(checked: set[str]) -> bool:
+        could_meet, resolved = _resolution(checked, needs)
+        return met + could_meet >= required or met + len(needs) - resolved < required
+
+    def sure(checked: set[str]) -> bool:
+        _, resolved = _resolution(checked, needs)
+        still_unknown = len(needs) - resolved
+        return all(
+            met + x >= required or met + x + still_unknown < required for x in range(resolved + 1)
+        )
+
+    return _smallest(candidates, could), _smallest(candidates, sure)
 
 
 def _gap(node: Mapping[str, Any]) -> tuple[float, Mapping[str, Any] | None]:
@@ -81,7 +99,7 @@ def nearest_misses(
                 if s["status"] == "met" or "condition" not in s:
                     continue
                 gap, leaf = _gap(s["condition"])
-                if leaf is None or not math.isfinite(gap):
+                if leaf is None or not gap < 1:  # at 0 against 1, say, nothing was near
                     continue
                 found.append(
                     {
@@ -91,7 +109,7 @@ def nearest_misses(
                         "gap": round(gap, 4),
                         "value": leaf["value"],
                         "threshold": leaf["threshold"],
-                        "text": f"{ind['id']} ({ind['name']}) for {s['subject']}: {comparison_text(leaf)}",
+                        "text": f"{ind['id']} for {s['subject']}: {miss_text(leaf)}",
                     }
                 )
     found.sort(key=lambda m: (m["gap"], m["indicator"], m["subject"]))
