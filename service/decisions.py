@@ -26,6 +26,7 @@ class DecisionQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     eligible: bool | None = None
+    status: Literal["eligible", "not_eligible", "undetermined"] | None = None
     headline: Literal["H1", "H2", "H3", "H4", "H5", "H6"] | None = None
     ruleset: (
         Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*(@[0-9A-Za-z][0-9A-Za-z._-]*)?$")] | None

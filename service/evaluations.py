@@ -1,14 +1,23 @@
-"""POST /v1/evaluations: validate a family's facts, decide, store, answer 201."""
+"""Evaluations: decide a family's facts and store the decision (201).
+
+`POST /v1/evaluations` takes a whole facts document; `POST /v1/decisions/{id}/facts`
+takes newly arrived facts for a family already decided, merges them into that
+decision's facts and stores a new decision linked to it (the old one is never edited).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
-from flask import Blueprint, current_app, json, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, json, jsonify, request, url_for
 
+from tfp_rules.errors import FactsError
 from tfp_rules.evaluate import decide
-from tfp_rules.facts import parse_facts
+from tfp_rules.facts import FamilyFacts, parse_facts
+from tfp_rules.merge import merge_facts
+from tfp_rules.store import NotFoundError
 
 from .auth import actor, requires
 from .db import get_store
@@ -19,9 +28,8 @@ bp = Blueprint("evaluations", __name__, url_prefix="/v1")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
-@bp.post("/evaluations")
-@requires("submitter")
-def create():
+def _json_body() -> tuple[bytes, str | None]:
+    """The raw JSON body and a valid Idempotency-Key, or a 4xx problem."""
     if request.mimetype != "application/json":
         raise Problem(
             415, "unsupported-media-type", "Send JSON", "Content-Type must be application/json"
@@ -31,17 +39,27 @@ def create():
         raise Problem(
             400, "bad-idempotency-key", "Bad Idempotency-Key", "1 to 255 visible ASCII characters"
         )
-    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before we read it
+    return request.get_data(cache=False), key  # over MAX_CONTENT_LENGTH: 413 before reading
+
+
+def _decide_and_store(
+    facts: FamilyFacts,
+    document: dict[str, Any],
+    raw: bytes,
+    key: str | None,
+    previous_id: str | None = None,
+) -> Response:
+    """Decide with the ruleset asked for (or in force), store with the facts as given, 201."""
     spec = request.args.get("ruleset") or None
-    facts = parse_facts(raw)
     decision = decide(current_app.extensions["tfp.library"], facts, spec)
-    request_hash = hashlib.sha256((spec or "").encode() + b"\0" + raw).hexdigest()
+    request_hash = hashlib.sha256(f"{spec or ''}\0{previous_id or ''}\0".encode() + raw).hexdigest()
     stored, created = get_store().save_decision(
         decision,
-        json.loads(raw),
+        document,
         submitted_by=actor().id,
         idempotency_key=key,
         request_hash=request_hash,
+        previous_id=previous_id,
     )
     response = jsonify(decision_view(stored))
     response.status_code = 201
@@ -49,3 +67,45 @@ def create():
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return with_ruleset_headers(response, stored.decision["ruleset"])
+
+
+@bp.post("/evaluations")
+@requires("submitter")
+def create():
+    raw, key = _json_body()
+    facts = parse_facts(raw)
+    return _decide_and_store(facts, json.loads(raw), raw, key)
+
+
+@bp.post("/decisions/<decision_id>/facts")
+@requires("submitter")
+def add_facts(decision_id: str):
+    """Newly arrived facts for the same family: a new decision, linked to the previous one."""
+    raw, key = _json_body()
+    store = get_store()
+    me = actor()
+    try:
+        previous = store.get_decision(decision_id)
+    except NotFoundError:
+        previous = None
+    if previous is None or (me.role == "submitter" and previous.submitted_by != me.id):
+        raise Problem(
+            404, "not-found", "No such decision", f"no decision {decision_id} visible to you"
+        )
+    try:
+        update = json.loads(raw)
+    except ValueError as exc:
+        raise Problem(400, "malformed-json", "The body is not valid JSON", str(exc)) from exc
+    merged = merge_facts(store.get_facts(previous.id), update)  # a bad update: 422, its pointers
+    try:
+        facts = parse_facts(merged)
+    except FactsError as exc:
+        errors = [{"pointer": p.pointer, "detail": p.message} for p in exc.problems]
+        raise Problem(
+            422,
+            "invalid-facts",
+            "The merged family facts are not valid",
+            "pointers are into the merged document: the previous facts with this update folded in",
+            errors=errors,
+        ) from exc
+    return _decide_and_store(facts, merged, raw, key, previous_id=previous.id)

@@ -35,6 +35,7 @@ def decision_view(d: StoredDecision) -> dict[str, Any]:
         "id": d.id,
         "created_at": d.created_at,
         "submitted_by": d.submitted_by,
+        "previous_id": d.previous_id,
         **d.decision,
         "review_status": d.review_status,
         "outcome": outcome(d),

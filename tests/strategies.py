@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tfp_rules.facts import EVENT_TYPES, FLAG_NAMES, terms_ending_by
+from tfp_rules.facts import EVENT_TYPES, FLAG_NAMES, SOURCES, terms_ending_by
 
 ASSESSMENT_DATES = [
     dt.date(2019, 3, 31),
@@ -113,6 +113,9 @@ def family(draw: st.DrawFn) -> dict[str, Any]:
         "members": members,
         "household": {"events": draw(st.lists(event(ad), max_size=2))},
     }
+    if draw(st.booleans()):  # sometimes say which sources were checked (the rest are unknown)
+        sources = draw(st.sets(st.sampled_from(SOURCES)))
+        doc["sources_checked"] = {source: _iso(ad) for source in sorted(sources)}
     # judgements, sometimes two of the same indicator and member (a bug once hid there)
     judged = st.sampled_from(
         [("H6.mental_health", "m0"), ("H4.financial_difficulty", None), ("H3.early_help", "m0")]

@@ -49,4 +49,6 @@ SERVICE = sorted((Path(__file__).parent.parent / "service").glob("*.py"))
 
 @pytest.mark.parametrize("path", SERVICE, ids=[p.stem for p in SERVICE])
 def test_the_service_reaches_storage_and_rules_only_through_the_core(path):
-    assert imports_of(path) & {"sqlite3", "sqlite_utils", "durable", "durable_rules_engine"} == set()
+    assert (
+        imports_of(path) & {"sqlite3", "sqlite_utils", "durable", "durable_rules_engine"} == set()
+    )

@@ -2,7 +2,8 @@
 
 Every family has an expected outcome in `fixtures/expected/<same name>.json`,
 worked out by hand from `rulesets/national/2015.1.yaml` (not copied from the
-engine): whether the family is eligible, which headlines are met, and for every
+engine): its status (eligible, not eligible, or undetermined while sources are
+missing), which headlines are met and which unknown, and for every
 indicator met, the sorted subjects that meet it ("household" for household
 indicators). The "description" says what the family tests and is not compared.
 """
@@ -24,7 +25,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 FAMILIES = FIXTURES / "families"
 EXPECTED = FIXTURES / "expected"
 FAMILY_PATHS = sorted(FAMILIES.glob("*.json"))
-COMPARED = ("eligible", "headlines_met", "indicators_met")
+COMPARED = ("status", "eligible", "headlines_met", "headlines_unknown", "indicators_met")
 # The expectations were worked out from this version; a later national version needs its own.
 RULESET = "national@2015.1"
 
@@ -43,8 +44,10 @@ def _outcome(decision: dict[str, Any]) -> dict[str, Any]:
         if indicator["met_by"]
     }
     return {
+        "status": decision["status"],
         "eligible": decision["eligible"],
         "headlines_met": sorted(decision["headlines_met"]),
+        "headlines_unknown": sorted(decision["headlines_unknown"]),
         "indicators_met": dict(sorted(indicators_met.items())),
     }
 
@@ -61,7 +64,7 @@ def _expected(path: Path) -> dict[str, Any]:
 def _differences(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
     """One line per disagreement, naming the field and both values."""
     lines = []
-    for key in ("eligible", "headlines_met"):
+    for key in ("status", "eligible", "headlines_met", "headlines_unknown"):
         if expected[key] != actual[key]:
             lines.append(f"{key}: expected {expected[key]!r}, got {actual[key]!r}")
     want, got = expected["indicators_met"], actual["indicators_met"]

@@ -36,6 +36,7 @@ MINI = textwrap.dedent(
             name: Absent
             applies_to: child
             source: test
+            data_sources: [education]
             when:
               absence_rate: {last_terms: 3}
               at_least: rate
@@ -43,6 +44,7 @@ MINI = textwrap.dedent(
             name: Flagged
             applies_to: any_member
             source: test
+            data_sources: [education]
             when:
               field: flags.leaving_school_no_plan
     """
@@ -162,8 +164,8 @@ def test_mini_ruleset_is_valid():
             "expected a whole number of at least 1, got 0",
         ),
         (
-            "        source: test\n        when:\n          absence_rate",
-            "        when:\n          absence_rate",
+            "        source: test\n        data_sources: [education]\n        when:\n          absence_rate",
+            "        data_sources: [education]\n        when:\n          absence_rate",
             "- id: H2.absence",
             "headlines[0].indicators[0]",
             "missing required field 'source'",

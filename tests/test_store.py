@@ -315,6 +315,7 @@ def test_facts_and_trace_are_kept_apart_from_the_metadata(store, make, db_path):
         "ruleset_version",
         "ruleset_sha256",
         "previous_id",
+        "status",
     }
     flat = json.dumps(metadata)
     assert "1984-06-02" not in flat and "keyworker-17" not in flat  # a birth date, a worker
@@ -330,6 +331,7 @@ def test_summary_holds_metadata_only(store, make):
         "created_at": saved.created_at,
         "family_ref": "STK-2019-000123",
         "assessment_date": "2019-03-31",
+        "status": "eligible",
         "eligible": True,
         "headlines_met": ["H1", "H2", "H3", "H4", "H5", "H6"],
         "ruleset": {"id": "national", "version": "2015.1", "sha256": saved.ruleset_sha256},
@@ -819,3 +821,57 @@ def test_cli_database_defaults_to_env_then_var(tmp_path, monkeypatch):
         assert [k.name for k in store.list_keys()] == ["ops"]
     with Store(tmp_path / "var" / "tfp.sqlite") as store:
         assert len(store.list_keys()) == 1
+
+
+def test_migration_2_keeps_version_1_decisions_and_their_reviews(tmp_path, make):
+    """A database written by schema 1 (before undetermined outcomes) migrates in place."""
+    import sqlite3
+
+    from tfp_rules import store as store_module
+
+    path = tmp_path / "old.sqlite"
+    old = store_module.MIGRATIONS
+    store_module.MIGRATIONS = old[:1]
+    try:
+        with Store(path) as v1:
+            assert v1.schema_version == 1
+    finally:
+        store_module.MIGRATIONS = old
+    decision, facts = make()
+    rs = decision["ruleset"]
+    raw_db = sqlite3.connect(path)
+    with raw_db:  # a row as schema 1 wrote them: no status column
+        raw_db.execute(
+            "INSERT INTO decisions VALUES ('d1', '2026-01-01T00:00:00.000000Z', 'k1', 'F', '2019-03-31', 1, ?, ?, ?, ?, NULL)",
+            [json.dumps(decision["headlines_met"]), rs["id"], rs["version"], rs["sha256"]],
+        )
+        raw_db.execute(
+            "INSERT INTO decision_payloads VALUES ('d1', ?, ?)",
+            [json.dumps(facts), json.dumps(decision)],
+        )
+        raw_db.execute(
+            "INSERT INTO reviews (id, decision_id, verdict, eligible, reason, reviewer, created_at) "
+            "VALUES ('r1', 'd1', 'confirm', NULL, 'checked', 'k2', '2026-01-02T00:00:00.000000Z')"
+        )
+    raw_db.close()
+    saved = type("Saved", (), {"id": "d1"})
+    with Store(path) as v2:
+        assert v2.schema_version == 2
+        again = v2.get_decision(saved.id)
+        assert (again.status, again.eligible, len(again.reviews)) == ("eligible", True, 1)
+        assert [d.id for d in v2.list_decisions(status="eligible")[0]] == [saved.id]
+    connection = sqlite3.connect(path)
+    assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert connection.execute("SELECT count(*) FROM decision_payloads").fetchone() == (1,)
+
+
+def test_an_undetermined_decision_is_stored_with_no_outcome(store, make):
+    decision, facts = make()
+    decision = {**decision, "status": "undetermined", "eligible": None}
+    saved, _ = store.save_decision(decision, facts, submitted_by="k1")
+    again = store.get_decision(saved.id)
+    assert (again.status, again.eligible, again.outcome) == ("undetermined", None, None)
+    assert [d.id for d in store.list_decisions(status="undetermined")[0]] == [saved.id]
+    assert store.list_decisions(eligible=False)[0] == []
+    with pytest.raises(ValueError, match="status is one of"):
+        store.list_decisions(status="maybe")

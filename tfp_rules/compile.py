@@ -3,13 +3,20 @@
 The rule network, all matched and chained by durable_rules:
 
 - one rule per indicator: a subject fact (member or household) whose measure
-  values satisfy the indicator's condition derives an `indicator` fact;
-- one rule for professional judgements: a `judgement` fact derives an
+  values satisfy the indicator's condition derives an `indicator` fact with
+  status "met";
+- one "unknown" rule per indicator: a subject fact that does NOT satisfy the
+  condition, joined with an `unchecked` fact naming one of the indicator's
+  data sources, derives an `indicator` fact with status "unknown" (missing is
+  not false);
+- one rule for professional judgements: a `judgement` fact derives a met
   `indicator` fact with basis "judgement";
-- one rule per headline: any `indicator` fact of that headline derives a
-  `headline` fact (asserting the same headline twice is a no-op);
-- one eligibility rule: every N `headline` facts (N = the ruleset's
-  headlines-required parameter) derive the `decision` fact.
+- per headline: a met indicator derives a `headline` fact, and any indicator
+  (met or unknown) a `reachable` fact (asserting the same fact twice is a no-op);
+- eligibility: every N `headline` facts (N = the headlines-required
+  parameter) derive the decision "eligible"; every N `reachable` facts derive
+  "reachable". Not eligible but reachable is undetermined; neither is not
+  eligible.
 
 Measures are computed in Python first (`measures.py`) and sent as fields
 `m0, m1, ...` of the subject facts; `CompiledRuleset.measures` maps them back.
@@ -112,7 +119,9 @@ def _negate(condition: Condition, fields: dict[str, str]) -> dict[str, Any]:
     return {"$or": [negated, {"$nex": {name: 1}}]}
 
 
-def _indicator_derive(indicator_id: str, headline: str):
+def _indicator_derive(indicator_id: str, headline: str, status: str, basis: str):
+    """Subjects matched by an indicator's rule become `indicator` facts of that status."""
+
     def derive(matched: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [
             {
@@ -120,7 +129,8 @@ def _indicator_derive(indicator_id: str, headline: str):
                 "indicator": indicator_id,
                 "headline": headline,
                 "subject": f["subject"],
-                "basis": "rule",
+                "status": status,
+                "basis": basis,
             }
             for f in matched
         ]
@@ -135,23 +145,20 @@ def _judgement_derive(matched: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "indicator": f["indicator"],
             "headline": f["headline"],
             "subject": f["subject"],
+            "status": "met",
             "basis": "judgement",
         }
         for f in matched
     ]
 
 
-def _headline_derive(headline: str):
+def _emit(fact: dict[str, Any]):
+    """A rule that derives one fixed fact, whatever matched (asserting it twice is a no-op)."""
+
     def derive(matched: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{"kind": "headline", "headline": headline}]
+        return [dict(fact)]
 
     return derive
-
-
-def _decision_derive(matched: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {"kind": "decision", "eligible": True, "headlines": sorted(f["headline"] for f in matched)}
-    ]
 
 
 _cache: dict[str, CompiledRuleset] = {}
@@ -188,23 +195,48 @@ def _compile(ruleset: Ruleset, engine_name: str) -> CompiledRuleset:
 
     rules: dict[str, engine.Rule] = {}
     for indicator in ruleset.indicators:
-        condition = [*_SUBJECT_FILTER[indicator.applies_to], to_durable(indicator.when, fields)]
+        subject = _SUBJECT_FILTER[indicator.applies_to]
         rules[f"indicator:{indicator.id}"] = engine.Rule(
-            [{"m": {"$and": condition}}],
-            _indicator_derive(indicator.id, indicator.headline),
+            [{"m": {"$and": [*subject, to_durable(indicator.when, fields)]}}],
+            _indicator_derive(indicator.id, indicator.headline, "met", "rule"),
+            {"cap": _CAP},
+        )
+        # Not met, and one of its sources was not checked: unknown, not "not met".
+        unchecked = [{"source": source} for source in indicator.data_sources]
+        rules[f"unknown:{indicator.id}"] = engine.Rule(
+            [
+                {"m": {"$and": [*subject, _negate(indicator.when, fields)]}},
+                {"u": {"$and": [{"kind": "unchecked"}, {"$or": unchecked}]}},
+            ],
+            _indicator_derive(indicator.id, indicator.headline, "unknown", "missing"),
             {"cap": _CAP},
         )
     rules["judgement"] = engine.Rule(
         [{"m": {"kind": "judgement"}}], _judgement_derive, {"cap": _CAP}
     )
     for headline in ruleset.headlines:
+        of_headline = [{"kind": "indicator"}, {"headline": headline.id}]
         rules[f"headline:{headline.id}"] = engine.Rule(
-            [{"m": {"$and": [{"kind": "indicator"}, {"headline": headline.id}]}}],
-            _headline_derive(headline.id),
+            [{"m": {"$and": [*of_headline, {"status": "met"}]}}],
+            _emit({"kind": "headline", "headline": headline.id}),
             {"cap": _CAP},
         )
+        # met or unknown: a headline the family might still show once the data is in
+        rules[f"reachable:{headline.id}"] = engine.Rule(
+            [{"m": {"$and": of_headline}}],
+            _emit({"kind": "reachable", "headline": headline.id}),
+            {"cap": _CAP},
+        )
+    required = ruleset.headlines_required
     rules["eligibility"] = engine.Rule(
-        [{"m": {"kind": "headline"}}], _decision_derive, {"count": ruleset.headlines_required}
+        [{"m": {"kind": "headline"}}],
+        _emit({"kind": "decision", "eligible": True}),
+        {"count": required},
+    )
+    rules["reachability"] = engine.Rule(
+        [{"m": {"kind": "reachable"}}],
+        _emit({"kind": "decision", "reachable": True}),
+        {"count": required},
     )
     engine.register(engine_name, rules)
     adult_age = ruleset.parameters["adult_age"].value

@@ -80,7 +80,7 @@ _PLUMBING = {
     "_run": Rule([{"m": {"kind": "run"}}], lambda matched: []),
     "_hold": Rule(
         [
-            {"m": {"$or": [{"kind": "member"}, {"kind": "household"}]}},
+            {"m": {"$or": [{"kind": "member"}, {"kind": "household"}, {"kind": "unchecked"}]}},
             {"never": {"kind": "$never"}},
         ],
         lambda matched: [],

@@ -172,6 +172,19 @@ EventType = Literal[
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
+Source = Literal[
+    "education",
+    "police",
+    "youth_justice",
+    "probation",
+    "social_care",
+    "dwp",
+    "housing",
+    "health",
+]
+SOURCES: tuple[str, ...] = get_args(Source)
+"""The partner data sources a family's facts can come from; rulesets name them per indicator."""
+
 ROLE_EVENT_TYPES = frozenset({"domestic_abuse", "domestic_abuse_callout"})
 """Event types that may carry a `role` (victim, perpetrator, ...)."""
 AMOUNT_EVENT_TYPES = frozenset({"rent_arrears", "problem_debt"})
@@ -367,6 +380,14 @@ class FamilyFacts(BaseModel):
     members: list[Member] = Field(min_length=1, max_length=MAX_MEMBERS)
     household: Household = Household()
     judgements: list[Judgement] = Field(default=[], max_length=MAX_JUDGEMENTS)
+    sources_checked: dict[Source, dt.date] | None = Field(
+        default=None,
+        description=(
+            "The data sources consulted for this family, each with the date it was checked. "
+            "Absent: every source counts as checked (closed world). Present: an indicator "
+            "whose data source is not listed is unknown, not 'not met'."
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -519,7 +540,8 @@ def _message(err: dict[str, Any]) -> str:
 
 def _validation_problems(exc: ValidationError) -> list[FactProblem]:
     return [
-        FactProblem(_pointer(*err["loc"]), _message(err))
+        # pydantic marks a bad mapping key with a "[key]" step; the pointer names the member
+        FactProblem(_pointer(*(t for t in err["loc"] if t != "[key]")), _message(err))
         for err in exc.errors(include_url=False, include_input=False)
     ]
 

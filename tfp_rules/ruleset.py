@@ -48,6 +48,7 @@ class Indicator:
     origin: str
     source: str
     when: Condition
+    data_sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -341,6 +342,7 @@ def _build(data: dict, display: str, report: Any, sha256: str) -> Ruleset | None
                         str(ind.get("origin", "national")),
                         str(ind.get("source", "")),
                         when,
+                        tuple(ind.get("data_sources") or ()),
                     )
                 )
         headlines.append(Headline(str(hid), str(h.get("name", "")), tuple(indicators)))

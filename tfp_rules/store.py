@@ -101,13 +101,14 @@ class DecisionRecord:
     submitted_by: str
     family_ref: str
     assessment_date: str
-    eligible: bool
+    eligible: bool | None  # None: undetermined (sources missing)
     headlines_met: list[str]
     ruleset_id: str
     ruleset_version: str
     ruleset_sha256: str
     reviews: list[Review] = field(default_factory=list)  # oldest first
     previous_id: str | None = None
+    status: str = "eligible"  # "eligible", "not_eligible" or "undetermined"
 
     @property
     def review_status(self) -> str:
@@ -115,9 +116,9 @@ class DecisionRecord:
         return _STATUS_OF_VERDICT[self.reviews[-1].verdict if self.reviews else None]
 
     @property
-    def outcome(self) -> bool:
+    def outcome(self) -> bool | None:
         """The outcome in force: the latest review's if it is an override, else the automated
-        one (a confirmation confirms the automated outcome)."""
+        one (a confirmation confirms the automated outcome; None while undetermined)."""
         if self.reviews and self.reviews[-1].verdict == "override":
             return bool(self.reviews[-1].eligible)
         return self.eligible
@@ -133,6 +134,7 @@ class DecisionRecord:
             "created_at": self.created_at,
             "family_ref": self.family_ref,
             "assessment_date": self.assessment_date,
+            "status": self.status,
             "eligible": self.eligible,
             "headlines_met": list(self.headlines_met),
             "ruleset": {
@@ -230,8 +232,53 @@ def _initial_schema(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _three_valued_outcomes(db: sqlite_utils.Database) -> None:
+    """2: a decision may be undetermined: `status` column, `eligible` NULL while undetermined.
+
+    SQLite cannot change a column's constraints in place, so the table is rebuilt
+    (foreign keys are off during migrations; see `Store._migrate`).
+    """
+    columns = (
+        "id, created_at, submitted_by, family_ref, assessment_date, eligible, headlines_met, "
+        "ruleset_id, ruleset_version, ruleset_sha256, previous_id"
+    )
+    statements = [
+        """CREATE TABLE decisions_v2 (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            submitted_by TEXT NOT NULL,
+            family_ref TEXT,
+            assessment_date TEXT NOT NULL,
+            eligible INTEGER CHECK (eligible IN (0, 1)),
+            headlines_met TEXT NOT NULL CHECK (json_valid(headlines_met)),
+            ruleset_id TEXT NOT NULL,
+            ruleset_version TEXT NOT NULL,
+            ruleset_sha256 TEXT NOT NULL,
+            previous_id TEXT REFERENCES decisions (id),
+            status TEXT NOT NULL CHECK (status IN ('eligible', 'not_eligible', 'undetermined')),
+            CHECK ((status = 'undetermined') = (eligible IS NULL))
+        )""",
+        f"""INSERT INTO decisions_v2 ({columns}, status)
+            SELECT {columns}, CASE eligible WHEN 1 THEN 'eligible' ELSE 'not_eligible' END
+            FROM decisions""",
+        "DROP TABLE decisions",
+        "ALTER TABLE decisions_v2 RENAME TO decisions",
+        "CREATE INDEX decisions_created ON decisions (created_at, id)",
+        "CREATE INDEX decisions_ruleset ON decisions (ruleset_id, ruleset_version)",
+        "CREATE INDEX decisions_family ON decisions (family_ref)",
+        "CREATE INDEX decisions_submitted_by ON decisions (submitted_by)",
+        "CREATE INDEX decisions_status ON decisions (status)",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
 # Applied in order; the version of a database is the number applied. Append, never edit.
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_initial_schema,)
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    _initial_schema,
+    _three_valued_outcomes,
+)
+STATUSES = ("eligible", "not_eligible", "undetermined")
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -333,7 +380,8 @@ def _record_fields(row: dict[str, Any], reviews: list[Review]) -> dict[str, Any]
         "submitted_by": row["submitted_by"],
         "family_ref": row["family_ref"],
         "assessment_date": row["assessment_date"],
-        "eligible": bool(row["eligible"]),
+        "eligible": None if row["eligible"] is None else bool(row["eligible"]),
+        "status": row["status"],
         "headlines_met": json.loads(row["headlines_met"]),
         "ruleset_id": row["ruleset_id"],
         "ruleset_version": row["ruleset_version"],
@@ -465,15 +513,30 @@ class Store:
                 f"{self.path}: schema version {version} is newer than this code knows "
                 f"({known}); upgrade tfp-rules"
             )
-        for target in range(version + 1, known + 1):
-            with self._write() as db:
-                db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-                current = self._version()  # another process may have migrated meanwhile
-                if current >= target:
-                    continue
-                MIGRATIONS[target - 1](db)
-                db.execute("DELETE FROM schema_version")
-                db.execute("INSERT INTO schema_version (version) VALUES (?)", [target])
+        if version == known:
+            return
+        # Rebuilding a table must not cascade deletes: foreign keys off (outside a
+        # transaction, as SQLite requires), then checked before each migration commits.
+        self._conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for target in range(version + 1, known + 1):
+                with self._write() as db:
+                    db.execute(
+                        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+                    )
+                    current = self._version()  # another process may have migrated meanwhile
+                    if current >= target:
+                        continue
+                    MIGRATIONS[target - 1](db)
+                    broken = self._conn.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StoreError(
+                            f"{self.path}: migration {target} broke foreign keys: {broken[:3]}"
+                        )
+                    db.execute("DELETE FROM schema_version")
+                    db.execute("INSERT INTO schema_version (version) VALUES (?)", [target])
+        finally:
+            self._conn.execute("PRAGMA foreign_keys = ON")
 
     @property
     def schema_version(self) -> int:
@@ -597,7 +660,12 @@ class Store:
                 "submitted_by": submitted_by,
                 "family_ref": decision["family_ref"],
                 "assessment_date": decision["assessment_date"],
-                "eligible": int(bool(decision["eligible"])),
+                "eligible": None
+                if decision["eligible"] is None
+                else int(bool(decision["eligible"])),
+                "status": decision.get(
+                    "status", "eligible" if decision["eligible"] else "not_eligible"
+                ),
                 "headlines_met": json.dumps(list(decision["headlines_met"])),
                 "ruleset_id": ruleset["id"],
                 "ruleset_version": ruleset["version"],
@@ -728,6 +796,7 @@ class Store:
         self,
         *,
         eligible: bool | None = None,
+        status: str | None = None,
         headline: str | None = None,
         ruleset: str | None = None,
         review_status: str | None = None,
@@ -752,6 +821,11 @@ class Store:
         if eligible is not None:
             where.append("d.eligible = ?")
             args.append(int(eligible))
+        if status is not None:
+            if status not in STATUSES:
+                raise ValueError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
+            where.append("d.status = ?")
+            args.append(status)
         if headline is not None:
             where.append("EXISTS (SELECT 1 FROM json_each(d.headlines_met) h WHERE h.value = ?)")
             args.append(headline)

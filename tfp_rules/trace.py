@@ -99,8 +99,8 @@ def _show(value: Any, unit: str | None) -> str:
     return f"{text}%" if unit == "percent" else text
 
 
-def comparison_text(node: Mapping[str, Any]) -> str:
-    """One comparison node in plain English, e.g. 'absence rate (terms ...): 11.35% >= 10% (rate)'."""
+def _value_and_threshold(node: Mapping[str, Any]) -> tuple[str, str]:
+    """The value found and the threshold, as shown to people."""
     unit = node.get("unit")
     thresholds = node["threshold"] if isinstance(node["threshold"], list) else [node["threshold"]]
     operands = tuple(Operand(v, p) for v, p in zip(thresholds, node["parameters"], strict=True))
@@ -116,16 +116,46 @@ def comparison_text(node: Mapping[str, Any]) -> str:
     parts = [
         f"{text} ({o.param})" if o.param else text for text, o in zip(parts, operands, strict=True)
     ]
-    against = " and ".join(parts) if node["comparator"] == "between" else ", ".join(parts)
+    return shown, " and ".join(parts) if node["comparator"] == "between" else ", ".join(parts)
+
+
+def comparison_text(node: Mapping[str, Any]) -> str:
+    """One comparison node in plain English, e.g. 'absence rate (terms ...): 11.35% >= 10% (rate)'."""
+    shown, against = _value_and_threshold(node)
     detail = f" ({node['detail']})" if node["detail"] else ""
     return f"{node['measure']}{detail}: {shown} {COMPARATOR_WORDS[node['comparator']]} {against}"
+
+
+def miss_text(node: Mapping[str, Any]) -> str:
+    """A near miss in a few words, e.g. 'absence rate 9.73% against 10% (persistent_absence_rate)'."""
+    shown, against = _value_and_threshold(node)
+    return f"{node['measure']} {shown} against {against}"
 
 
 # --------------------------------------------------------------------------- plain English
 
 
-def _mark(met: bool) -> str:
-    return "MET    " if met else "not met"
+_MARKS = {"met": "MET    ", "not_met": "not met", "unknown": "UNKNOWN"}
+_VERDICTS = {"eligible": "ELIGIBLE", "not_eligible": "NOT ELIGIBLE", "undetermined": "UNDETERMINED"}
+
+
+def _prospect_lines(trace: Mapping[str, Any]) -> list[str]:
+    """What could change a not-eligible or undetermined outcome."""
+    p = trace.get("prospects")
+    if not p:
+        return []
+    lines = [f"Headlines still needed: {p['headlines_needed']}"]
+    if p["could_settle_with"]:
+        lines.append(f"Checking {', '.join(p['could_settle_with'])} could settle it;")
+        lines.append(f"checking {', '.join(p['sure_to_settle_with'])} is sure to.")
+    elif p["missing_sources"]:
+        lines.append(
+            f"Not checked, but could not change the outcome: {', '.join(p['missing_sources'])}"
+        )
+    if p["nearest_misses"]:
+        lines.append("Nearest misses:")
+        lines += [f"  {m['text']}" for m in p["nearest_misses"]]
+    return [*lines, ""]
 
 
 def _render_condition(node: Mapping[str, Any], depth: int, lines: list[str]) -> None:
@@ -171,13 +201,14 @@ def render_text(decision: Mapping[str, Any], *, only_failed: bool = False) -> st
     """A decision and its trace in plain English; `only_failed` keeps only what was not met."""
     trace = decision["trace"]
     rs = decision["ruleset"]
-    verdict = "ELIGIBLE" if decision["eligible"] else "NOT ELIGIBLE"
+    verdict = _VERDICTS[decision["status"]]
     lines = [
         f"Family {decision['family_ref']}, assessed on {decision['assessment_date']}: {verdict}",
         f"Ruleset {rs['id']}@{rs['version']} (sha256 {rs['sha256'][:12]})",
         f"Decision: {trace['decision']['text']}",
         "",
     ]
+    lines += _prospect_lines(trace)
     lines += _review_lines(decision)
     for assumption in trace["assumptions"]:
         lines.append(f"Assumption: {assumption}")
@@ -185,18 +216,25 @@ def render_text(decision: Mapping[str, Any], *, only_failed: bool = False) -> st
     for headline in trace["headlines"]:
         if only_failed and all(ind["met"] for ind in headline["indicators"]):
             continue
-        lines.append(f"{headline['id']} {headline['name']}: {_mark(headline['met']).strip()}")
+        lines.append(f"{headline['id']} {headline['name']}: {_MARKS[headline['status']].strip()}")
         for ind in headline["indicators"]:
             if only_failed and ind["met"]:
                 continue
-            lines.append(f"  {_mark(ind['met'])} {ind['id']} ({ind['origin']}) {ind['name']}")
+            lines.append(f"  {_MARKS[ind['status']]} {ind['id']} ({ind['origin']}) {ind['name']}")
             if ind.get("note"):
                 lines.append(f"      {ind['note']}")
             for s in ind["subjects"]:
                 if only_failed and s["met"]:
                     continue
-                basis = f" by {s['basis']}" if s["met"] else ""
-                lines.append(f"    {s['subject']}: {'met' + basis if s['met'] else 'not met'}")
+                if s["status"] == "met":
+                    said = f"met by {s['basis']}"
+                elif s["status"] == "unknown":
+                    said = (
+                        f"unknown: nothing found, but {', '.join(s['missing_sources'])} not checked"
+                    )
+                else:
+                    said = "not met"
+                lines.append(f"    {s['subject']}: {said}")
                 for j in s.get("judgements", []):
                     lines.append(f"      professional judgement by {j['by']}: {j['reason']}")
                 if s.get("condition"):

@@ -410,3 +410,56 @@ def test_plain_english_shows_the_review_history(client, auth, example):
     assert "overridden to not eligible by" in text
     assert ": Family left the area" in text
     assert "Outcome in force: NOT ELIGIBLE (by review)" in text
+
+
+# --------------------------------------------------------------------------- facts arriving later
+
+
+def test_new_facts_make_a_new_decision_linked_to_the_old_one(client, auth, example, store):
+    example["sources_checked"] = {"education": "2019-03-30"}
+    for m in example["members"]:
+        m.update(events=[], benefits=[], flags={})
+    example["household"], example["judgements"] = {"events": []}, []
+    first = post_facts(client, auth, example).get_json()
+    assert (first["status"], first["eligible"]) == ("undetermined", None)
+    assert first["outcome"]["eligible"] is None
+    later = {
+        "members": [{"ref": "p1", "benefits": [{"type": "JSA", "from": "2018-06-01"}]}],
+        "sources_checked": {"dwp": "2019-04-02"},
+    }
+    r = client.post(f"/v1/decisions/{first['id']}/facts", json=later, headers=auth())
+    assert r.status_code == 201
+    second = r.get_json()
+    assert second["previous_id"] == first["id"]
+    assert (second["status"], second["headlines_met"]) == ("eligible", ["H2", "H4"])
+    assert store.get_facts(second["id"])["sources_checked"] == {
+        "education": "2019-03-30",
+        "dwp": "2019-04-02",
+    }
+    again = client.get(f"/v1/decisions/{first['id']}", headers=auth()).get_json()
+    assert again["status"] == "undetermined"  # the old decision is never edited
+    listed = client.get("/v1/decisions?status=undetermined", headers=auth()).get_json()["items"]
+    assert [d["id"] for d in listed] == [first["id"]]
+
+
+def test_facts_for_someone_elses_decision_are_404(client, auth, example):
+    theirs = post_facts(client, auth, example, role="other_submitter").get_json()
+    r = client.post(f"/v1/decisions/{theirs['id']}/facts", json={}, headers=auth())
+    assert_problem(r, 404, "not-found")
+
+
+def test_bad_fact_updates(client, auth, example):
+    first = post_facts(client, auth, example).get_json()
+    url = f"/v1/decisions/{first['id']}/facts"
+    body = assert_problem(
+        client.post(url, json={"family_ref": "OTHER"}, headers=auth()), 422, "invalid-facts"
+    )
+    assert body["errors"][0]["pointer"] == "/family_ref"
+    merged_bad = {"members": [{"ref": "c9", "role": "child", "date_of_birth": "2030-01-01"}]}
+    body = assert_problem(client.post(url, json=merged_bad, headers=auth()), 422, "invalid-facts")
+    assert "merged" in body["detail"]
+    assert_problem(
+        client.post(url, data="{", headers=auth(), content_type="application/json"),
+        400,
+        "malformed-json",
+    )

@@ -1,0 +1,60 @@
+"""Folding newly arrived facts into a family's previous document."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from tfp_rules.errors import FactsError
+from tfp_rules.merge import merge_facts
+
+
+def test_members_matched_by_ref_lists_appended_without_duplicates(example_doc):
+    before = copy.deepcopy(example_doc)
+    offence = {"type": "proven_offence", "date": "2018-11-02"}  # already there
+    update = {
+        "members": [
+            {
+                "ref": "c1",
+                "events": [offence, {"type": "early_help", "date": "2019-02-01"}],
+                "flags": {"young_carer": True},
+            },
+            {"ref": "c2", "role": "child", "date_of_birth": "2012-01-01"},
+        ],
+        "household": {"events": [{"type": "eviction_risk", "date": "2019-03-01"}]},
+        "sources_checked": {"police": "2019-03-30"},
+    }
+    merged = merge_facts(example_doc, update)
+    assert example_doc == before  # the previous document is never edited
+    c1 = merged["members"][1]
+    assert c1["events"].count(offence) == 1
+    assert c1["events"][-1]["type"] == "early_help"
+    assert c1["flags"] == {"young_carer": True}
+    assert merged["members"][2]["ref"] == "c2"
+    assert [e["type"] for e in merged["household"]["events"]] == ["rent_arrears", "eviction_risk"]
+    assert merged["sources_checked"] == {"police": "2019-03-30"}
+
+
+def test_a_later_term_return_replaces_the_earlier_one(example_doc):
+    term = {"term": "2018-autumn", "possible_sessions": 140, "absent_sessions": 30}
+    merged = merge_facts(example_doc, {"members": [{"ref": "c1", "school": {"terms": [term]}}]})
+    terms = merged["members"][1]["school"]["terms"]
+    assert [t["term"] for t in terms] == ["2018-autumn", "2018-spring", "2018-summer"]
+    assert terms[0] == term
+
+
+@pytest.mark.parametrize(
+    ("update", "pointer"),
+    [
+        ({"family_ref": "SOMEONE-ELSE"}, "/family_ref"),
+        ({"colour": "blue"}, "/colour"),
+        ({"members": [{"events": []}]}, "/members/0/ref"),
+        ({"members": [{"ref": "c1", "events": {}}]}, "/members/0/events"),
+        ({"sources_checked": []}, "/sources_checked"),
+    ],
+)
+def test_bad_updates_are_refused_with_pointers(example_doc, update, pointer):
+    with pytest.raises(FactsError) as caught:
+        merge_facts(example_doc, update)
+    assert pointer in [p.pointer for p in caught.value.problems]
