@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from flask import Blueprint, Response, jsonify, request, url_for
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from tfp_rules.store import NotFoundError, StoredDecision
 from tfp_rules.trace import render_text
@@ -18,6 +19,17 @@ from .views import decision_view, review_view, with_ruleset_headers
 
 bp = Blueprint("decisions", __name__, url_prefix="/v1")
 READERS = ("submitter", "reviewer")
+
+
+def _iso_date(value: str) -> dt.date:
+    """YYYY-MM-DD and nothing else (pydantic's lax dates also take '0' and date-times)."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected a date YYYY-MM-DD")
+    return dt.date.fromisoformat(value)
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(lambda v: _iso_date(v) if isinstance(v, str) else v)]
+SPEC = r"^[a-z][a-z0-9_-]*(@[0-9A-Za-z][0-9A-Za-z._-]*)?$"
 
 
 class DecisionQuery(BaseModel):
@@ -32,10 +44,10 @@ class DecisionQuery(BaseModel):
         Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*(@[0-9A-Za-z][0-9A-Za-z._-]*)?$")] | None
     ) = None
     review_status: Literal["unreviewed", "confirmed", "overridden"] | None = None
-    created_from: dt.date | None = None
-    created_to: dt.date | None = None
-    assessed_from: dt.date | None = None
-    assessed_to: dt.date | None = None
+    created_from: IsoDate | None = None
+    created_to: IsoDate | None = None
+    assessed_from: IsoDate | None = None
+    assessed_to: IsoDate | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     cursor: Annotated[str, Field(max_length=200)] | None = None
 
@@ -51,6 +63,8 @@ class ReviewIn(BaseModel):
 
     @model_validator(mode="after")
     def _outcome_matches_verdict(self) -> ReviewIn:
+        if "eligible" in self.model_fields_set and self.eligible is None:
+            raise ValueError("eligible is true or false; leave it out for a confirmation")
         if self.verdict == "override" and self.eligible is None:
             raise ValueError(
                 "an override must give the outcome it puts in force: eligible true or false"

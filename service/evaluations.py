@@ -26,6 +26,7 @@ from .views import decision_view, with_ruleset_headers
 
 bp = Blueprint("evaluations", __name__, url_prefix="/v1")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+RULESET_SPEC = re.compile(r"^[a-z][a-z0-9_-]*(@[0-9A-Za-z][0-9A-Za-z._-]*)?$")
 
 
 def _json_body() -> tuple[bytes, str | None]:
@@ -50,7 +51,14 @@ def _decide_and_store(
     previous_id: str | None = None,
 ) -> Response:
     """Decide with the ruleset asked for (or in force), store with the facts as given, 201."""
-    spec = request.args.get("ruleset") or None
+    spec = request.args.get("ruleset")
+    if spec is not None and not RULESET_SPEC.match(spec):
+        raise Problem(
+            400,
+            "invalid-query",
+            "Invalid query parameters",
+            "ruleset is ID or ID@VERSION, e.g. national@2015.1",
+        )
     decision = decide(current_app.extensions["tfp.library"], facts, spec)
     request_hash = hashlib.sha256(f"{spec or ''}\0{previous_id or ''}\0".encode() + raw).hexdigest()
     stored, created = get_store().save_decision(

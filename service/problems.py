@@ -23,8 +23,11 @@ log = logging.getLogger("tfp.service")
 class Problem(Exception):
     """An HTTP error with a stable `type` slug, a human `detail` and optional extra members."""
 
+    headers: dict[str, str]
+
     def __init__(self, status: int, slug: str, title: str, detail: str = "", **extra: Any):
         super().__init__(detail or title)
+        self.headers = {}
         self.status, self.slug, self.title, self.detail, self.extra = (
             status,
             slug,
@@ -46,6 +49,7 @@ def problem_response(problem: Problem) -> Response:
     response = Response(
         json.dumps(body), status=problem.status, mimetype="application/problem+json"
     )
+    response.headers.update(problem.headers)
     if problem.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="tfp-rules"'
     return response
@@ -83,7 +87,10 @@ def to_problem(exc: Exception) -> Problem:
         return Problem(503, "store-unavailable", "The decision store is unavailable", "retry later")
     if isinstance(exc, HTTPException):
         slug = (exc.name or "error").lower().replace(" ", "-")
-        return Problem(exc.code or 500, slug, exc.name or "Error", exc.description or "")
+        problem = Problem(exc.code or 500, slug, exc.name or "Error", exc.description or "")
+        # keep what the status needs, e.g. Allow on a 405 (RFC 9110 15.5.6)
+        problem.headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        return problem
     incident = uuid.uuid4().hex[:12]
     log.exception(
         "incident %s: unhandled %s on %s %s",
