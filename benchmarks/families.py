@@ -24,6 +24,8 @@ import datetime as dt
 import random
 from typing import Any
 
+from tfp_rules.facts import EVENT_TYPES
+
 __all__ = ["generate"]
 
 _FIRST_DAY = dt.date(2017, 1, 1)
@@ -51,22 +53,8 @@ _EPISODE_TYPES = (
     "early_help",
     "neet",
 )
-_ALL_EVENT_TYPES = (
-    "proven_offence",
-    "asb_intervention",
-    "custody",
-    "licence_supervision",
-    "crime_prevention_priority",
-    "child_in_need",
-    "child_protection_plan",
-    "early_help",
-    "neet",
-    "domestic_abuse",
-    "domestic_abuse_callout",
-    "rent_arrears",
-    "problem_debt",
-    "eviction_risk",
-)
+# Every event type, in the order of the weights given to rng.choices below.
+_ALL_EVENT_TYPES = EVENT_TYPES
 _ASB_KINDS = (
     "warning",
     "acceptable_behaviour_contract",
