@@ -224,7 +224,7 @@ def _decision(compiled: CompiledRuleset, facts: FamilyFacts, firing: Firing) -> 
             )
         if h_status == "unknown":
             unknown_needs[headline.id] = [
-                frozenset(unchecked & set(ruleset.indicator(i["id"]).data_sources))  # type: ignore[union-attr]
+                frozenset(unchecked & set(i["data_sources"]))
                 for i in indicators_out
                 if i["status"] == "unknown"
             ]
