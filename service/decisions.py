@@ -7,7 +7,15 @@ import re
 from typing import Annotated, Literal
 
 from flask import Blueprint, Response, jsonify, request, url_for
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from tfp_rules.store import NotFoundError, StoredDecision
 from tfp_rules.trace import render_text
@@ -55,11 +63,18 @@ class DecisionQuery(BaseModel):
 class ReviewIn(BaseModel):
     """A reviewer's verdict on a decision: confirm it, or override it with a reason."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     verdict: Literal["confirm", "override"]
     eligible: bool | None = None
-    reason: Annotated[str, Field(min_length=1, max_length=4000)]
+    reason: Annotated[str, Field(min_length=1, max_length=4000)]  # as sent, as documented
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, reason: str) -> str:
+        if not reason.strip():
+            raise ValueError("a reason must say something, not only spaces")
+        return reason
 
     @model_validator(mode="after")
     def _outcome_matches_verdict(self) -> ReviewIn:
