@@ -581,18 +581,24 @@ def parse_facts(data: str | bytes | dict[str, Any]) -> FamilyFacts:
 # ---------------------------------------------------------------------------
 
 
+def _check_end(
+    pointer: str, start: dt.date, end: dt.date | None, on: dt.date, problems: list[FactProblem]
+) -> None:
+    """An episode's end: not before its start, and not after the assessment date."""
+    if end is None:
+        return
+    if end < start:
+        problems.append(FactProblem(pointer, "ends before its start date"))
+    if end > on:
+        problems.append(FactProblem(pointer, f"end date is after the assessment date {on}"))
+
+
 def _check_events(events: list[Event], base: str, on: dt.date, problems: list[FactProblem]) -> None:
     for j, event in enumerate(events):
         at = f"{base}/events/{j}"
         if event.date > on:
             problems.append(FactProblem(f"{at}/date", f"dated after the assessment date {on}"))
-        if event.ended is not None:
-            if event.ended < event.date:
-                problems.append(FactProblem(f"{at}/ended", "ends before its start date"))
-            if event.ended > on:
-                problems.append(
-                    FactProblem(f"{at}/ended", f"end date is after the assessment date {on}")
-                )
+        _check_end(f"{at}/ended", event.date, event.ended, on, problems)
         if event.role is not None and event.type not in ROLE_EVENT_TYPES:
             problems.append(
                 FactProblem(
@@ -623,13 +629,7 @@ def _check_benefits(member: Member, base: str, on: dt.date, problems: list[FactP
         at = f"{base}/benefits/{j}"
         if benefit.from_ > on:
             problems.append(FactProblem(f"{at}/from", f"starts after the assessment date {on}"))
-        if benefit.to is not None:
-            if benefit.to < benefit.from_:
-                problems.append(FactProblem(f"{at}/to", "ends before its start date"))
-            if benefit.to > on:
-                problems.append(
-                    FactProblem(f"{at}/to", f"end date is after the assessment date {on}")
-                )
+        _check_end(f"{at}/to", benefit.from_, benefit.to, on, problems)
         if benefit.work_search is not None and benefit.type != "UC":
             problems.append(
                 FactProblem(f"{at}/work_search", "work_search applies only to UC benefits")
