@@ -10,10 +10,10 @@ import logging
 import uuid
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Response, json, request
 from werkzeug.exceptions import HTTPException
 
-from tfp_rules.errors import FactsError, MalformedJSONError, RulesetError, UnknownRulesetError
+from tfp_rules.errors import FactsError, MalformedJSONError, UnknownRulesetError
 from tfp_rules.store import ConflictError, NotFoundError, StoreError
 
 PROBLEM_BASE = "https://tfp-rules.example/problems/"
@@ -69,7 +69,8 @@ def _facts_problem(exc: FactsError) -> Problem:
 
 
 def to_problem(exc: Exception) -> Problem:
-    """The problem a known exception stands for; None of the core's errors is a 500."""
+    """The problem an exception stands for: bad input is a precise 4xx; anything else (an
+    EngineError, a bug) is a 500 that names an incident id and hides the details."""
     if isinstance(exc, Problem):
         return exc
     if isinstance(exc, FactsError):
@@ -99,18 +100,6 @@ def to_problem(exc: Exception) -> Problem:
         request.method,
         request.path,
     )
-    if isinstance(exc, RulesetError):  # rulesets are checked at start-up; this is a server fault
-        return Problem(500, "internal-error", "Internal error", f"incident {incident}")
     return Problem(
         500, "internal-error", "Internal error", f"incident {incident}: the error was logged"
     )
-
-
-def register(app: Flask) -> None:
-    @app.errorhandler(Exception)
-    def handle(exc: Exception) -> Response:
-        problem = to_problem(exc)
-        hook = app.extensions.get("tfp.on_problem")
-        if hook is not None:
-            hook(problem)
-        return problem_response(problem)
