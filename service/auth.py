@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, g, request
 
-from tfp_rules.store import ApiKey
+from tfp_rules.store import ApiKey, NotFoundError, StoredDecision
 
 from .db import get_store
 from .problems import Problem
@@ -69,3 +69,17 @@ def requires(*roles: str) -> Callable[[F], F]:
 
 def register(app: Flask) -> None:
     app.before_request(_authenticate)
+
+
+def visible_decision(decision_id: str) -> StoredDecision:
+    """The decision if this caller may see it: for a submitter, others' decisions do not exist."""
+    try:
+        d = get_store().get_decision(decision_id)
+    except NotFoundError:
+        d = None
+    me = actor()
+    if d is None or (me.role == "submitter" and d.submitted_by != me.id):
+        raise Problem(
+            404, "not-found", "No such decision", f"no decision {decision_id} visible to you"
+        )
+    return d

@@ -17,11 +17,12 @@ from pydantic import (
     model_validator,
 )
 
-from tfp_rules.store import NotFoundError, StoredDecision
+from tfp_rules.store import StoredDecision
 from tfp_rules.trace import render_text
 
-from .auth import actor, requires
+from .auth import actor, requires, visible_decision
 from .db import get_store
+from .inputs import require_json
 from .problems import Problem
 from .views import decision_view, review_view, with_ruleset_headers
 
@@ -37,7 +38,6 @@ def _iso_date(value: str) -> dt.date:
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(lambda v: _iso_date(v) if isinstance(v, str) else v)]
-SPEC = r"^[a-z][a-z0-9_-]*(@[0-9A-Za-z][0-9A-Za-z._-]*)?$"
 
 
 class DecisionQuery(BaseModel):
@@ -94,19 +94,12 @@ def _pointer(loc: tuple) -> str:
 
 
 def _readable(decision_id: str) -> StoredDecision:
-    """The decision if this caller may see it; others' decisions do not exist for a submitter."""
-    store = get_store()
+    """The decision if this caller may see it; a refused read is audited as a read."""
     try:
-        d = store.get_decision(decision_id)
-    except NotFoundError:
-        d = None
-    me = actor()
-    if d is None or (me.role == "submitter" and d.submitted_by != me.id):
-        store.audit(actor=me.id, action="decision.read", target=decision_id, status=404)
-        raise Problem(
-            404, "not-found", "No such decision", f"no decision {decision_id} visible to you"
-        )
-    return d
+        return visible_decision(decision_id)
+    except Problem:
+        get_store().audit(actor=actor().id, action="decision.read", target=decision_id, status=404)
+        raise
 
 
 @bp.get("/decisions")
@@ -171,10 +164,7 @@ def get_one(decision_id: str):
 @bp.post("/decisions/<decision_id>/reviews")
 @requires("reviewer")
 def review(decision_id: str):
-    if request.mimetype != "application/json":
-        raise Problem(
-            415, "unsupported-media-type", "Send JSON", "Content-Type must be application/json"
-        )
+    require_json()
     try:
         body = ReviewIn.model_validate_json(request.get_data(cache=False))
     except ValidationError as exc:

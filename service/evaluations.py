@@ -17,24 +17,20 @@ from tfp_rules.errors import FactsError
 from tfp_rules.evaluate import decide
 from tfp_rules.facts import FamilyFacts, parse_facts
 from tfp_rules.merge import merge_facts
-from tfp_rules.store import NotFoundError
 
-from .auth import actor, requires
+from .auth import actor, requires, visible_decision
 from .db import get_store
-from .problems import Problem
+from .inputs import require_json, ruleset_spec
+from .problems import Problem, facts_problem
 from .views import decision_view, with_ruleset_headers
 
 bp = Blueprint("evaluations", __name__, url_prefix="/v1")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-RULESET_SPEC = re.compile(r"^[a-z][a-z0-9_-]*(@[0-9A-Za-z][0-9A-Za-z._-]*)?$")
 
 
 def _json_body() -> tuple[bytes, str | None]:
     """The raw JSON body and a valid Idempotency-Key, or a 4xx problem."""
-    if request.mimetype != "application/json":
-        raise Problem(
-            415, "unsupported-media-type", "Send JSON", "Content-Type must be application/json"
-        )
+    require_json()
     key = request.headers.get("Idempotency-Key")
     if key is not None and not IDEMPOTENCY_KEY.match(key):
         raise Problem(
@@ -51,14 +47,7 @@ def _decide_and_store(
     previous_id: str | None = None,
 ) -> Response:
     """Decide with the ruleset asked for (or in force), store with the facts as given, 201."""
-    spec = request.args.get("ruleset")
-    if spec is not None and not RULESET_SPEC.match(spec):
-        raise Problem(
-            400,
-            "invalid-query",
-            "Invalid query parameters",
-            "ruleset is ID or ID@VERSION, e.g. national@2015.1",
-        )
+    spec = ruleset_spec()
     decision = decide(current_app.extensions["tfp.library"], facts, spec)
     request_hash = hashlib.sha256(f"{spec or ''}\0{previous_id or ''}\0".encode() + raw).hexdigest()
     stored, created = get_store().save_decision(
@@ -90,16 +79,8 @@ def create():
 def add_facts(decision_id: str):
     """Newly arrived facts for the same family: a new decision, linked to the previous one."""
     raw, key = _json_body()
+    previous = visible_decision(decision_id)
     store = get_store()
-    me = actor()
-    try:
-        previous = store.get_decision(decision_id)
-    except NotFoundError:
-        previous = None
-    if previous is None or (me.role == "submitter" and previous.submitted_by != me.id):
-        raise Problem(
-            404, "not-found", "No such decision", f"no decision {decision_id} visible to you"
-        )
     try:
         update = json.loads(raw)
     except ValueError as exc:
@@ -108,12 +89,9 @@ def add_facts(decision_id: str):
     try:
         facts = parse_facts(merged)
     except FactsError as exc:
-        errors = [{"pointer": p.pointer, "detail": p.message} for p in exc.problems]
-        raise Problem(
-            422,
-            "invalid-facts",
+        raise facts_problem(
+            exc,
             "The merged family facts are not valid",
             "pointers are into the merged document: the previous facts with this update folded in",
-            errors=errors,
         ) from exc
     return _decide_and_store(facts, merged, raw, key, previous_id=previous.id)

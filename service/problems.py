@@ -55,17 +55,15 @@ def problem_response(problem: Problem) -> Response:
     return response
 
 
-def _facts_problem(exc: FactsError) -> Problem:
+def facts_problem(
+    exc: FactsError, title: str = "The family facts are not valid", detail: str = ""
+) -> Problem:
+    """400 for a body that is not JSON; else 422 listing every problem with its JSON Pointer."""
     errors = [{"pointer": p.pointer, "detail": p.message} for p in exc.problems]
     if isinstance(exc, MalformedJSONError):
         return Problem(400, "malformed-json", "The body is not valid JSON", exc.problems[0].message)
-    return Problem(
-        422,
-        "invalid-facts",
-        "The family facts are not valid",
-        f"{len(errors)} problem(s); each names its field by JSON Pointer",
-        errors=errors,
-    )
+    detail = detail or f"{len(errors)} problem(s); each names its field by JSON Pointer"
+    return Problem(422, "invalid-facts", title, detail, errors=errors)
 
 
 def to_problem(exc: Exception) -> Problem:
@@ -74,7 +72,7 @@ def to_problem(exc: Exception) -> Problem:
     if isinstance(exc, Problem):
         return exc
     if isinstance(exc, FactsError):
-        return _facts_problem(exc)
+        return facts_problem(exc)
     if isinstance(exc, UnknownRulesetError):
         return Problem(422, "unknown-ruleset", "No such ruleset", str(exc), available=exc.available)
     if isinstance(exc, NotFoundError):
