@@ -7,6 +7,7 @@ the service stores (see `schemas/decision.schema.json`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,10 +199,7 @@ def _decision(compiled: CompiledRuleset, facts: FamilyFacts, firing: Firing) -> 
                 if judged:
                     entry["judgements"] = judged
                 subjects_out.append(entry)
-            statuses = {s["status"] for s in subjects_out}
-            status = (
-                "met" if "met" in statuses else "unknown" if "unknown" in statuses else "not_met"
-            )
+            status = _strongest(s["status"] for s in subjects_out)
             ind_out: dict[str, Any] = {
                 "id": ind.id,
                 "name": ind.name,
@@ -216,8 +214,7 @@ def _decision(compiled: CompiledRuleset, facts: FamilyFacts, firing: Firing) -> 
             if not subjects_out:
                 ind_out["note"] = f"no member of the family is {_who(ind.applies_to)}"
             indicators_out.append(ind_out)
-        statuses = {i["status"] for i in indicators_out}
-        h_status = "met" if "met" in statuses else "unknown" if "unknown" in statuses else "not_met"
+        h_status = _strongest(i["status"] for i in indicators_out)
         if (h_status == "met") != (headline.id in firing.headlines):
             disagreements.append(
                 f"headline {headline.id}: engine {headline.id in firing.headlines}, reference {h_status}"
@@ -310,6 +307,12 @@ def _decision(compiled: CompiledRuleset, facts: FamilyFacts, firing: Firing) -> 
         "ruleset": ruleset.identity(),
         "trace": trace,
     }
+
+
+def _strongest(statuses: Iterable[str]) -> str:
+    """Any met makes met; else any unknown makes unknown; else not met (also when empty)."""
+    seen = set(statuses)
+    return "met" if "met" in seen else "unknown" if "unknown" in seen else "not_met"
 
 
 def _sources_assumption(facts: FamilyFacts, unchecked: frozenset[str]) -> str:
