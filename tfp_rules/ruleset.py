@@ -73,6 +73,8 @@ class Ruleset:
     headlines: tuple[Headline, ...]
     path: str
     sha256: str = field(repr=False)
+    # The file's content as plain data (YAML dates as ISO text), for showing the rules as written.
+    document: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ref(self) -> str:
@@ -373,6 +375,7 @@ def _build(data: dict, display: str, report: Any, sha256: str) -> Ruleset | None
         headlines=tuple(headlines),
         path=display,
         sha256=sha256,
+        document=data,
     )
 
 
