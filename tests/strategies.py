@@ -7,7 +7,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tfp_rules.facts import EVENT_TYPES, FLAG_NAMES, SOURCES, terms_ending_by
+from tfp_rules.facts import EVENT_TYPES, FLAG_NAMES, SOURCES, UC_REGIMES
+from tfp_rules.terms import CENSUS_CALENDAR
 
 ASSESSMENT_DATES = [
     dt.date(2019, 3, 31),
@@ -19,6 +20,11 @@ ASSESSMENT_DATES = [
 
 def _iso(d: dt.date) -> str:
     return d.isoformat()
+
+
+def _age(born: str, on: dt.date) -> int:
+    b = dt.date.fromisoformat(born)
+    return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
 
 
 @st.composite
@@ -35,6 +41,10 @@ def event(draw: st.DrawFn, ad: dt.date) -> dict[str, Any]:
         out["role"] = draw(st.sampled_from(["victim", "perpetrator", "at_risk", "witness"]))
     if kind in ("rent_arrears", "problem_debt"):
         out["amount_gbp"] = draw(st.integers(0, 2000))
+    if kind == "asb_intervention" and draw(st.booleans()):
+        out["kind"] = draw(st.sampled_from(["injunction", "housing_asb_action", "tenancy_warning"]))
+    if draw(st.integers(0, 3)) == 0:  # the same incident, reported on several records
+        out["incident"] = draw(st.sampled_from(["INC-1", "INC-2"]))
     if kind == "custody" and draw(st.booleans()):
         ahead = draw(st.sampled_from([0, 30, 365, 366, 400]))
         out["release_due"] = _iso(ad + dt.timedelta(days=ahead))
@@ -43,7 +53,9 @@ def event(draw: st.DrawFn, ad: dt.date) -> dict[str, Any]:
 
 @st.composite
 def school(draw: st.DrawFn, ad: dt.date) -> dict[str, Any]:
-    labels = draw(st.lists(st.sampled_from(terms_ending_by(ad, 5)), unique=True, max_size=5))
+    labels = draw(
+        st.lists(st.sampled_from(CENSUS_CALENDAR.last_terms(ad, 5)), unique=True, max_size=5)
+    )
     terms = []
     for label in labels:
         possible = draw(st.sampled_from([0, 100, 120]))
@@ -92,8 +104,10 @@ def member(draw: st.DrawFn, ad: dt.date, ref: str) -> dict[str, Any]:
             "type": kind,
             "from": _iso(ad - dt.timedelta(days=draw(st.integers(0, 900)))),
         }
-        if kind == "UC":
+        if kind == "UC" and draw(st.booleans()):
             benefit["work_search"] = draw(st.booleans())
+        if kind == "UC" and draw(st.booleans()):
+            benefit["conditionality"] = draw(st.sampled_from(UC_REGIMES))
         if draw(st.booleans()):
             benefit["to"] = _iso(ad - dt.timedelta(days=draw(st.integers(0, 1))))
         out["benefits"] = [benefit] if benefit["from"] <= benefit.get("to", "9999") else []
@@ -116,10 +130,13 @@ def family(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):  # sometimes say which sources were checked (the rest are unknown)
         sources = draw(st.sets(st.sampled_from(SOURCES)))
         doc["sources_checked"] = {source: _iso(ad) for source in sorted(sources)}
-    # judgements, sometimes two of the same indicator and member (a bug once hid there)
-    judged = st.sampled_from(
-        [("H6.mental_health", "m0"), ("H4.financial_difficulty", None), ("H3.early_help", "m0")]
-    )
+    # judgements, sometimes two of the same indicator and member (a bug once hid there);
+    # a judgement on a child's indicator names a child
+    children = [m["ref"] for m in members if _age(m["date_of_birth"], ad) < 18]
+    choices = [("H6.mental_health", "m0"), ("H4.financial_difficulty", None)]
+    if children:
+        choices.append(("H3.early_help", children[0]))
+    judged = st.sampled_from(choices)
     doc["judgements"] = [
         {"indicator": ind, "member": who, "by": "worker-1", "reason": "assessment on file"}
         for ind, who in draw(st.lists(judged, max_size=2))

@@ -141,3 +141,69 @@ def test_every_command_is_documented_in_the_readme():
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     for name in main.commands:
         assert f"tfp {name}" in readme, f"`tfp {name}` is not documented in README.md"
+
+
+def test_validate_refuses_one_version_in_two_files_as_start_up_does(runner, tmp_path):
+    (tmp_path / "a.yaml").write_text(NATIONAL_YAML.read_text())
+    (tmp_path / "b.yaml").write_text(NATIONAL_YAML.read_text())
+    result = runner.invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "national@2015.1 is also defined in" in result.stderr
+
+
+def test_validate_refuses_two_versions_taking_effect_on_one_day(runner, tmp_path):
+    (tmp_path / "a.yaml").write_text(NATIONAL_YAML.read_text())
+    other = NATIONAL_YAML.read_text().replace('version: "2015.1"', 'version: "2015.2"')
+    (tmp_path / "b.yaml").write_text(other)
+    result = runner.invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    line = next(line for line in result.stderr.splitlines() if "both take effect" in line)
+    assert ":7: effective_from:" in line  # file, line and field
+    assert (
+        "national@2015.2 and national@2015.1" in line
+        or "national@2015.1 and national@2015.2" in line
+    )
+
+
+def test_validate_checks_facts_against_the_ruleset_that_would_judge_them(
+    runner, tmp_path, example_doc
+):
+    example_doc["judgements"] = [
+        {"indicator": "H6.mental_helth", "member": "p1", "by": "kw-1", "reason": "letter"},
+        {"indicator": "H1.proven_offence", "member": "p1", "by": "kw-1", "reason": "court"},
+    ]
+    (tmp_path / "f.json").write_text(json.dumps(example_doc))
+    result = runner.invoke(main, ["validate", str(tmp_path / "f.json")])
+    assert result.exit_code == 1
+    assert (
+        "/judgements/0/indicator: ruleset national@2015.1 has no indicator 'H6.mental_helth'"
+        in (result.stderr)
+    )
+    assert "(did you mean 'H6.mental_health'?)" in result.stderr
+    assert "/judgements/1/member: H1.proven_offence applies to a child, but p1 is an adult" in (
+        result.stderr
+    )
+
+
+def test_validate_prints_warnings_but_passes(runner, tmp_path, example_doc):
+    example_doc["members"][1]["role"] = "adult"  # c1 is 12
+    (tmp_path / "f.json").write_text(json.dumps(example_doc))
+    result = runner.invoke(main, ["validate", str(tmp_path / "f.json")])
+    assert result.exit_code == 0, result.stderr
+    assert "warning: /members/1/role: role says adult, but c1 is 12" in result.stderr
+    assert f"ok {tmp_path / 'f.json'}" in result.stdout
+
+
+def test_eval_reports_problems_of_every_kind_at_once(runner, tmp_path, example_doc):
+    example_doc["members"][0]["flags"]["colour"] = "red"  # schema
+    example_doc["members"][1]["date_of_birth"] = "2020-01-01"  # cross-field
+    example_doc["judgements"][0]["indicator"] = "H6.nonexistent"  # needs the ruleset
+    (tmp_path / "f.json").write_text(json.dumps(example_doc))
+    result = runner.invoke(main, ["eval", str(tmp_path / "f.json")])
+    assert result.exit_code == 1
+    for pointer in (
+        "/members/0/flags/colour",
+        "/members/1/date_of_birth",
+        "/judgements/0/indicator",
+    ):
+        assert pointer in result.stderr

@@ -164,3 +164,68 @@ def test_no_school_record_means_no_absence_value(example_facts):
 def test_child_status_follows_the_adult_age_parameter(example_facts):
     assert [s.is_child for s in subjects(example_facts, 18)[:2]] == [False, True]
     assert [s.is_child for s in subjects(example_facts, 40)[:2]] == [True, True]
+
+
+def test_one_call_out_on_two_members_counts_once_for_the_household(example_doc):
+    doc = copy.deepcopy(example_doc)
+    callout = {"type": "domestic_abuse_callout", "date": "2018-12-24"}
+    doc["members"][0]["events"] = [{**callout, "role": "victim"}]
+    doc["members"][1]["events"] = [{**callout, "role": "witness"}]
+    doc["household"] = {"events": [dict(callout)]}
+    facts = parse_facts(doc)
+    p1, _, household = subjects(facts, 18)
+    got = measure(window_count("domestic_abuse_callout", 12), household, facts)
+    assert got.value == 1
+    assert len(got.evidence) == 3  # every record is still named
+    assert "3 records, counted as 1 incident (same incident reference" in got.note
+    assert measure(window_count("domestic_abuse_callout", 12), p1, facts).value == 1
+
+
+def test_incident_references_decide_what_is_one_incident(example_doc):
+    doc = copy.deepcopy(example_doc)
+    doc["members"][0]["events"] = [
+        {"type": "asb_intervention", "date": "2018-07-01", "kind": "warning", "incident": "P-1"},
+        {"type": "asb_intervention", "date": "2018-07-01", "kind": "warning", "incident": "P-2"},
+    ]
+    doc["household"] = {
+        "events": [
+            {"type": "asb_intervention", "date": "2018-07-03", "kind": "warning", "incident": "P-1"}
+        ]
+    }
+    facts = parse_facts(doc)
+    p1, _, household = subjects(facts, 18)
+    # the same date and kind, but two references: two incidents; P-1 again on the household: one
+    assert measure(window_count("asb_intervention", 12), p1, facts).value == 2
+    assert measure(window_count("asb_intervention", 12), household, facts).value == 2
+
+
+def test_an_amount_reported_twice_is_owed_once(example_doc):
+    arrears = {"type": "rent_arrears", "date": "2019-01-15"}
+    facts, _, household = events_family(
+        example_doc,
+        [{**arrears, "amount_gbp": 600}],
+        [
+            {**arrears, "amount_gbp": 640},
+            {"type": "rent_arrears", "date": "2019-02-15", "amount_gbp": 100},
+        ],
+    )
+    total = Measure("sum", records="event", types=("rent_arrears",), field="amount_gbp")
+    assert measure(total, household, facts).value == 740  # the larger of the two reports, once
+
+
+def test_a_zero_month_window_with_open_means_open_on_the_assessment_date(example_doc):
+    facts, p1, _ = events_family(
+        example_doc,
+        [
+            {"type": "child_in_need", "date": "2018-06-01", "ended": "2018-12-01"},
+            {"type": "child_in_need", "date": "2019-01-01"},
+        ],
+    )
+    open_now = Measure(
+        "count", records="event", types=("child_in_need",), open=True, within_months=Operand(0)
+    )
+    in_window = Measure(
+        "count", records="event", types=("child_in_need",), open=True, within_months=Operand(12)
+    )
+    assert measure(open_now, p1, facts).value == 1
+    assert measure(in_window, p1, facts).value == 2

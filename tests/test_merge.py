@@ -7,6 +7,8 @@ import copy
 import pytest
 
 from tfp_rules.errors import FactsError
+from tfp_rules.evaluate import evaluate
+from tfp_rules.facts import SOURCES, parse_facts
 from tfp_rules.merge import merge_facts
 
 
@@ -33,7 +35,11 @@ def test_members_matched_by_ref_lists_appended_without_duplicates(example_doc):
     assert c1["flags"] == {"young_carer": True}
     assert merged["members"][2]["ref"] == "c2"
     assert [e["type"] for e in merged["household"]["events"]] == ["rent_arrears", "eviction_risk"]
-    assert merged["sources_checked"] == {"police": "2019-03-30"}
+    # the example is a closed-world document: every source counts as checked on its date
+    assert merged["sources_checked"] == {
+        **dict.fromkeys(SOURCES, "2019-03-31"),
+        "police": "2019-03-31",  # the later of the two dates for police
+    }
 
 
 def test_a_later_term_return_replaces_the_earlier_one(example_doc):
@@ -58,3 +64,29 @@ def test_bad_updates_are_refused_with_pointers(example_doc, update, pointer):
     with pytest.raises(FactsError) as caught:
         merge_facts(example_doc, update)
     assert pointer in [p.pointer for p in caught.value.problems]
+
+
+def test_one_source_check_on_a_closed_world_document_takes_nothing_away(compiled):
+    """Checking DWP on a family decided in the closed world does not make every other
+    source unchecked: the outcome stays as it was."""
+    doc = {
+        "family_ref": "CW-1",
+        "assessment_date": "2019-03-31",
+        "members": [
+            {"ref": "p1", "role": "adult", "date_of_birth": "1980-01-01"},
+            {"ref": "c1", "role": "child", "date_of_birth": "2010-01-01"},
+        ],
+    }
+    before = evaluate(compiled, parse_facts(doc))
+    merged = merge_facts(doc, {"sources_checked": {"dwp": "2019-03-30"}})
+    after = evaluate(compiled, parse_facts(merged))
+    assert before["status"] == after["status"] == "not_eligible"
+    assert after["headlines_unknown"] == []
+    assert merged["sources_checked"]["education"] == "2019-03-31"
+    assert merged["sources_checked"]["dwp"] == "2019-03-31"  # the later date wins
+
+
+def test_checks_of_an_open_world_document_are_kept_and_extended(example_doc):
+    doc = {**example_doc, "sources_checked": {"police": "2019-03-01"}}
+    merged = merge_facts(doc, {"sources_checked": {"dwp": "2019-03-30", "police": "2019-03-20"}})
+    assert merged["sources_checked"] == {"police": "2019-03-20", "dwp": "2019-03-30"}

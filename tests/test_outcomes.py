@@ -123,3 +123,63 @@ def test_checking_one_more_source_only_ever_settles_an_outcome(compiled, doc, ch
     assert closed in ("eligible", "not_eligible")
     if before != "undetermined":
         assert before == closed  # a determined outcome is the one the full data gives
+
+
+def _subject(decision: dict, indicator: str, subject: str) -> dict:
+    return next(
+        s
+        for h in decision["trace"]["headlines"]
+        for i in h["indicators"]
+        if i["id"] == indicator
+        for s in i["subjects"]
+        if s["subject"] == subject
+    )
+
+
+def test_a_result_checked_facts_already_rule_out_is_settled_not_unknown(compiled):
+    doc = load("sources_unchecked_but_outcome_settled_by_checked_facts")
+    d = evaluate(compiled, parse_facts(doc))
+    prisoner = _subject(d, "H1.prisoner_due_for_release", "p1")
+    assert prisoner["status"] == "not_met"
+    assert prisoner["settled"] is True and prisoner["missing_sources"] == ["probation"]
+    parenting, custody = prisoner["condition"]["all"]
+    assert "could_be" not in parenting  # part of the family document: no record changes it
+    assert custody["could_be"] == {"min": 0, "max": None}  # probation could send custody records
+    assert d["trace"]["prospects"]["could_settle_with"] == []
+    # with parenting responsibility, the same gap is a real unknown
+    doc["members"][0]["parenting_responsibility"] = True
+    d = evaluate(compiled, parse_facts(doc))
+    assert d["status"] == "undetermined"
+    assert _subject(d, "H1.prisoner_due_for_release", "p1")["status"] == "unknown"
+    assert d["trace"]["prospects"]["could_settle_with"] == ["probation"]
+
+
+def test_a_household_that_is_not_a_family_is_not_eligible_whatever_its_headlines(compiled):
+    d = evaluate(compiled, parse_facts(load("family_no_dependent_child_not_a_family")))
+    assert (d["status"], d["headlines_met"]) == ("not_eligible", ["H4", "H6"])
+    family = d["trace"]["family"]
+    assert family["status"] == "not_met" and family["met_by"] == []
+    assert d["trace"]["decision"]["family"] == "not_met"
+    assert "no member makes the household a family" in d["trace"]["decision"]["text"]
+    assert d["trace"]["prospects"]["family"] == "not_met"
+
+
+def test_an_unknown_family_rule_names_the_source_that_would_settle_it(compiled):
+    d = evaluate(compiled, parse_facts(load("family_unknown_while_education_unchecked")))
+    assert d["status"] == "undetermined"
+    prospects = d["trace"]["prospects"]
+    assert prospects["family"] == "unknown"
+    assert prospects["headlines_needed"] == 0
+    assert prospects["could_settle_with"] == prospects["sure_to_settle_with"] == ["education"]
+    assert "whether the household is a family" in d["trace"]["decision"]["text"]
+
+
+def test_settle_with_the_family_rule_by_hand():
+    school, health = frozenset({"education"}), frozenset({"health"})
+    # enough headlines; only the family rule is open, and one member's answer settles it
+    assert settle_with(2, 2, {}, family=[school]) == (["education"], ["education"])
+    # two members could make a family: either could settle it, both are needed to be sure
+    assert settle_with(2, 2, {}, family=[school, health]) == (
+        ["education"],
+        ["education", "health"],
+    )

@@ -26,6 +26,13 @@ MINI = textwrap.dedent(
       adult_age: {value: 18, description: Adult from, source: test}
       required: {value: 1, description: Headlines needed, source: test}
       rate: {value: 10, description: Absence threshold, source: test}
+    family:
+      name: A household with a child
+      source: test
+      data_sources: []
+      when:
+        field: age
+        below: 18
     eligibility:
       headlines_required: required
     headlines:
@@ -65,7 +72,7 @@ def line_of(text: str, needle: str) -> int:
 def test_national_ruleset_loads_with_all_headlines_and_indicators(national):
     assert national.ref == "national@2015.1"
     assert [h.id for h in national.headlines] == ["H1", "H2", "H3", "H4", "H5", "H6"]
-    assert len(list(national.indicators)) == 24
+    assert len(list(national.indicators)) == 25
     assert national.headlines_required == 2
     assert national.headlines_required_param == "headlines_required"
     assert national.parameters["persistent_absence_rate"].value == 10
@@ -147,7 +154,7 @@ def test_mini_ruleset_is_valid():
             'rate: {value: "10",',
             "rate: {value:",
             "parameters.rate.value",
-            'expected number, got "10"',
+            'or a list of names (letters, digits, _), got "10"',
         ),
         (
             "effective_from: 2020-01-01",
@@ -300,3 +307,111 @@ def test_a_broken_file_in_a_directory_reports_with_its_own_name(tmp_path: Path):
         RulesetLibrary.from_directory(tmp_path)
     [p] = caught.value.problems
     assert p.file.endswith("2.yaml")
+
+
+WITH_LISTS = MINI.replace(
+    "  rate: {value: 10,",
+    "  kinds: {value: [warning, injunction], description: Kinds counted, source: test}\n"
+    "  benefits: {value: [JSA, ESA], description: Benefits counted, source: test}\n"
+    "  rate: {value: 10,",
+).replace(
+    "      - id: H2.flagged",
+    """      - id: H2.warned
+        name: Warned
+        applies_to: any_member
+        source: test
+        data_sources: [police]
+        when:
+          count: {event: asb_intervention, where: {kind: kinds}}
+          at_least: 1
+      - id: H2.claiming
+        name: Claiming
+        applies_to: adult
+        source: test
+        data_sources: [dwp]
+        when:
+          count: {benefit: benefits, open: true, within_months: 0}
+          at_least: 1
+      - id: H2.flagged""",
+)
+
+
+def test_list_parameters_name_the_kinds_and_types_that_count():
+    rs = parse_ruleset(WITH_LISTS.encode(), "mini.yaml")
+    assert rs.parameters["kinds"].value == ("warning", "injunction")
+    warned = rs.indicator("H2.warned").when
+    assert warned.measure.where == (("kind", ("warning", "injunction")),)
+    assert warned.measure.list_params == (("where.kind", "kinds"),)
+    claiming = rs.indicator("H2.claiming").when
+    assert claiming.measure.types == ("JSA", "ESA")
+    assert claiming.measure.within_months.value == 0  # with open: true, "open now"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        (
+            "at_least: rate",
+            "at_least: kinds",
+            "headlines[0].indicators[0].when.at_least",
+            "unknown parameter 'kinds'",
+        ),
+        (
+            "[JSA, ESA], description: Benefits",
+            "[JSA, PIP], description: Benefits",
+            "headlines[0].indicators[2].when.count.benefit",
+            "unknown benefit type 'PIP' (in parameter 'benefits')",
+        ),
+        (
+            "open: true, within_months: 0",
+            "within_months: 0",
+            "headlines[0].indicators[2].when.count.within_months",
+            "expected a whole number of at least 1, got 0",
+        ),
+        (
+            "absence_rate: {last_terms: 3}",
+            "absence_rate: {last_terms: kinds}",
+            "headlines[0].indicators[0].when.absence_rate.last_terms",
+            "'kinds' is a list of names; a number is needed here",
+        ),
+    ],
+)
+def test_list_parameters_are_checked_where_they_are_used(old, new, field, message):
+    assert old in WITH_LISTS
+    [p] = problems_of(WITH_LISTS.replace(old, new, 1))
+    assert p.field == field
+    assert message in p.message
+
+
+def test_a_councils_term_dates_are_checked_for_sense_with_their_line():
+    text = MINI.replace(
+        "eligibility:",
+        "school_terms:\n"
+        "  rule: census\n"
+        "  source: our term dates\n"
+        "  dates:\n"
+        "    - {term: 2019-spring, from: 2019-01-07, to: 2019-04-26}\n"
+        "eligibility:",
+    )
+    [p] = problems_of(text)
+    assert p.field == "school_terms.dates[0]"
+    assert p.line == line_of(text, "term: 2019-spring")
+    assert "ends on 2019-04-26, after term 2019-summer has started" in p.message
+
+
+def test_two_versions_taking_effect_on_one_day_are_refused_naming_both(tmp_path: Path):
+    write_version(tmp_path, "1", "2020-01-01", 10)
+    write_version(tmp_path, "2", "2020-01-01", 12)
+    with pytest.raises(RulesetError) as caught:
+        RulesetLibrary.from_directory(tmp_path)
+    [p] = caught.value.problems
+    assert p.field == "effective_from"
+    assert "mini@2 and mini@1" in p.message and "1.yaml" in p.message
+    assert "both take effect on 2020-01-01" in p.message
+
+
+def test_a_ruleset_must_say_who_counts_as_a_family():
+    start, end = MINI.index("family:"), MINI.index("eligibility:")
+    [p] = problems_of(MINI[:start] + MINI[end:])
+    assert (p.field, p.line) == ("", 1)
+    assert "missing required field 'family'" in p.message

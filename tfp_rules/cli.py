@@ -13,10 +13,12 @@ from pathlib import Path
 
 import click
 
-from .errors import FactsError, RulesetError, TfpError, UnknownRulesetError
-from .evaluate import decide
+from .compile import compile_ruleset
+from .errors import FactsError, RulesetError, RulesetProblem, TfpError, UnknownRulesetError
+from .evaluate import evaluate
 from .facts import parse_facts
-from .ruleset import DEFAULT_RULESETS_DIR, RulesetLibrary, load_ruleset
+from .intake import take_in
+from .ruleset import DEFAULT_RULESETS_DIR, Ruleset, RulesetLibrary, load_ruleset
 from .store import ROLES, NotFoundError, Store, StoreError
 from .trace import render_text
 
@@ -48,13 +50,15 @@ def main() -> None:
     """Rules-as-code eligibility for the Targeted Family Support Programme."""
 
 
-@main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-def validate(paths: tuple[Path, ...]) -> None:
-    """Check ruleset (.yaml) and family facts (.json) files; directories are searched.
+RULESET_OPTION = click.option(
+    "--ruleset",
+    "ruleset_spec",
+    metavar="ID[@VERSION]",
+    help="Default: national, version in force on the assessment date.",
+)
 
-    Prints every problem with its file, line or JSON Pointer; exits 1 if any.
-    """
+
+def _files(paths: tuple[Path, ...]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -63,19 +67,69 @@ def validate(paths: tuple[Path, ...]) -> None:
             )
         else:
             files.append(path)
-    failed = []
+    return files
+
+
+def _load_rulesets(files: list[Path]) -> tuple[list[Ruleset], list[RulesetProblem]]:
+    """Each file loaded on its own, then together as a library (as start-up loads them)."""
+    loaded, problems = [], []
     for file in files:
         try:
-            if file.suffix in (".yaml", ".yml"):
-                load_ruleset(file)
-            else:
-                parse_facts(file.read_bytes())
+            loaded.append(load_ruleset(file))
         except RulesetError as exc:
+            problems.extend(exc.problems)
+    try:
+        RulesetLibrary(loaded)
+    except RulesetError as exc:
+        problems.extend(exc.problems)
+    return loaded, problems
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@RULESET_OPTION
+@RULESETS_OPTION
+def validate(paths: tuple[Path, ...], ruleset_spec: str | None, rulesets_dir: Path) -> None:
+    """Check ruleset (.yaml) and family facts (.json) files; directories are searched.
+
+    Runs exactly the checks that loading and evaluation run: rulesets one by one
+    and together (duplicate versions, two versions taking effect on one day);
+    facts against the ruleset that would judge them (the rulesets given, or else
+    --rulesets), so a judgement naming an indicator it lacks is caught here.
+    Prints every problem with its file, line or JSON Pointer, and warnings that
+    do not stop a decision; exits 1 if there is any problem.
+    """
+    files = _files(paths)
+    yaml_files = [f for f in files if f.suffix in (".yaml", ".yml")]
+    loaded, ruleset_problems = _load_rulesets(yaml_files)
+    failed = [str(p) for p in ruleset_problems]
+    faulted = {p.file for p in ruleset_problems}
+    for rs in loaded:
+        if rs.path not in faulted:
+            click.echo(f"ok {rs.path}")
+    library: RulesetLibrary | None = None
+    try:
+        library = (
+            RulesetLibrary(loaded) if yaml_files else RulesetLibrary.from_directory(rulesets_dir)
+        )
+    except RulesetError as exc:
+        if not yaml_files:
             failed.extend(str(p) for p in exc.problems)
-            continue
+    for file in (f for f in files if f not in yaml_files):
+        try:
+            if library is None:  # the rulesets are broken: check the shape at least
+                parse_facts(file.read_bytes())
+                warnings: tuple = ()
+            else:
+                warnings = take_in(library, file.read_bytes(), ruleset_spec).warnings
         except FactsError as exc:
             failed.extend(f"{file}: {p}" for p in exc.problems)
             continue
+        except UnknownRulesetError as exc:
+            failed.append(f"{file}: {exc}; available: {', '.join(exc.available) or 'none'}")
+            continue
+        for warning in warnings:
+            click.echo(f"{file}: warning: {warning}", err=True)
         click.echo(f"ok {file}")
     if failed:
         _fail(failed)
@@ -83,12 +137,7 @@ def validate(paths: tuple[Path, ...]) -> None:
 
 @main.command("eval")
 @click.argument("facts_path", metavar="FACTS.json", type=click.Path(allow_dash=True))
-@click.option(
-    "--ruleset",
-    "ruleset_spec",
-    metavar="ID[@VERSION]",
-    help="Default: national, version in force on the assessment date.",
-)
+@RULESET_OPTION
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True
 )
@@ -112,8 +161,8 @@ def eval_(
     except OSError as exc:
         _fail([f"{facts_path}: cannot read: {exc.strerror}"])
     try:
-        facts = parse_facts(raw)
-        decision = decide(RulesetLibrary.from_directory(rulesets_dir), facts, ruleset_spec)
+        intake = take_in(RulesetLibrary.from_directory(rulesets_dir), raw, ruleset_spec)
+        decision = evaluate(compile_ruleset(intake.ruleset), intake.facts)
     except FactsError as exc:
         _fail([f"{facts_path}: {p}" for p in exc.problems])
     except RulesetError as exc:

@@ -6,20 +6,29 @@ The rule network, all matched and chained by durable_rules:
   values satisfy the indicator's condition derives an `indicator` fact with
   status "met";
 - one "unknown" rule per indicator: a subject fact that does NOT satisfy the
-  condition, joined with an `unchecked` fact naming one of the indicator's
-  data sources, derives an `indicator` fact with status "unknown" (missing is
-  not false);
+  condition but COULD, given what records from unchecked sources might add
+  (its reach fields, below), joined with an `unchecked` fact naming one of the
+  indicator's data sources, derives an `indicator` fact with status "unknown"
+  (missing is not false, but an outcome already certain is not unknown);
 - one rule for professional judgements: a `judgement` fact derives a met
   `indicator` fact with basis "judgement";
 - per headline: a met indicator derives a `headline` fact, and any indicator
   (met or unknown) a `reachable` fact (asserting the same fact twice is a no-op);
+- the family rule, like an indicator on members: a member meeting it derives
+  a `family` fact "met"; one who could, while its sources are unchecked,
+  "unknown";
 - eligibility: every N `headline` facts (N = the headlines-required
-  parameter) derive the decision "eligible"; every N `reachable` facts derive
-  "reachable". Not eligible but reachable is undetermined; neither is not
-  eligible.
+  parameter) derive `enough` "met", every N `reachable` facts `enough`
+  "reachable"; `enough` "met" with a family "met" derives the decision
+  "eligible", `enough` "reachable" with any family fact "reachable". Not
+  eligible but reachable is undetermined; neither is not eligible.
 
 Measures are computed in Python first (`measures.py`) and sent as fields
 `m0, m1, ...` of the subject facts; `CompiledRuleset.measures` maps them back.
+While sources are unchecked, each measure's reach goes along too: `mK_lo`,
+`mK_hi` (or `mK_inf`: no upper bound), `mK_none` (no value possible),
+`mK_point` (lo equals hi) for numbers, and `mK_can<i>` for each possible value
+`i` of a true/false or text measure (its index in `Measure.domain`).
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import engine
-from .conditions import All, Any_, Compare, Condition, Measure, Not, measures_of
+from .conditions import All, Any_, Compare, Condition, Measure, Not, Reach, compare, measures_of
 from .ruleset import Ruleset
 
 # durable_rules delivers at most this many matches to one action call; more than any family has.
@@ -49,6 +58,7 @@ _SUBJECTS_OF = {
 }
 _OPS = {"at_least": "$gte", "more_than": "$gt", "at_most": "$lte", "below": "$lt"}
 _NEGATED = {"at_least": "$lt", "more_than": "$lte", "at_most": "$gt", "below": "$gte"}
+_FALSE: dict[str, Any] = {"kind": "$never"}  # no subject fact has this kind
 
 
 @dataclass(frozen=True)
@@ -119,6 +129,98 @@ def _negate(condition: Condition, fields: dict[str, str]) -> dict[str, Any]:
     return {"$or": [negated, {"$nex": {name: 1}}]}
 
 
+def reach_fields(name: str, m: Measure, reach: Reach) -> dict[str, Any]:
+    """A measure's reach as fields of its subject fact (see the module docstring)."""
+    if reach.values is not None:
+        return {f"{name}_can{i}": True for i, v in enumerate(m.domain) if v in reach.values}
+    out: dict[str, Any] = {}
+    if reach.lo is not None:
+        out[f"{name}_lo"] = reach.lo
+        if reach.hi is None:
+            out[f"{name}_inf"] = True
+        else:
+            out[f"{name}_hi"] = reach.hi
+            if reach.hi == reach.lo:
+                out[f"{name}_point"] = True
+    if reach.none:
+        out[f"{name}_none"] = True
+    return out
+
+
+def could(condition: Condition, fields: dict[str, str], want: bool = True) -> dict[str, Any]:
+    """A durable_rules expression over reach fields: some value within reach makes
+    `condition` come out as `want` (the engine's reading of `conditions.could_hold`)."""
+    if isinstance(condition, All | Any_):
+        parts = [could(c, fields, want) for c in condition.items]
+        joined = "$and" if isinstance(condition, All) == want else "$or"
+        return {joined: parts}
+    if isinstance(condition, Not):
+        return could(condition.item, fields, not want)
+    m = condition.measure
+    if m.source_free:
+        return _compare(condition, fields) if want else _negate(condition, fields)
+    name = fields[m.key]
+    if m.value_type != "number":
+        hits = [
+            {f"{name}_can{i}": True}
+            for i, v in enumerate(m.domain)
+            if compare(v, condition.op, condition.operands) == want
+        ]
+        return {"$or": hits} if hits else _FALSE
+    return _interval(condition, name, want)
+
+
+def _interval(c: Compare, name: str, want: bool) -> dict[str, Any]:
+    """Some number in [lo, hi] (or no value, for `want` false) gives `want`."""
+    lo, hi, inf, none, point = (f"{name}_{x}" for x in ("lo", "hi", "inf", "none", "point"))
+    values = [o.value for o in c.operands]
+    t = values[0]
+
+    def top(op: str, v: Any) -> dict[str, Any]:  # hi satisfies op, or there is no upper bound
+        return {"$or": [{op: {hi: v}}, {inf: True}]}
+
+    def within(v: Any) -> dict[str, Any]:  # v lies in [lo, hi]
+        return {"$and": [{"$lte": {lo: v}}, top("$gte", v)]}
+
+    def not_only(v: Any) -> dict[str, Any]:  # some number other than v lies in [lo, hi]
+        return {"$and": [{"$ex": {lo: 1}}, {"$or": [{"$nex": {point: 1}}, {"$neq": {lo: v}}]}]}
+
+    if want:
+        match c.op:
+            case "at_least":
+                return top("$gte", t)
+            case "more_than":
+                return top("$gt", t)
+            case "at_most":
+                return {"$lte": {lo: t}}
+            case "below":
+                return {"$lt": {lo: t}}
+            case "between":
+                return {"$and": [{"$lte": {lo: values[1]}}, top("$gte", t)]}
+            case "is":
+                return within(t)
+            case "is_not":
+                return not_only(t)
+            case "one_of":
+                return {"$or": [within(v) for v in values]}
+    failing = {
+        "at_least": lambda: {"$lt": {lo: t}},
+        "more_than": lambda: {"$lte": {lo: t}},
+        "at_most": lambda: top("$gt", t),
+        "below": lambda: top("$gte", t),
+        "between": lambda: {"$or": [{"$lt": {lo: t}}, top("$gt", values[1])]},
+        "is": lambda: not_only(t),
+        "is_not": lambda: within(t),
+        "one_of": lambda: {
+            "$and": [
+                {"$ex": {lo: 1}},
+                {"$or": [{"$nex": {point: 1}}, {"$and": [{"$neq": {lo: v}} for v in values]}]},
+            ]
+        },
+    }[c.op]()
+    return {"$or": [{none: True}, failing]}
+
+
 def _indicator_derive(indicator_id: str, headline: str, status: str, basis: str):
     """Subjects matched by an indicator's rule become `indicator` facts of that status."""
 
@@ -152,6 +254,15 @@ def _judgement_derive(matched: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _family_derive(status: str):
+    """Members matched by the family rule become `family` facts of that status."""
+
+    def derive(matched: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"kind": "family", "status": status, "subject": f["subject"]} for f in matched]
+
+    return derive
+
+
 def _emit(fact: dict[str, Any]):
     """A rule that derives one fixed fact, whatever matched (asserting it twice is a no-op)."""
 
@@ -180,37 +291,74 @@ def compile_ruleset(ruleset: Ruleset) -> CompiledRuleset:
         return compiled
 
 
+def _met_and_unknown(
+    name: str,
+    when: Condition,
+    subject: list[dict[str, Any]],
+    data_sources: tuple[str, ...],
+    fields: dict[str, str],
+    met: engine.Derive,
+    unknown: engine.Derive,
+) -> dict[str, engine.Rule]:
+    """The rule that a subject meets `when`, and the rule that it does not yet could: records
+    from one of `data_sources`, unchecked, might still make it met."""
+    rules = {
+        f"met:{name}": engine.Rule(
+            [{"m": {"$and": [*subject, to_durable(when, fields)]}}], met, {"cap": _CAP}
+        )
+    }
+    if data_sources:
+        unchecked = [{"source": source} for source in data_sources]
+        rules[f"unknown:{name}"] = engine.Rule(
+            [
+                {"m": {"$and": [*subject, _negate(when, fields), could(when, fields)]}},
+                {"u": {"$and": [{"kind": "unchecked"}, {"$or": unchecked}]}},
+            ],
+            unknown,
+            {"cap": _CAP},
+        )
+    return rules
+
+
 def _compile(ruleset: Ruleset, engine_name: str) -> CompiledRuleset:
     fields: dict[str, str] = {}
     measures: dict[str, Measure] = {}
     needs: dict[str, list[str]] = {"child": [], "adult": [], "household": []}
-    for indicator in ruleset.indicators:
-        for m in measures_of(indicator.when):
+    assert ruleset.family is not None
+    tested = [(i.when, i.applies_to) for i in ruleset.indicators]
+    for when, applies_to in [(ruleset.family.when, "any_member"), *tested]:
+        for m in measures_of(when):
             if m.key not in fields:
                 fields[m.key] = f"m{len(fields)}"
                 measures[fields[m.key]] = m
-            for subject in _SUBJECTS_OF[indicator.applies_to]:
+            for subject in _SUBJECTS_OF[applies_to]:
                 if fields[m.key] not in needs[subject]:
                     needs[subject].append(fields[m.key])
 
     rules: dict[str, engine.Rule] = {}
     for indicator in ruleset.indicators:
-        subject = _SUBJECT_FILTER[indicator.applies_to]
-        rules[f"indicator:{indicator.id}"] = engine.Rule(
-            [{"m": {"$and": [*subject, to_durable(indicator.when, fields)]}}],
-            _indicator_derive(indicator.id, indicator.headline, "met", "rule"),
-            {"cap": _CAP},
+        rules.update(
+            _met_and_unknown(
+                indicator.id,
+                indicator.when,
+                _SUBJECT_FILTER[indicator.applies_to],
+                indicator.data_sources,
+                fields,
+                _indicator_derive(indicator.id, indicator.headline, "met", "rule"),
+                _indicator_derive(indicator.id, indicator.headline, "unknown", "missing"),
+            )
         )
-        # Not met, and one of its sources was not checked: unknown, not "not met".
-        unchecked = [{"source": source} for source in indicator.data_sources]
-        rules[f"unknown:{indicator.id}"] = engine.Rule(
-            [
-                {"m": {"$and": [*subject, _negate(indicator.when, fields)]}},
-                {"u": {"$and": [{"kind": "unchecked"}, {"$or": unchecked}]}},
-            ],
-            _indicator_derive(indicator.id, indicator.headline, "unknown", "missing"),
-            {"cap": _CAP},
+    rules.update(
+        _met_and_unknown(
+            "family",
+            ruleset.family.when,
+            _SUBJECT_FILTER["any_member"],
+            ruleset.family.data_sources,
+            fields,
+            _family_derive("met"),
+            _family_derive("unknown"),
         )
+    )
     rules["judgement"] = engine.Rule(
         [{"m": {"kind": "judgement"}}], _judgement_derive, {"cap": _CAP}
     )
@@ -228,15 +376,26 @@ def _compile(ruleset: Ruleset, engine_name: str) -> CompiledRuleset:
             {"cap": _CAP},
         )
     required = ruleset.headlines_required
-    rules["eligibility"] = engine.Rule(
+    rules["enough:met"] = engine.Rule(
         [{"m": {"kind": "headline"}}],
-        _emit({"kind": "decision", "eligible": True}),
+        _emit({"kind": "enough", "of": "met"}),
         {"count": required},
     )
-    rules["reachability"] = engine.Rule(
+    rules["enough:reachable"] = engine.Rule(
         [{"m": {"kind": "reachable"}}],
-        _emit({"kind": "decision", "reachable": True}),
+        _emit({"kind": "enough", "of": "reachable"}),
         {"count": required},
+    )
+    rules["eligibility"] = engine.Rule(
+        [
+            {"m": {"$and": [{"kind": "enough"}, {"of": "met"}]}},
+            {"f": {"$and": [{"kind": "family"}, {"status": "met"}]}},
+        ],
+        _emit({"kind": "decision", "eligible": True}),
+    )
+    rules["reachability"] = engine.Rule(
+        [{"m": {"$and": [{"kind": "enough"}, {"of": "reachable"}]}}, {"f": {"kind": "family"}}],
+        _emit({"kind": "decision", "reachable": True}),
     )
     engine.register(engine_name, rules)
     adult_age = ruleset.parameters["adult_age"].value

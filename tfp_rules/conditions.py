@@ -8,19 +8,25 @@ plain-Python reading of the same tree, used by the trace and the property tests.
 
 Closed world: a measure with no value (no school record, no terms in the
 window) makes every comparison on it false; `not` is then true.
+
+Missing is not false: while a source is unchecked, records from it may still
+arrive, so a measure may yet take other values, its `Reach`. `could_hold`
+says whether some value in reach makes a condition true: an indicator not met
+is unknown only if it could hold. Records are only ever added, so a count can
+grow but not shrink, and a term already reported stays as it is.
 """
 
 from __future__ import annotations
 
-import difflib
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from .facts import EVENT_TYPES, FLAG_NAMES
+from .errors import suggest
+from .facts import BENEFIT_TYPES, EVENT_TYPES, FLAG_NAMES, UC_REGIMES
 
-BENEFIT_TYPES = ("JSA", "ESA", "IS", "UC", "other")
 SUBJECTS = ("child", "adult", "any_member", "household")
 TERM_FIELDS = (
     "possible_sessions",
@@ -46,8 +52,11 @@ WHERE_KEYS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
         "role": ("enum", ("victim", "perpetrator", "at_risk", "witness")),
         "kind": ("text", ()),
     },
-    "benefit": {"work_search": ("bool", ())},
+    "benefit": {"work_search": ("bool", ()), "conditionality": ("enum", UC_REGIMES)},
 }
+# Fields that come with the family document itself, from no partner source: a record
+# arriving later cannot change them.
+SOURCE_FREE_FIELDS = frozenset({"age", "role", "parenting_responsibility"})
 SUM_FIELDS = {"event": ("amount_gbp",), "benefit": ()}
 
 MEASURE_KINDS = ("field", "count", "sum", "mean", "absence_rate", "term_total")
@@ -90,6 +99,8 @@ class Measure:
     due_within_months: Operand | None = None
     where: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     last_terms: Operand | None = None
+    # (what, list parameter) for selections written as a parameter: ("event", "kinds_counted")
+    list_params: tuple[tuple[str, str], ...] = dataclasses.field(default=(), compare=False)
 
     @cached_property
     def key(self) -> str:
@@ -116,6 +127,17 @@ class Measure:
         if self.kind == "field":
             return MEMBER_FIELDS[self.field or ""][0]
         return "number"
+
+    @property
+    def source_free(self) -> bool:
+        """Whether no partner source feeds this measure (so its value is final)."""
+        return self.kind == "field" and self.field in SOURCE_FREE_FIELDS
+
+    @property
+    def domain(self) -> tuple[Any, ...]:
+        """Every value a true/false or text measure can have, None (no value) included."""
+        vtype, allowed = MEMBER_FIELDS[self.field or ""]
+        return (None, True, False) if vtype == "bool" else (None, *allowed)
 
 
 @dataclass(frozen=True)
@@ -170,6 +192,121 @@ def compare(value: Any, op: str, operands: tuple[Operand, ...]) -> bool:
     raise ValueError(f"unknown comparator {op!r}")
 
 
+@dataclass(frozen=True)
+class Reach:
+    """The values a measure could take if records from unchecked sources were added.
+
+    For numbers, every value from `lo` to `hi` (None: no upper bound; `lo` None:
+    no number at all), and "no value" too if `none`. For true/false and text
+    measures, the set `values`. Ranges are read as real intervals: a count
+    between 2 and 3 "could be" 2.5; this only ever errs towards unknown.
+    """
+
+    lo: float | None = None
+    hi: float | None = None
+    none: bool = False
+    values: frozenset[Any] | None = None
+
+    @classmethod
+    def exact(cls, value: Any, numeric: bool) -> Reach:
+        """A value no record can change."""
+        if not numeric:
+            return cls(values=frozenset([value]))
+        return cls(none=True) if value is None else cls(lo=value, hi=value)
+
+    @property
+    def unbounded(self) -> bool:
+        return self.lo is not None and self.hi is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As the trace shows it."""
+        if self.values is not None:
+            return {"could_be": sorted(self.values, key=lambda v: (v is None, str(v)))}
+        out: dict[str, Any] = {"min": self.lo, "max": self.hi}
+        if self.none:
+            out["or_no_value"] = True
+        return out
+
+
+def _interval_could(c: Compare, r: Reach, want: bool) -> bool:
+    """Whether some number in [r.lo, r.hi] gives `want` for comparison `c`."""
+    lo, hi = r.lo, r.hi
+    assert lo is not None
+    top = float("inf") if hi is None else hi
+    values = [o.value for o in c.operands]
+    t = values[0]
+    match c.op, want:
+        case "at_least", True:
+            return top >= t
+        case "at_least", False:
+            return lo < t
+        case "more_than", True:
+            return top > t
+        case "more_than", False:
+            return lo <= t
+        case "at_most", True:
+            return lo <= t
+        case "at_most", False:
+            return top > t
+        case "below", True:
+            return lo < t
+        case "below", False:
+            return top >= t
+        case "between", True:
+            return lo <= values[1] and top >= t
+        case "between", False:
+            return lo < t or top > values[1]
+        case "is", True:
+            return lo <= t <= top
+        case "is", False:
+            return not (lo == t == top)
+        case "is_not", True:
+            return not (lo == t == top)
+        case "is_not", False:
+            return lo <= t <= top
+        case "one_of", True:
+            return any(lo <= v <= top for v in values)
+        case "one_of", False:
+            return not (lo == top and lo in values)
+    raise ValueError(f"unknown comparator {c.op!r}")
+
+
+def _leaf_could(c: Compare, r: Reach, want: bool) -> bool:
+    """Whether some value in reach makes comparison `c` come out as `want`."""
+    if r.values is not None:
+        return any(compare(v, c.op, c.operands) == want for v in r.values)
+    if not want and r.none:
+        return True  # no value fails every comparison
+    return r.lo is not None and _interval_could(c, r, want)
+
+
+def could_hold(condition: Condition, reach: Mapping[str, Reach]) -> bool:
+    """Whether some values within reach make the condition true (reference reading).
+
+    Each measure is taken on its own: where a condition tests one measure twice,
+    or two measures that count the same records, this may answer yes where no
+    single set of records would; it never answers no where one would.
+    """
+    if isinstance(condition, Compare):
+        return _leaf_could(condition, reach[condition.measure.key], True)
+    if isinstance(condition, All):
+        return all(could_hold(c, reach) for c in condition.items)
+    if isinstance(condition, Any_):
+        return any(could_hold(c, reach) for c in condition.items)
+    return could_fail(condition.item, reach)
+
+
+def could_fail(condition: Condition, reach: Mapping[str, Reach]) -> bool:
+    """Whether some values within reach make the condition false (the dual of `could_hold`)."""
+    if isinstance(condition, Compare):
+        return _leaf_could(condition, reach[condition.measure.key], False)
+    if isinstance(condition, All):
+        return any(could_fail(c, reach) for c in condition.items)
+    if isinstance(condition, Any_):
+        return all(could_fail(c, reach) for c in condition.items)
+    return could_hold(condition.item, reach)
+
+
 def holds(condition: Condition, values: Mapping[str, Any]) -> bool:
     """Reference evaluation of a condition over one subject's measure values."""
     if isinstance(condition, Compare):
@@ -207,12 +344,6 @@ Path = tuple[str | int, ...]
 Report = Callable[[Path, str], None]
 
 
-def suggest(word: str, choices: Any) -> str:
-    """' (did you mean 'x'?)' when a close match exists, else ''."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 @dataclass
 class ConditionParser:
     """Turns a `when:` mapping into a Condition, reporting every problem with its path.
@@ -224,6 +355,7 @@ class ConditionParser:
 
     parameters: Mapping[str, float | int | None]  # None: named, but its value is broken
     report: Report
+    lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # list parameters
 
     def parse(self, node: Any, path: Path, applies_to: str) -> Condition | None:
         if not isinstance(node, dict) or not node:
@@ -342,15 +474,26 @@ class ConditionParser:
             return None
         return None
 
-    def _count(self, value: Any, path: Path) -> Operand | None:
-        """A window or term count: a whole number of at least 1."""
+    def _count(self, value: Any, path: Path, *, least: int = 1) -> Operand | None:
+        """A window or term count: a whole number of at least `least`."""
+        if isinstance(value, str) and value in self.lists:
+            self.report(path, f"'{value}' is a list of names; a number is needed here")
+            return None
         operand = self._number(value, path)
         if operand is None:
             return None
-        if not float(operand.value).is_integer() or operand.value < 1:
-            self.report(path, f"expected a whole number of at least 1, got {operand.describe()}")
+        if not float(operand.value).is_integer() or operand.value < least:
+            self.report(
+                path, f"expected a whole number of at least {least}, got {operand.describe()}"
+            )
             return None
         return Operand(int(operand.value), operand.param)
+
+    def _names(self, raw: Any) -> tuple[list[Any], str | None]:
+        """A list of names as written, or the values of the list parameter it names."""
+        if isinstance(raw, str) and raw in self.lists:
+            return list(self.lists[raw]), raw
+        return ([raw] if isinstance(raw, str | bool) else list(raw)), None
 
     def _measure(self, kind: str, raw: Any, path: Path, applies_to: str) -> Measure | None:
         if kind == "field":
@@ -390,14 +533,18 @@ class ConditionParser:
             self.report(path, f"'{kind}' needs exactly one of 'event' or 'benefit'")
             return None
         records = sources[0]
-        names = raw[records]
-        names = [names] if isinstance(names, str) else names
+        names, names_param = self._names(raw[records])
         known = EVENT_TYPES if records == "event" else BENEFIT_TYPES
         ok = True
         for i, name in enumerate(names):
             if name not in known:
                 at = (*path, records) if isinstance(raw[records], str) else (*path, records, i)
-                self.report(at, f"unknown {records} type '{name}'{suggest(name, known)}")
+                where_from = f" (in parameter '{names_param}')" if names_param else ""
+                choices = [*known, *self.lists]
+                self.report(
+                    at,
+                    f"unknown {records} type '{name}'{where_from}{suggest(name, choices)}",
+                )
                 ok = False
         field_name = raw.get("field")
         if kind in ("sum", "mean"):
@@ -411,8 +558,12 @@ class ConditionParser:
             self.report((*path, "field"), f"'field' is only for sum and mean, not {kind}")
             ok = False
         within = due = None
+        is_open = bool(raw.get("open", False))
         if "within_months" in raw:
-            within = self._count(raw["within_months"], (*path, "within_months"))
+            # 0 months with open: true means "open on the assessment date" (no look-back)
+            within = self._count(
+                raw["within_months"], (*path, "within_months"), least=0 if is_open else 1
+            )
             ok = ok and within is not None
         if "due_within_months" in raw:
             if records != "event" or names != ["custody"]:
@@ -424,6 +575,7 @@ class ConditionParser:
             due = self._count(raw["due_within_months"], (*path, "due_within_months"))
             ok = ok and due is not None
         where = []
+        params: list[tuple[str, str]] = [(records, names_param)] if names_param else []
         for key, value in (raw.get("where") or {}).items():
             spec = WHERE_KEYS[records].get(key)
             if spec is None:
@@ -434,7 +586,10 @@ class ConditionParser:
                 )
                 ok = False
                 continue
-            values = tuple(value) if isinstance(value, list) else (value,)
+            listed, values_param = self._names(value)
+            values = tuple(listed)
+            if values_param:
+                params.append((f"where.{key}", values_param))
             vtype, allowed = spec
             for v in values:
                 bad = (vtype == "bool" and not isinstance(v, bool)) or (
@@ -456,9 +611,10 @@ class ConditionParser:
             records=records,
             types=tuple(names),
             within_months=within,
-            open=bool(raw.get("open", False)),
+            open=is_open,
             due_within_months=due,
             where=tuple(sorted(where)),
+            list_params=tuple(params),
         )
 
 

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+
+def suggest(word: Any, choices: Iterable[Any]) -> str:
+    """' (did you mean 'x'?)' when a close match exists among `choices`, else ''."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 class TfpError(Exception):

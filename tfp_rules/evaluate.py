@@ -3,6 +3,10 @@
 `evaluate` is a pure function of (compiled ruleset, facts): no files, no
 database, no clock. The decision it returns is the contract the CLI prints and
 the service stores (see `schemas/decision.schema.json`).
+
+While writing the trace, every result durable_rules derived is checked against
+the plain-Python reference reading of the same rules (`conditions.holds` and
+`conditions.could_hold`); a disagreement is an EngineError, never a decision.
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import engine
-from .compile import CompiledRuleset, compile_ruleset
-from .conditions import suggest
-from .errors import EngineError, FactProblem, FactsError
+from .compile import CompiledRuleset, compile_ruleset, reach_fields
+from .conditions import Condition, Reach, could_hold
+from .errors import EngineError, FactsError
 from .facts import SOURCES, FamilyFacts
+from .intake import ruleset_problems, warnings
 from .measures import FamilyMeasures, Measured, Subject, subjects
 from .prospects import nearest_misses, settle_with
-from .ruleset import RulesetLibrary
+from .ruleset import FamilyRule, Headline, Indicator, Ruleset, RulesetLibrary
 from .trace import CLOSED_WORLD, explain
 
 
@@ -27,46 +32,23 @@ class Firing:
     """What durable_rules concluded for one family, before the trace is written."""
 
     subjects: list[Subject]
-    # subject ref -> measure key -> value
+    # subject ref -> measure key -> value, and (while sources are unchecked) its reach
     measured: dict[str, dict[str, Measured]]
+    reach: dict[str, dict[str, Reach]]
     # (indicator id, subject ref) -> what made it met: "rule" and/or "judgement"
     met: dict[tuple[str, str], set[str]]
     headlines: set[str]
     eligible: bool
-    # (indicator id, subject ref) not met while one of its data sources was not checked
+    # (indicator id, subject ref) not met, but a record from an unchecked source could make it
     unknown: set[tuple[str, str]] = field(default_factory=set)
-    reachable: bool = False  # enough headlines met or unknown to reach the threshold
+    family: dict[str, str] = field(default_factory=dict)  # member ref -> "met" or "unknown"
+    reachable: bool = False  # enough headlines met or unknown, and a family met or unknown
     unchecked: frozenset[str] = frozenset()
 
 
 def evaluate(compiled: CompiledRuleset, facts: FamilyFacts) -> dict[str, Any]:
     """The decision for one family, with its full trace."""
     return _decision(compiled, facts, fire(compiled, facts))
-
-
-def measure_family(
-    compiled: CompiledRuleset, facts: FamilyFacts
-) -> tuple[list[Subject], dict[str, dict[str, Measured]], list[dict[str, Any]]]:
-    """Every measure the ruleset needs, per subject, and the facts to give the engine."""
-    people = subjects(facts, compiled.adult_age)
-    family = FamilyMeasures(facts)
-    measured: dict[str, dict[str, Measured]] = {}
-    engine_facts: list[dict[str, Any]] = []
-    for subject in people:
-        values: dict[str, Measured] = {}
-        fact: dict[str, Any] = {"kind": subject.kind, "subject": subject.ref}
-        if subject.kind == "member":
-            fact["child"] = subject.is_child
-        for name in compiled.needs[_subject_class(subject)]:
-            m = compiled.measures[name]
-            got = family.measure(m, subject)
-            values[m.key] = got
-            if got.value is not None:
-                fact[name] = got.value
-        measured[subject.ref] = values
-        engine_facts.append(fact)
-    engine_facts.extend(_judgement_facts(compiled, facts))
-    return people, measured, engine_facts
 
 
 def unchecked_sources(facts: FamilyFacts) -> frozenset[str]:
@@ -76,23 +58,63 @@ def unchecked_sources(facts: FamilyFacts) -> frozenset[str]:
     return frozenset(SOURCES) - set(facts.sources_checked)
 
 
+def measure_family(
+    compiled: CompiledRuleset, facts: FamilyFacts, *, with_reach: bool = False
+) -> tuple[
+    list[Subject], dict[str, dict[str, Measured]], dict[str, dict[str, Reach]], list[dict[str, Any]]
+]:
+    """Every measure the ruleset needs, per subject (with its reach if asked), and the facts
+    to give the engine."""
+    people = subjects(facts, compiled.adult_age)
+    family = FamilyMeasures(facts, compiled.ruleset.terms)
+    measured: dict[str, dict[str, Measured]] = {}
+    reach: dict[str, dict[str, Reach]] = {}
+    engine_facts: list[dict[str, Any]] = []
+    for subject in people:
+        values: dict[str, Measured] = {}
+        reaches: dict[str, Reach] = {}
+        fact: dict[str, Any] = {"kind": subject.kind, "subject": subject.ref}
+        if subject.kind == "member":
+            fact["child"] = subject.is_child
+        for name in compiled.needs[_subject_class(subject)]:
+            m = compiled.measures[name]
+            got = family.measure(m, subject)
+            values[m.key] = got
+            if got.value is not None:
+                fact[name] = got.value
+            if with_reach:
+                reaches[m.key] = family.reach(m, subject, got)
+                if not m.source_free:
+                    fact.update(reach_fields(name, m, reaches[m.key]))
+        measured[subject.ref] = values
+        reach[subject.ref] = reaches
+        engine_facts.append(fact)
+    engine_facts.extend(_judgement_facts(compiled.ruleset, facts))
+    return people, measured, reach, engine_facts
+
+
 def fire(compiled: CompiledRuleset, facts: FamilyFacts) -> Firing:
     """Compute the measures, run the rules in durable_rules, and collect what they derived."""
-    people, measured, engine_facts = measure_family(compiled, facts)
     unchecked = unchecked_sources(facts)
+    people, measured, reach, engine_facts = measure_family(
+        compiled, facts, with_reach=bool(unchecked)
+    )
     engine_facts.extend({"kind": "unchecked", "source": s} for s in sorted(unchecked))
-    firing = Firing(people, measured, {}, set(), False, unchecked=unchecked)
+    firing = Firing(people, measured, reach, {}, set(), False, unchecked=unchecked)
     for _rule, derived in engine.run(compiled.engine_name, engine_facts):
         for f in derived:
-            if f["kind"] == "indicator" and f["status"] == "met":
+            kind = f["kind"]
+            if kind == "indicator" and f["status"] == "met":
                 firing.met.setdefault((f["indicator"], f["subject"]), set()).add(f["basis"])
-            elif f["kind"] == "indicator":
+            elif kind == "indicator":
                 firing.unknown.add((f["indicator"], f["subject"]))
-            elif f["kind"] == "headline":
+            elif kind == "family" and firing.family.get(f["subject"]) != "met":
+                firing.family[f["subject"]] = f["status"]
+            elif kind == "headline":
                 firing.headlines.add(f["headline"])
-            elif f["kind"] == "decision" and f.get("eligible"):
+            elif kind == "decision" and f.get("eligible"):
                 firing.eligible = True
-            elif f["kind"] == "decision":
+            elif kind == "decision":
                 firing.reachable = True
     return firing
 
@@ -103,31 +125,29 @@ def _subject_class(subject: Subject) -> str:
     return "child" if subject.is_child else "adult"
 
 
-def _judgement_facts(compiled: CompiledRuleset, facts: FamilyFacts) -> list[dict[str, Any]]:
-    """Professional judgements as engine facts; a judgement naming no known indicator is bad input."""
-    ruleset = compiled.ruleset
-    problems = []
+def _judgement_facts(ruleset: Ruleset, facts: FamilyFacts) -> list[dict[str, Any]]:
+    """Professional judgements as engine facts; one that does not fit the ruleset (no such
+    indicator, or a member it does not apply to) is bad input."""
+    if not facts.judgements:
+        return []
+    problems = ruleset_problems(
+        ruleset,
+        {
+            "assessment_date": facts.assessment_date.isoformat(),
+            "members": [
+                {"ref": m.ref, "date_of_birth": m.date_of_birth.isoformat()} for m in facts.members
+            ],
+            "judgements": [
+                {"indicator": j.indicator, "member": j.member} for j in facts.judgements
+            ],
+        },
+    )
+    if problems:
+        raise FactsError(problems)
     out = []
     for i, j in enumerate(facts.judgements):
         indicator = ruleset.indicator(j.indicator)
-        if indicator is None:
-            ids = [ind.id for ind in ruleset.indicators]
-            problems.append(
-                FactProblem(
-                    f"/judgements/{i}/indicator",
-                    f"ruleset {ruleset.ref} has no indicator '{j.indicator}'{suggest(j.indicator, ids)}",
-                )
-            )
-            continue
-        household = indicator.applies_to == "household"
-        if household != (j.member is None):
-            needs = "no member (it applies to the household)" if household else "a member"
-            problems.append(
-                FactProblem(
-                    f"/judgements/{i}/member", f"a judgement on {j.indicator} names {needs}"
-                )
-            )
-            continue
+        assert indicator is not None
         out.append(
             {
                 "kind": "judgement",
@@ -137,131 +157,189 @@ def _judgement_facts(compiled: CompiledRuleset, facts: FamilyFacts) -> list[dict
                 "judgement": i,  # two judgements of the same thing are still two facts
             }
         )
-    if problems:
-        raise FactsError(problems)
     return out
 
 
-def _decision(compiled: CompiledRuleset, facts: FamilyFacts, firing: Firing) -> dict[str, Any]:
-    """Assemble the trace, checking durable_rules against the reference evaluation as it goes."""
-    ruleset = compiled.ruleset
-    people, measured, met = firing.subjects, firing.measured, firing.met
-    unchecked = firing.unchecked
-    disagreements = []
-    judgements_by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
+# --------------------------------------------------------------------------- the trace
+
+
+class _Disagreements(list[str]):
+    """What durable_rules and the reference reading disagreed on, if anything."""
+
+    def check(self, what: str, engine_says: Any, reference_says: Any) -> None:
+        if engine_says != reference_says:
+            self.append(f"{what}: engine {engine_says}, reference {reference_says}")
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise EngineError(
+                "durable_rules and the reference evaluation disagree: " + "; ".join(self)
+            )
+
+
+def _tested(
+    when: Condition,
+    missing: list[str],
+    subject: Subject,
+    firing: Firing,
+) -> tuple[dict[str, Any], bool, bool]:
+    """A subject tested against a condition by the reference reading: (condition node, met,
+    unknown). Unknown: not met, a source is unchecked, and some records from it could
+    make it met."""
+    reach = firing.reach.get(subject.ref) if missing else None
+    node = explain(when, firing.measured[subject.ref], reach)
+    unknown = not node["met"] and bool(missing) and could_hold(when, firing.reach[subject.ref])
+    return node, node["met"], unknown
+
+
+def _result(status: str, missing: list[str]) -> dict[str, Any]:
+    """The status part of a subject's result; names what is unchecked and whether it matters."""
+    out: dict[str, Any] = {"status": status, "met": status == "met"}
+    if status == "unknown":
+        out["missing_sources"] = missing
+    elif status == "not_met" and missing:
+        out["missing_sources"] = missing
+        out["settled"] = True  # no record from them could make it met
+    return out
+
+
+def _indicator(
+    ind: Indicator,
+    firing: Firing,
+    judged: dict[tuple[str, str], list[dict[str, Any]]],
+    disagree: _Disagreements,
+) -> dict[str, Any]:
+    """One indicator: every subject it applies to (or that a judgement names), tested."""
+    missing = sorted(firing.unchecked & set(ind.data_sources))
+    results = []
+    for subject in firing.subjects:
+        key = (ind.id, subject.ref)
+        bases = firing.met.get(key, set())
+        applies = subject.applies(ind.applies_to)
+        judgements = judged.get(key, [])
+        if not applies and not judgements:
+            continue
+        node, met_by_rule, unknown = None, False, False
+        if applies:
+            node, met_by_rule, unknown = _tested(ind.when, missing, subject, firing)
+        where = f"{ind.id} for {subject.ref}"
+        disagree.check(f"{where} met by rule", "rule" in bases, met_by_rule)
+        disagree.check(f"{where} unknown", key in firing.unknown, unknown)
+        disagree.check(f"{where} judged", "judgement" in bases, bool(judgements))
+        status = "met" if bases else "unknown" if unknown else "not_met"
+        entry: dict[str, Any] = {"subject": subject.ref, **_result(status, missing)}
+        if bases:
+            entry["basis"] = "rule" if "rule" in bases else "judgement"
+        if node is not None:
+            entry["condition"] = node
+        if judgements:
+            entry["judgements"] = judgements
+        results.append(entry)
+    status = _strongest(r["status"] for r in results)
+    out: dict[str, Any] = {
+        "id": ind.id,
+        "name": ind.name,
+        "origin": ind.origin,
+        "applies_to": ind.applies_to,
+        "data_sources": list(ind.data_sources),
+        "status": status,
+        "met": status == "met",
+        "met_by": [r["subject"] for r in results if r["met"]],
+        "subjects": results,
+    }
+    if status == "unknown":
+        out["missing_sources"] = missing
+    if not results:
+        out["note"] = f"no member of the family is {_who(ind.applies_to)}"
+    return out
+
+
+def _headline(
+    headline: Headline,
+    firing: Firing,
+    judged: dict[tuple[str, str], list[dict[str, Any]]],
+    disagree: _Disagreements,
+) -> dict[str, Any]:
+    indicators = [_indicator(ind, firing, judged, disagree) for ind in headline.indicators]
+    status = _strongest(i["status"] for i in indicators)
+    disagree.check(f"headline {headline.id} met", headline.id in firing.headlines, status == "met")
+    return {
+        "id": headline.id,
+        "name": headline.name,
+        "status": status,
+        "met": status == "met",
+        "indicators_met": [i["id"] for i in indicators if i["met"]],
+        "indicators": indicators,
+    }
+
+
+def _family(rule: FamilyRule, firing: Firing, disagree: _Disagreements) -> dict[str, Any]:
+    """Whether the household is a family at all: some member meets the ruleset's rule."""
+    missing = sorted(firing.unchecked & set(rule.data_sources))
+    results = []
+    for subject in firing.subjects:
+        if subject.kind != "member":
+            continue
+        node, met, unknown = _tested(rule.when, missing, subject, firing)
+        status = "met" if met else "unknown" if unknown else "not_met"
+        engine_says = firing.family.get(subject.ref, "not_met")
+        disagree.check(f"family rule for {subject.ref}", engine_says, status)
+        results.append({"subject": subject.ref, **_result(status, missing), "condition": node})
+    status = _strongest(r["status"] for r in results)
+    return {
+        "name": rule.name,
+        "source": rule.source,
+        "data_sources": list(rule.data_sources),
+        "status": status,
+        "met": status == "met",
+        "met_by": [r["subject"] for r in results if r["met"]],
+        "subjects": results,
+    }
+
+
+def _judgements_by_key(facts: FamilyFacts) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for i, j in enumerate(facts.judgements):
-        judgements_by_key.setdefault((j.indicator, j.member or "household"), []).append(
+        out.setdefault((j.indicator, j.member or "household"), []).append(
             {"by": j.by, "reason": j.reason, "pointer": f"/judgements/{i}"}
         )
+    return out
 
-    headlines_out = []
-    # headline -> the unchecked sources behind each of its unknown indicators
-    unknown_needs: dict[str, list[frozenset[str]]] = {}
-    for headline in ruleset.headlines:
-        indicators_out = []
-        for ind in headline.indicators:
-            missing = sorted(unchecked & set(ind.data_sources))
-            subjects_out = []
-            for subject in people:
-                key = (ind.id, subject.ref)
-                bases = met.get(key, set())
-                applies = subject.applies(ind.applies_to)
-                judged = judgements_by_key.get(key, [])
-                if not applies and not judged:
-                    continue
-                entry: dict[str, Any] = {
-                    "subject": subject.ref,
-                    "status": "not_met",
-                    "met": bool(bases),
-                }
-                if applies:
-                    node = explain(ind.when, measured[subject.ref])
-                    entry["condition"] = node
-                    if node["met"] != ("rule" in bases):
-                        disagreements.append(
-                            f"{ind.id} for {subject.ref}: engine {'rule' in bases}, reference {node['met']}"
-                        )
-                    unknown = not node["met"] and bool(missing)
-                    if unknown != (key in firing.unknown):
-                        disagreements.append(
-                            f"{ind.id} for {subject.ref}: engine unknown {key in firing.unknown}, reference {unknown}"
-                        )
-                if bool(judged) != ("judgement" in bases):
-                    disagreements.append(
-                        f"{ind.id} for {subject.ref}: engine judged {'judgement' in bases}, facts {bool(judged)}"
-                    )
-                if bases:
-                    entry["status"] = "met"
-                    entry["basis"] = "rule" if "rule" in bases else "judgement"
-                elif key in firing.unknown:
-                    entry["status"] = "unknown"
-                    entry["missing_sources"] = missing
-                if judged:
-                    entry["judgements"] = judged
-                subjects_out.append(entry)
-            status = _strongest(s["status"] for s in subjects_out)
-            ind_out: dict[str, Any] = {
-                "id": ind.id,
-                "name": ind.name,
-                "origin": ind.origin,
-                "applies_to": ind.applies_to,
-                "data_sources": list(ind.data_sources),
-                "status": status,
-                "met": status == "met",
-                "met_by": [s["subject"] for s in subjects_out if s["met"]],
-                "subjects": subjects_out,
-            }
-            if not subjects_out:
-                ind_out["note"] = f"no member of the family is {_who(ind.applies_to)}"
-            indicators_out.append(ind_out)
-        h_status = _strongest(i["status"] for i in indicators_out)
-        if (h_status == "met") != (headline.id in firing.headlines):
-            disagreements.append(
-                f"headline {headline.id}: engine {headline.id in firing.headlines}, reference {h_status}"
-            )
-        if h_status == "unknown":
-            unknown_needs[headline.id] = [
-                frozenset(unchecked & set(i["data_sources"]))
-                for i in indicators_out
-                if i["status"] == "unknown"
-            ]
-        headlines_out.append(
-            {
-                "id": headline.id,
-                "name": headline.name,
-                "status": h_status,
-                "met": h_status == "met",
-                "indicators_met": [i["id"] for i in indicators_out if i["met"]],
-                "indicators": indicators_out,
-            }
-        )
 
+def _outcome(family: str, met: int, unknown: int, required: int) -> str:
+    """eligible, not_eligible or undetermined, from the family rule and the headline counts."""
+    if family == "met" and met >= required:
+        return "eligible"
+    if family == "not_met" or met + unknown < required:
+        return "not_eligible"
+    return "undetermined"
+
+
+def _decision(compiled: CompiledRuleset, facts: FamilyFacts, firing: Firing) -> dict[str, Any]:
+    """Assemble the decision and its trace, checking durable_rules against the reference."""
+    ruleset = compiled.ruleset
+    assert ruleset.family is not None
+    disagree = _Disagreements()
+    judged = _judgements_by_key(facts)
+    headlines = [_headline(h, firing, judged, disagree) for h in ruleset.headlines]
+    family = _family(ruleset.family, firing, disagree)
     required = ruleset.headlines_required
-    headlines_met = sorted(h["id"] for h in headlines_out if h["status"] == "met")
-    headlines_unknown = sorted(unknown_needs)
-    if len(headlines_met) >= required:
-        status = "eligible"
-    elif len(headlines_met) + len(headlines_unknown) >= required:
-        status = "undetermined"
-    else:
-        status = "not_eligible"
-    if firing.eligible != (status == "eligible") or firing.reachable != (status != "not_eligible"):
-        disagreements.append(
-            f"outcome: engine eligible {firing.eligible} reachable {firing.reachable}, reference {status}"
-        )
-    if disagreements:
-        raise EngineError(
-            "durable_rules and the reference evaluation disagree: " + "; ".join(disagreements)
-        )
+    headlines_met = sorted(h["id"] for h in headlines if h["status"] == "met")
+    headlines_unknown = sorted(h["id"] for h in headlines if h["status"] == "unknown")
+    status = _outcome(family["status"], len(headlines_met), len(headlines_unknown), required)
+    disagree.check("eligible", firing.eligible, status == "eligible")
+    disagree.check("reachable", firing.reachable, status != "not_eligible")
+    disagree.raise_if_any()
     eligible = {"eligible": True, "not_eligible": False}.get(status)
 
     trace: dict[str, Any] = {
-        "assumptions": [_sources_assumption(facts, unchecked)],
+        "assumptions": [_sources_assumption(facts, firing.unchecked)],
+        "warnings": [p.to_dict() for p in warnings(ruleset, facts)],
         "sources": None
         if facts.sources_checked is None
         else {
             "checked": {k: v.isoformat() for k, v in sorted(facts.sources_checked.items())},
-            "unchecked": sorted(unchecked),
+            "unchecked": sorted(firing.unchecked),
         },
         "subjects": [
             {
@@ -269,33 +347,23 @@ def _decision(compiled: CompiledRuleset, facts: FamilyFacts, firing: Firing) -> 
                 "kind": s.kind,
                 **({"child": s.is_child} if s.kind == "member" else {}),
             }
-            for s in people
+            for s in firing.subjects
         ],
-        "headlines": headlines_out,
+        "family": family,
+        "headlines": headlines,
         "decision": {
             "status": status,
             "eligible": eligible,
+            "family": family["status"],
             "headlines_met": headlines_met,
             "headlines_unknown": headlines_unknown,
             "headlines_required": required,
             "parameter": ruleset.headlines_required_param,
-            "text": _outcome_text(ruleset, status, headlines_met, headlines_unknown),
+            "text": _outcome_text(ruleset, status, family, headlines_met, headlines_unknown),
         },
     }
     if status != "eligible":
-        missing = sorted(
-            set().union(*(s for sets in unknown_needs.values() for s in sets))
-            if unknown_needs
-            else set()
-        )
-        could, sure = settle_with(len(headlines_met), required, unknown_needs)
-        trace["prospects"] = {
-            "headlines_needed": required - len(headlines_met),
-            "missing_sources": missing,
-            "could_settle_with": could if status == "undetermined" else [],
-            "sure_to_settle_with": sure if status == "undetermined" else [],
-            "nearest_misses": nearest_misses(headlines_out),
-        }
+        trace["prospects"] = _prospects(status, family, headlines, len(headlines_met), required)
     return {
         "family_ref": facts.family_ref,
         "assessment_date": facts.assessment_date.isoformat(),
@@ -306,6 +374,37 @@ def _decision(compiled: CompiledRuleset, facts: FamilyFacts, firing: Firing) -> 
         "headlines_required": required,
         "ruleset": ruleset.identity(),
         "trace": trace,
+    }
+
+
+def _unknown_sets(results: Iterable[dict[str, Any]]) -> list[frozenset[str]]:
+    """The missing sources behind each unknown result."""
+    return [frozenset(r["missing_sources"]) for r in results if r["status"] == "unknown"]
+
+
+def _prospects(
+    status: str,
+    family: dict[str, Any],
+    headlines: list[dict[str, Any]],
+    met: int,
+    required: int,
+) -> dict[str, Any]:
+    """What could change an outcome that is not (yet) eligible."""
+    needs = {h["id"]: _unknown_sets(h["indicators"]) for h in headlines if h["status"] == "unknown"}
+    family_needs = _unknown_sets(family["subjects"]) if family["status"] == "unknown" else None
+    every = [s for sets in needs.values() for s in sets] + (family_needs or [])
+    could, sure = (
+        settle_with(met, required, needs, family=family_needs)
+        if status == "undetermined"
+        else ([], [])
+    )
+    return {
+        "family": family["status"],
+        "headlines_needed": max(0, required - met),
+        "missing_sources": sorted(set().union(*every)),
+        "could_settle_with": could,
+        "sure_to_settle_with": sure,
+        "nearest_misses": nearest_misses(headlines),
     }
 
 
@@ -321,26 +420,40 @@ def _sources_assumption(facts: FamilyFacts, unchecked: frozenset[str]) -> str:
     checked = ", ".join(f"{k} ({v.isoformat()})" for k, v in sorted(facts.sources_checked.items()))
     return (
         f"Sources checked: {checked or 'none'}. Not checked: {', '.join(sorted(unchecked)) or 'none'}; "
-        "an indicator that reads an unchecked source and found nothing is unknown, not 'not met'."
+        "an indicator that reads an unchecked source, is not met, and could be met by a record "
+        "from it is unknown, not 'not met'."
     )
 
 
-def _outcome_text(ruleset: Any, status: str, met: list[str], unknown: list[str]) -> str:
+def _outcome_text(
+    ruleset: Ruleset,
+    status: str,
+    family: dict[str, Any],
+    met: list[str],
+    unknown: list[str],
+) -> str:
     required = ruleset.headlines_required
     param = f" ({ruleset.headlines_required_param})" if ruleset.headlines_required_param else ""
     text = (
         f"{len(met)} of {len(ruleset.headlines)} headlines met ({', '.join(met) or 'none'}); "
         f"at least {required}{param} required"
     )
+    if family["status"] == "not_met":
+        return (
+            f"{text}; but no member makes the household a family ({family['name']}), "
+            "so it is not eligible"
+        )
     if status == "eligible":
         return text + ", so the family is eligible"
     if status == "not_eligible":
         extra = f" even if the {len(unknown)} unknown ones were met" if unknown else ""
         return text + f", so the family is not eligible{extra}"
-    return (
-        text
-        + f"; {len(unknown)} more unknown ({', '.join(unknown)}), so the outcome is undetermined"
-    )
+    reasons = []
+    if len(met) < required:
+        reasons.append(f"{len(unknown)} more unknown ({', '.join(unknown)})")
+    if family["status"] == "unknown":
+        reasons.append(f"whether the household is a family ({family['name']}) is unknown")
+    return f"{text}; {' and '.join(reasons)}, so the outcome is undetermined"
 
 
 def _who(applies_to: str) -> str:

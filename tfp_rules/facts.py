@@ -10,6 +10,12 @@ Dicts and JSON text go through the same path (normalise, `json.dumps`, then
 rule that a JSON caller meets: "12" is not an integer and "true" is not a
 boolean either way. Dates are ISO "YYYY-MM-DD" strings in JSON.
 
+Problems come back in one answer: the schema's (types, unknown fields, sizes)
+and the cross-field checks (dates that cannot be, duplicates, misplaced
+fields) together, the cross-field checks reading the raw document so that a
+wrong type elsewhere does not hide them. Checks that need a ruleset (its term
+dates, its indicators) are in `intake`.
+
 Regenerate the published schema with `python -m tfp_rules.facts`.
 """
 
@@ -18,22 +24,28 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
+import types
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import FactProblem, FactsError, MalformedJSONError
+from .errors import FactProblem, FactsError, MalformedJSONError, suggest
+from .terms import TERM_PATTERN, split_label, term_index
+from .text import check_text
 
 __all__ = [
     "AMOUNT_EVENT_TYPES",
+    "BENEFIT_TYPES",
     "EVENT_TYPES",
     "FLAG_NAMES",
     "ROLE_EVENT_TYPES",
     "SCHEMA_ID",
     "SCHEMA_PATH",
-    "TERM_CALENDAR",
-    "TERM_SEASONS",
+    "SOURCES",
+    "UC_REGIMES",
     "Benefit",
     "Event",
     "EventType",
@@ -44,15 +56,14 @@ __all__ = [
     "Member",
     "School",
     "Term",
+    "as_date",
     "check_facts",
+    "document_problems",
     "facts_json_schema",
+    "load_document",
+    "objects",
     "parse_facts",
-    "term_bounds",
-    "term_containing",
-    "term_index",
-    "term_label",
-    "term_label_at",
-    "terms_ending_by",
+    "validate_document",
     "write_schema",
 ]
 
@@ -72,83 +83,6 @@ SCHEMA_ID = "https://tfp-rules.example/schemas/family-facts.schema.json"
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "family-facts.schema.json"
 
 _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-# ---------------------------------------------------------------------------
-# School terms
-# ---------------------------------------------------------------------------
-
-TERM_SEASONS: tuple[str, ...] = ("spring", "summer", "autumn")
-"""Seasons in calendar order; `Term.index` counts three per year in this order."""
-
-TERM_CALENDAR: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
-    "spring": ((1, 1), (4, 14)),
-    "summer": ((4, 15), (8, 31)),
-    "autumn": ((9, 1), (12, 31)),
-}
-"""The school-term calendar used to date attendance: (month, day) of first and last day.
-
-A fixed calendar, not any school's real term dates: spring = 1 Jan .. 14 Apr,
-summer = 15 Apr .. 31 Aug, autumn = 1 Sep .. 31 Dec. The terms tile the year,
-so every date is in exactly one term and "the last three terms" is unambiguous.
-"""
-
-_TERM_PATTERN = r"^\d{4}-(spring|summer|autumn)$"
-
-
-def term_label(year: int, season: str) -> str:
-    """The label of a term, e.g. term_label(2018, "autumn") == "2018-autumn"."""
-    if season not in TERM_CALENDAR:
-        raise ValueError(f"unknown season {season!r}; expected one of {TERM_SEASONS}")
-    return f"{year:04d}-{season}"
-
-
-def _split_label(label: str) -> tuple[int, str]:
-    year, _, season = label.partition("-")
-    if len(year) != 4 or not year.isdigit() or season not in TERM_CALENDAR:
-        raise ValueError(f"not a term label: {label!r} (expected e.g. '2018-autumn')")
-    return int(year), season
-
-
-def term_index(label: str) -> int:
-    """A consecutive, sortable term number: year * 3 + (spring 0, summer 1, autumn 2)."""
-    year, season = _split_label(label)
-    return year * 3 + TERM_SEASONS.index(season)
-
-
-def term_label_at(index: int) -> str:
-    """The label of the term with this `term_index` (its inverse)."""
-    year, offset = divmod(index, 3)
-    return term_label(year, TERM_SEASONS[offset])
-
-
-def term_bounds(label: str) -> tuple[dt.date, dt.date]:
-    """First and last day of a term under `TERM_CALENDAR`."""
-    year, season = _split_label(label)
-    (m1, d1), (m2, d2) = TERM_CALENDAR[season]
-    return dt.date(year, m1, d1), dt.date(year, m2, d2)
-
-
-def term_containing(d: dt.date) -> tuple[int, str]:
-    """The (year, season) of the term that contains date `d`."""
-    for season in TERM_SEASONS:
-        (m1, d1), (m2, d2) = TERM_CALENDAR[season]
-        if (m1, d1) <= (d.month, d.day) <= (m2, d2):
-            return d.year, season
-    raise AssertionError("TERM_CALENDAR does not cover the whole year")  # pragma: no cover
-
-
-def terms_ending_by(d: dt.date, n: int) -> list[str]:
-    """Labels of the `n` most recent terms that ended on or before `d`, oldest first.
-
-    The term in progress on `d` does not count unless `d` is its last day.
-    """
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
-    year, season = term_containing(d)
-    current = term_label(year, season)
-    last = term_index(current) if d == term_bounds(current)[1] else term_index(current) - 1
-    return [term_label_at(i) for i in range(last - n + 1, last + 1)]
-
 
 # ---------------------------------------------------------------------------
 # Models
@@ -190,6 +124,23 @@ ROLE_EVENT_TYPES = frozenset({"domestic_abuse", "domestic_abuse_callout"})
 AMOUNT_EVENT_TYPES = frozenset({"rent_arrears", "problem_debt"})
 """Event types that may carry an `amount_gbp`."""
 
+BenefitType = Literal["JSA", "ESA", "IS", "UC", "other"]
+BENEFIT_TYPES: tuple[str, ...] = get_args(BenefitType)
+
+UcRegime = Literal[
+    "intensive_work_search",
+    "light_touch",
+    "work_preparation",
+    "work_focused_interview",
+    "no_work_requirements",
+    "working_no_requirements",
+]
+UC_REGIMES: tuple[str, ...] = get_args(UcRegime)
+"""Universal Credit conditionality regimes (DWP labour market regimes), as DWP matches give them."""
+
+_REF = r"^[A-Za-z0-9_.:/-]{1,64}$"
+_MEMBER_REF = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
 
 class Event(BaseModel):
     """One dated record about a person or household; an episode if it has an end."""
@@ -221,6 +172,15 @@ class Event(BaseModel):
         default=None,
         description="Custody only: expected release date (may be after the assessment date).",
     )
+    incident: str | None = Field(
+        default=None,
+        pattern=_REF,
+        description=(
+            "The sender's reference for the incident. Records with the same reference are one "
+            "incident wherever they appear in the document (on several members, or sent by "
+            "several partners) and count once."
+        ),
+    )
 
 
 class Benefit(BaseModel):
@@ -230,20 +190,24 @@ class Benefit(BaseModel):
     # demands the JSON name "from" (it validates by alias only).
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
 
-    type: Literal["JSA", "ESA", "IS", "UC", "other"]
+    type: BenefitType
     from_: dt.date = Field(alias="from")
     to: dt.date | None = None
     work_search: bool | None = Field(
         default=None, description="UC only: whether the claim has work-search requirements."
     )
+    conditionality: UcRegime | None = Field(
+        default=None,
+        description="UC only: the claimant's conditionality regime, when DWP gives it.",
+    )
 
 
 class Term(BaseModel):
-    """Attendance for one school term (see TERM_CALENDAR for the term dates)."""
+    """Attendance for one school term; which days the term covers is the ruleset's calendar."""
 
     model_config = _STRICT
 
-    term: str = Field(pattern=_TERM_PATTERN, description="e.g. '2018-autumn'.")
+    term: str = Field(pattern=TERM_PATTERN, description="e.g. '2018-autumn'.")
     possible_sessions: int = Field(ge=0, le=MAX_SESSIONS)
     absent_sessions: int = Field(ge=0, le=MAX_SESSIONS, description="Authorised + unauthorised.")
     unauthorised_sessions: int = Field(default=0, ge=0, le=MAX_SESSIONS)
@@ -259,19 +223,11 @@ class Term(BaseModel):
 
     @property
     def year(self) -> int:
-        return _split_label(self.term)[0]
+        return split_label(self.term)[0]
 
     @property
     def season(self) -> str:
-        return _split_label(self.term)[1]
-
-    @property
-    def starts(self) -> dt.date:
-        return term_bounds(self.term)[0]
-
-    @property
-    def ends(self) -> dt.date:
-        return term_bounds(self.term)[1]
+        return split_label(self.term)[1]
 
     @property
     def index(self) -> int:
@@ -307,6 +263,13 @@ class Flags(BaseModel):
     poor_dental_health: bool = False
     missed_development_checks: bool = False
     leaving_school_no_plan: bool = False
+    expectant: bool = Field(
+        default=False, description="Expecting a baby (an expectant parent makes a family)."
+    )
+    full_time_education: bool = Field(
+        default=False,
+        description="In full-time (non-advanced) education or training, e.g. a 17-year-old at college.",
+    )
 
 
 FLAG_NAMES: tuple[str, ...] = tuple(Flags.model_fields)
@@ -317,7 +280,7 @@ class Member(BaseModel):
 
     model_config = _STRICT
 
-    ref: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    ref: str = Field(pattern=_MEMBER_REF.pattern)
     role: Literal["adult", "child"] = Field(
         description="As the sender declares it; not trusted for eligibility."
     )
@@ -366,6 +329,16 @@ class Judgement(BaseModel):
     by: str = Field(min_length=1, max_length=128, description="Who made the judgement.")
     reason: str = Field(min_length=1, max_length=2000, description="The evidence relied on.")
     date: dt.date | None = None
+
+    @field_validator("by")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        return check_text(value)
+
+    @field_validator("reason")
+    @classmethod
+    def _plain_reason(cls, value: str) -> str:
+        return check_text(value, multiline=True)
 
 
 class FamilyFacts(BaseModel):
@@ -484,15 +457,53 @@ def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model that holds the field `loc` points to (for naming the fields it allows)."""
+    model: type[BaseModel] | None = FamilyFacts
+    for step in loc[:-1]:
+        if model is None:
+            return None
+        if isinstance(step, int):
+            continue
+        fields = {f.alias or name: f for name, f in model.model_fields.items()}
+        if step not in fields:
+            return None
+        model = _inner_model(fields[step].annotation)
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    """The model inside an annotation such as `list[Event]` or `School | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (list, Union, types.UnionType):
+        for arg in get_args(annotation):
+            found = _inner_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _allowed(expected: str) -> list[str]:
+    """The quoted choices of a pydantic literal_error's `expected`, e.g. "'a', 'b' or 'c'"."""
+    return re.findall(r"'([^']*)'", expected)
+
+
 def _message(err: dict[str, Any]) -> str:
-    """A plain sentence for one pydantic error, without echoing the offending value."""
+    """A plain sentence for one pydantic error, without echoing the offending value.
+
+    Where a close valid name exists it is suggested: the suggestion is a valid
+    name, never the value that was sent.
+    """
     kind = err["type"]
     ctx = err.get("ctx") or {}
     loc = err["loc"]
     field = loc[-1] if loc else None
     match kind:
         case "extra_forbidden":
-            return f"unknown field {field!r}"
+            model = _model_at(loc)
+            names = [f.alias or n for n, f in model.model_fields.items()] if model else []
+            return f"unknown field {field!r}{suggest(field, names)}"
         case "missing":
             return f"missing required field {field!r}"
         case "model_type" | "model_attributes_type" | "dict_type":
@@ -515,7 +526,9 @@ def _message(err: dict[str, Any]) -> str:
             detail = ctx.get("error")
             return f"expected a date YYYY-MM-DD ({detail})" if detail else "expected a date"
         case "literal_error":
-            return f"expected {ctx['expected']}"
+            sent = loc[-2] if loc and loc[-1] == "[key]" and len(loc) > 1 else err.get("input")
+            hint = suggest(sent, _allowed(ctx["expected"])) if isinstance(sent, str) else ""
+            return f"expected {ctx['expected']}{hint}"
         case "string_pattern_mismatch":
             return f"must match the pattern {ctx['pattern']}"
         case "string_too_short":
@@ -542,80 +555,146 @@ def _validation_problems(exc: ValidationError) -> list[FactProblem]:
     return [
         # pydantic marks a bad mapping key with a "[key]" step; the pointer names the member
         FactProblem(_pointer(*(t for t in err["loc"] if t != "[key]")), _message(err))
-        for err in exc.errors(include_url=False, include_input=False)
+        for err in exc.errors(include_url=False, include_input=True)
     ]
 
 
-def parse_facts(data: str | bytes | dict[str, Any]) -> FamilyFacts:
-    """Validate a facts document (JSON text or a dict) and return the model.
+def load_document(data: str | bytes | bytearray | Mapping[str, Any]) -> dict[str, Any]:
+    """JSON text or a dict as plain JSON data (Python dates become ISO text).
 
-    Raises FactsError listing every problem: first structural ones (types,
-    unknown fields, sizes); only if there are none, the cross-field checks of
-    `check_facts`.
+    Raises MalformedJSONError for text that is not JSON, FactsError for values
+    JSON could not hold; anything else, even a wrong shape, is left to
+    `document_problems`.
     """
     if isinstance(data, str | bytes | bytearray):
         loaded = _load_text(data)
-    elif isinstance(data, dict):
+    elif isinstance(data, Mapping):
         loaded = data
     else:
         raise TypeError(f"parse_facts takes JSON text or a dict, not {type(data).__name__}")
-
     problems: list[FactProblem] = []
     plain = _normalise(loaded, "", problems)
     if problems:
         raise FactsError(problems)
+    if not isinstance(plain, dict):
+        raise FactsError([FactProblem("", "expected a JSON object")])
+    return plain
+
+
+def validate_document(plain: dict[str, Any]) -> tuple[FamilyFacts | None, list[FactProblem]]:
+    """The model if the document is well formed, and every problem found (schema and
+    cross-field) in one list."""
     try:
         # by_name=False: the JSON field is "from"; "from_" is only for Python callers.
         facts = FamilyFacts.model_validate_json(json.dumps(plain), by_alias=True, by_name=False)
+        problems = []
     except ValidationError as exc:
-        raise FactsError(_validation_problems(exc)) from None
+        facts, problems = None, _validation_problems(exc)
+    return facts, problems + _beside(problems, check_facts(plain))
 
-    problems = check_facts(facts)
+
+def _beside(schema: list[FactProblem], cross: list[FactProblem]) -> list[FactProblem]:
+    """Cross-field problems worth reporting next to the schema's: none at or below a field
+    the schema already faults (a malformed value, or a list too long to examine)."""
+    faulted = {p.pointer for p in schema}
+    return [
+        p
+        for p in cross
+        if not any(p.pointer == f or p.pointer.startswith(f + "/") for f in faulted)
+    ]
+
+
+def document_problems(plain: dict[str, Any]) -> list[FactProblem]:
+    """Every problem of a plain facts document (see `load_document`): schema and cross-field."""
+    return validate_document(plain)[1]
+
+
+def parse_facts(data: str | bytes | Mapping[str, Any]) -> FamilyFacts:
+    """Validate a facts document (JSON text or a dict) and return the model.
+
+    Raises FactsError listing every problem at once: types, unknown fields and
+    sizes together with the cross-field checks of `check_facts`. The checks
+    that need a ruleset are `intake.take_in`'s.
+    """
+    facts, problems = validate_document(load_document(data))
     if problems:
         raise FactsError(problems)
+    assert facts is not None
     return facts
 
 
 # ---------------------------------------------------------------------------
-# Cross-field checks
+# Cross-field checks, on the raw document
 # ---------------------------------------------------------------------------
+#
+# These read plain JSON data defensively: a field of the wrong type is the
+# schema's problem and is skipped here, so that one answer holds both kinds.
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A date from an ISO "YYYY-MM-DD" string (or a date), else None."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def objects(parent: Any, key: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(index, item) for each JSON object in the list `parent[key]`, skipping anything else."""
+    items = parent.get(key) if isinstance(parent, dict) else None
+    if isinstance(items, list):
+        for i, item in enumerate(items):
+            if isinstance(item, dict):
+                yield i, item
 
 
 def _check_end(
-    pointer: str, start: dt.date, end: dt.date | None, on: dt.date, problems: list[FactProblem]
+    pointer: str, start: Any, end: Any, on: dt.date | None, problems: list[FactProblem]
 ) -> None:
     """An episode's end: not before its start, and not after the assessment date."""
+    start, end = as_date(start), as_date(end)
     if end is None:
         return
-    if end < start:
+    if start is not None and end < start:
         problems.append(FactProblem(pointer, "ends before its start date"))
-    if end > on:
+    if on is not None and end > on:
         problems.append(FactProblem(pointer, f"end date is after the assessment date {on}"))
 
 
-def _check_events(events: list[Event], base: str, on: dt.date, problems: list[FactProblem]) -> None:
-    for j, event in enumerate(events):
+def _check_events(parent: Any, base: str, on: dt.date | None, problems: list[FactProblem]) -> None:
+    for j, event in objects(parent, "events"):
         at = f"{base}/events/{j}"
-        if event.date > on:
+        kind = event.get("type")
+        when = as_date(event.get("date"))
+        if on is not None and when is not None and when > on:
             problems.append(FactProblem(f"{at}/date", f"dated after the assessment date {on}"))
-        _check_end(f"{at}/ended", event.date, event.ended, on, problems)
-        if event.role is not None and event.type not in ROLE_EVENT_TYPES:
+        _check_end(f"{at}/ended", event.get("date"), event.get("ended"), on, problems)
+        if kind not in EVENT_TYPES:
+            continue  # which fields belong depends on a type the schema has faulted
+        if event.get("role") is not None and kind not in ROLE_EVENT_TYPES:
             problems.append(
                 FactProblem(
                     f"{at}/role",
                     "role applies only to domestic_abuse and domestic_abuse_callout events",
                 )
             )
-        if event.release_due is not None:
-            if event.type != "custody":
+        if event.get("release_due") is not None:
+            due = as_date(event.get("release_due"))
+            if kind != "custody":
                 problems.append(
                     FactProblem(f"{at}/release_due", "release_due applies only to custody events")
                 )
-            elif event.release_due < event.date:
+            elif due is not None and when is not None and due < when:
                 problems.append(
                     FactProblem(f"{at}/release_due", "release due before the custody began")
                 )
-        if event.amount_gbp is not None and event.type not in AMOUNT_EVENT_TYPES:
+        if event.get("amount_gbp") is not None and kind not in AMOUNT_EVENT_TYPES:
             problems.append(
                 FactProblem(
                     f"{at}/amount_gbp",
@@ -624,34 +703,49 @@ def _check_events(events: list[Event], base: str, on: dt.date, problems: list[Fa
             )
 
 
-def _check_benefits(member: Member, base: str, on: dt.date, problems: list[FactProblem]) -> None:
-    for j, benefit in enumerate(member.benefits):
+def _check_benefits(
+    member: dict[str, Any], base: str, on: dt.date | None, problems: list[FactProblem]
+) -> None:
+    for j, benefit in objects(member, "benefits"):
         at = f"{base}/benefits/{j}"
-        if benefit.from_ > on:
+        start = as_date(benefit.get("from"))
+        if on is not None and start is not None and start > on:
             problems.append(FactProblem(f"{at}/from", f"starts after the assessment date {on}"))
-        _check_end(f"{at}/to", benefit.from_, benefit.to, on, problems)
-        if benefit.work_search is not None and benefit.type != "UC":
-            problems.append(
-                FactProblem(f"{at}/work_search", "work_search applies only to UC benefits")
-            )
+        _check_end(f"{at}/to", benefit.get("from"), benefit.get("to"), on, problems)
+        if benefit.get("type") not in BENEFIT_TYPES:
+            continue
+        for name in ("work_search", "conditionality"):
+            if benefit.get(name) is not None and benefit.get("type") != "UC":
+                problems.append(FactProblem(f"{at}/{name}", f"{name} applies only to UC benefits"))
 
 
-def _check_school(school: School, base: str, on: dt.date, problems: list[FactProblem]) -> None:
+def _sessions(value: Any) -> int | None:
+    """A session count the schema accepts, else None."""
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SESSIONS
+    return value if ok else None
+
+
+def _check_school(school: Any, base: str, on: dt.date | None, problems: list[FactProblem]) -> None:
     seen: set[str] = set()
-    for k, term in enumerate(school.terms):
+    for k, term in objects(school, "terms"):
         at = f"{base}/school/terms/{k}"
-        if term.term in seen:
-            problems.append(FactProblem(f"{at}/term", f"duplicate term {term.term}"))
-        seen.add(term.term)
-        if term.starts > on:
-            problems.append(
-                FactProblem(f"{at}/term", f"term {term.term} starts after the assessment date {on}")
-            )
-        if term.absent_sessions > term.possible_sessions:
+        label = term.get("term")
+        if isinstance(label, str) and re.match(TERM_PATTERN, label):
+            if label in seen:
+                problems.append(FactProblem(f"{at}/term", f"duplicate term {label}"))
+            seen.add(label)
+            if on is not None and term_index(label) > term_index(f"{on.year:04d}-autumn"):
+                problems.append(
+                    FactProblem(f"{at}/term", f"term {label} is after the assessment date {on}")
+                )
+        possible = _sessions(term.get("possible_sessions"))
+        absent = _sessions(term.get("absent_sessions"))
+        unauthorised = _sessions(term.get("unauthorised_sessions", 0))
+        if possible is not None and absent is not None and absent > possible:
             problems.append(
                 FactProblem(f"{at}/absent_sessions", "absent sessions exceed possible sessions")
             )
-        if term.unauthorised_sessions > term.absent_sessions:
+        if absent is not None and unauthorised is not None and unauthorised > absent:
             problems.append(
                 FactProblem(
                     f"{at}/unauthorised_sessions", "unauthorised sessions exceed absent sessions"
@@ -659,41 +753,59 @@ def _check_school(school: School, base: str, on: dt.date, problems: list[FactPro
             )
 
 
-def check_facts(facts: FamilyFacts) -> list[FactProblem]:
+def check_facts(facts: FamilyFacts | Mapping[str, Any]) -> list[FactProblem]:
     """The cross-field checks alone: dates that cannot be, duplicates, misplaced fields.
 
-    Returns every problem found (empty if none), each located by JSON Pointer.
+    Takes the model or plain JSON data (any shape: what is malformed is skipped)
+    and returns every problem found, each located by JSON Pointer.
     """
-    on = facts.assessment_date
+    doc: Any = (
+        facts.model_dump(mode="json", by_alias=True) if isinstance(facts, BaseModel) else facts
+    )
+    if not isinstance(doc, Mapping):
+        return []
+    on = as_date(doc.get("assessment_date"))
     problems: list[FactProblem] = []
     first_index: dict[str, int] = {}
-    for i, member in enumerate(facts.members):
+    for i, member in objects(doc, "members"):
         base = f"/members/{i}"
-        if member.ref in first_index:
-            first = f"/members/{first_index[member.ref]}"
-            problems.append(
-                FactProblem(
-                    f"{base}/ref", f"duplicate member ref {member.ref!r} (first at {first})"
+        ref = member.get("ref")
+        if isinstance(ref, str):
+            if ref in first_index:
+                first = f"/members/{first_index[ref]}"
+                problems.append(
+                    FactProblem(f"{base}/ref", f"duplicate member ref {ref!r} (first at {first})")
                 )
-            )
-        else:
-            first_index[member.ref] = i
-        if member.date_of_birth > on:
+            else:
+                first_index[ref] = i
+        born = as_date(member.get("date_of_birth"))
+        if on is not None and born is not None and born > on:
             problems.append(
                 FactProblem(f"{base}/date_of_birth", f"born after the assessment date {on}")
             )
-        _check_events(member.events, base, on, problems)
+        _check_events(member, base, on, problems)
         _check_benefits(member, base, on, problems)
-        if member.school is not None:
-            _check_school(member.school, base, on, problems)
+        if isinstance(member.get("school"), dict):
+            _check_school(member["school"], base, on, problems)
 
-    _check_events(facts.household.events, "/household", on, problems)
+    if isinstance(doc.get("household"), dict):
+        _check_events(doc["household"], "/household", on, problems)
 
-    for k, judgement in enumerate(facts.judgements):
+    # a judgement's member can only be looked for among refs that are all well formed
+    members = doc.get("members") if isinstance(doc.get("members"), list) else []
+    refs = [m.get("ref") if isinstance(m, dict) else None for m in members]
+    refs_ok = bool(refs) and all(isinstance(r, str) and _MEMBER_REF.match(r) for r in refs)
+    for k, judgement in objects(doc, "judgements"):
         at = f"/judgements/{k}"
-        if judgement.member is not None and judgement.member not in first_index:
-            problems.append(FactProblem(f"{at}/member", f"no member with ref {judgement.member!r}"))
-        if judgement.date is not None and judgement.date > on:
+        who = judgement.get("member")
+        if refs_ok and isinstance(who, str) and who not in first_index:
+            problems.append(
+                FactProblem(
+                    f"{at}/member", f"no member with ref {who!r}{suggest(who, first_index)}"
+                )
+            )
+        when = as_date(judgement.get("date"))
+        if on is not None and when is not None and when > on:
             problems.append(FactProblem(f"{at}/date", f"dated after the assessment date {on}"))
     return problems
 

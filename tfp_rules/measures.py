@@ -3,18 +3,35 @@
 These are the derived facts the rules engine matches on. Each value keeps its
 provenance: the JSON Pointers of the records that produced it and the window
 used, so the trace can show exactly what decided an indicator.
+
+Events count as incidents: records with the same `incident` reference, or
+without one the same type, date and kind, are one incident (partners often
+report the same call-out on every member, or twice), and the note says so.
+
+`FamilyMeasures.reach` is the other half of "missing is not false": the values
+a measure could still take if records from unchecked sources arrived.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from .conditions import Measure
-from .facts import FamilyFacts, Member, terms_ending_by
+from dateutil.relativedelta import relativedelta
+
+from .conditions import Measure, Reach
+from .facts import AMOUNT_EVENT_TYPES, MAX_EXCLUSIONS, MAX_SESSIONS, FamilyFacts, Member
+from .terms import CENSUS_CALENDAR, TermCalendar
+
+# The most a term record can add to a term total (the facts' validation limits).
+_TERM_FIELD_MAX = {
+    "possible_sessions": MAX_SESSIONS,
+    "absent_sessions": MAX_SESSIONS,
+    "unauthorised_sessions": MAX_SESSIONS,
+    "fixed_term_exclusions": MAX_EXCLUSIONS,
+    "permanently_excluded": 1,
+}
 
 
 @dataclass(frozen=True)
@@ -64,10 +81,7 @@ def subjects(facts: FamilyFacts, adult_age: int) -> list[Subject]:
 
 def months_before(day: dt.date, months: int) -> dt.date:
     """The same day-of-month `months` earlier, clamped to the month's last day."""
-    total = day.year * 12 + (day.month - 1) - months
-    year, month = divmod(total, 12)
-    month += 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return day - relativedelta(months=months)
 
 
 def window_start(assessment: dt.date, months: int) -> dt.date:
@@ -79,16 +93,19 @@ def months_after(day: dt.date, months: int) -> dt.date:
     return months_before(day, -months)
 
 
-def measure(m: Measure, subject: Subject, facts: FamilyFacts) -> Measured:
+def measure(
+    m: Measure, subject: Subject, facts: FamilyFacts, calendar: TermCalendar = CENSUS_CALENDAR
+) -> Measured:
     """The value of one measure on one subject (see `FamilyMeasures` to measure many)."""
-    return FamilyMeasures(facts).measure(m, subject)
+    return FamilyMeasures(facts, calendar).measure(m, subject)
 
 
 class FamilyMeasures:
     """Measures one family: indexes its records by type once, and each window once."""
 
-    def __init__(self, facts: FamilyFacts):
+    def __init__(self, facts: FamilyFacts, calendar: TermCalendar = CENSUS_CALENDAR):
         self.facts = facts
+        self.calendar = calendar
         self.assessment = facts.assessment_date
         self._records: dict[tuple[str, str], dict[str, list[tuple[str, Any]]]] = {}
         self._windows: dict[str, tuple[dt.date | None, dt.date | None, str]] = {}
@@ -97,8 +114,35 @@ class FamilyMeasures:
         if m.kind == "field":
             return _field(m.field or "", subject, self.assessment)
         if m.kind in ("absence_rate", "term_total"):
-            return _terms(m, subject, self.assessment)
+            return _terms(m, subject, self.assessment, self.calendar)
         return self._select(m, subject)
+
+    def reach(self, m: Measure, subject: Subject, measured: Measured) -> Reach:
+        """What `m` could be on `subject` once records from unchecked sources arrive.
+
+        `measured` is its value now. Records are only added: counts and sums can
+        grow, flags can be set but not cleared, a school record can arrive if
+        there is none, and terms of the window can be reported if they are not.
+        """
+        numeric = m.value_type == "number"
+        value = measured.value
+        if m.source_free:
+            return Reach.exact(value, numeric)
+        if m.kind == "field":
+            if m.field and m.field.startswith("flags."):
+                return Reach(values=frozenset({True}) if value else frozenset({False, True}))
+            if subject.member is not None and subject.member.school is None:
+                return Reach(values=frozenset(m.domain))
+            return Reach.exact(value, numeric)
+        if m.kind in ("absence_rate", "term_total"):
+            return _terms_reach(m, subject, self.assessment, self.calendar, value)
+        if m.kind == "count":
+            return Reach(lo=value, hi=None)
+        if m.records == "benefit" or not AMOUNT_EVENT_TYPES & set(m.types):
+            return Reach.exact(value, numeric)  # no amounts can arrive to add or average
+        if m.kind == "sum":
+            return Reach(lo=value, hi=None)
+        return Reach(lo=0, hi=None, none=value is None)  # mean: any amount may arrive
 
     def _by_type(self, records: str, subject: Subject) -> dict[str, list[tuple[str, Any]]]:
         """A subject's events (or benefits) grouped by type, each with its JSON Pointer."""
@@ -116,7 +160,8 @@ class FamilyMeasures:
         cached = self._windows.get(m.key)
         if cached is None:
             ad = self.assessment
-            start = window_start(ad, int(m.within_months.value)) if m.within_months else None
+            months = int(m.within_months.value) if m.within_months else 0
+            start = window_start(ad, months) if months else None  # 0 (with open): open now
             due_by = (
                 months_after(ad, int(m.due_within_months.value)) if m.due_within_months else None
             )
@@ -155,16 +200,39 @@ class FamilyMeasures:
         if len(m.types) > 1:
             picked.sort(key=lambda item: _pointer_order(item[0]))
         evidence = tuple(p for p, _ in picked)
+        groups = _incidents(picked) if not benefit else [[r] for _, r in picked]
+        if len(groups) < len(picked):
+            window += (
+                f"; {len(picked)} records, counted as {len(groups)} "
+                f"incident{'s' if len(groups) != 1 else ''} (same incident reference, "
+                "or same type, date and kind)"
+            )
         if m.kind == "count":
-            return Measured(len(picked), evidence, window)
-        amounts = [
-            getattr(r, m.field or "") for _, r in picked if getattr(r, m.field or "") is not None
-        ]
+            return Measured(len(groups), evidence, window)
+        # an incident reported twice is one amount owed: the largest its records give
+        amounts = []
+        for group in groups:
+            found = [a for a in (getattr(r, m.field or "") for r in group) if a is not None]
+            if found:
+                amounts.append(max(found))
         if m.kind == "sum":
             return Measured(round(sum(amounts), 6), evidence, window)
         if not amounts:
             return Measured(None, evidence, f"{window}: no records")
         return Measured(round(sum(amounts) / len(amounts), 6), evidence, window)
+
+
+def _incidents(picked: list[tuple[str, Any]]) -> list[list[Any]]:
+    """Events grouped into incidents: by `incident` reference, else by type, date and kind."""
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for _, record in picked:
+        key = (
+            ("ref", record.incident)
+            if record.incident
+            else ("same", record.type, record.date, record.kind)
+        )
+        groups.setdefault(key, []).append(record)
+    return list(groups.values())
 
 
 def _pointer_order(pointer: str) -> tuple:
@@ -192,21 +260,48 @@ def _field(name: str, subject: Subject, assessment: dt.date) -> Measured:
     return Measured(getattr(member.school, attr), (f"{base}/school/{attr}",))
 
 
-@lru_cache(maxsize=1024)
-def _last_terms(assessment: dt.date, n: int) -> tuple[str, ...]:
-    return tuple(terms_ending_by(assessment, n))
+def _window_terms(
+    m: Measure, member: Member, assessment: dt.date, calendar: TermCalendar
+) -> tuple[tuple[str, ...], list[tuple[int, Any]]]:
+    """The labels of the measure's last N terms, and the member's records of them."""
+    assert m.last_terms is not None
+    labels = calendar.last_terms(assessment, int(m.last_terms.value))
+    if member.school is None:
+        return labels, []
+    wanted = set(labels)
+    return labels, [(i, t) for i, t in enumerate(member.school.terms) if t.term in wanted]
 
 
-def _terms(m: Measure, subject: Subject, assessment: dt.date) -> Measured:
+def _terms_reach(
+    m: Measure, subject: Subject, assessment: dt.date, calendar: TermCalendar, value: Any
+) -> Reach:
+    """Terms of the window not yet reported may arrive, with anything validation allows."""
+    assert subject.member is not None
+    labels, found = _window_terms(m, subject.member, assessment, calendar)
+    missing = len(labels) - len(found)
+    if not missing:
+        return Reach.exact(value, True)
+    if m.kind == "term_total":
+        return Reach(lo=value, hi=value + missing * _TERM_FIELD_MAX[m.field or ""])
+    possible = sum(t.possible_sessions for _, t in found)
+    absent = sum(t.absent_sessions for _, t in found)
+    if possible == 0:
+        return Reach(lo=0, hi=100, none=True)
+    extra = missing * MAX_SESSIONS
+    return Reach(
+        lo=round(absent * 100 / (possible + extra), 6),
+        hi=round((absent + extra) * 100 / (possible + extra), 6),
+    )
+
+
+def _terms(m: Measure, subject: Subject, assessment: dt.date, calendar: TermCalendar) -> Measured:
     member = subject.member
     assert member is not None and m.last_terms is not None
-    labels = _last_terms(assessment, int(m.last_terms.value))
+    labels, found = _window_terms(m, member, assessment, calendar)
     span = f"terms {labels[0]}..{labels[-1]}" if len(labels) > 1 else f"term {labels[0]}"
-    school = member.school
-    if school is None:
+    if member.school is None:
         return Measured(None if m.kind == "absence_rate" else 0, (), f"{span}: no school record")
     wanted = set(labels)
-    found = [(i, t) for i, t in enumerate(school.terms) if t.term in wanted]
     evidence = tuple(f"{subject.pointer}/school/terms/{i}" for i, _ in found)
     missing = sorted(wanted - {t.term for _, t in found})
     gap = f"; no record for {', '.join(missing)}" if missing else ""

@@ -4,6 +4,13 @@ Partner data arrives piecemeal: a police return today, the school's next
 week. `merge_facts` folds an update into the document a previous decision was
 made on, so the family can be evaluated again; it never edits the previous
 document (a new decision is stored, linked to the old one).
+
+Adding facts never takes information away. In particular a document without
+`sources_checked` was decided in the closed world, as if every source had been
+checked on its assessment date; an update that names some sources keeps that:
+the merged document lists every source as checked on the previous assessment
+date, with the update's own checks laid over it. Of two dates for one source,
+the later is kept.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import copy
 from typing import Any
 
 from .errors import FactProblem, FactsError
+from .facts import SOURCES
 
 UPDATE_KEYS = {
     "family_ref",
@@ -86,6 +94,20 @@ def _check_shape(update: Any) -> None:
         raise FactsError(problems)
 
 
+def _checks(previous: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """The sources checked after an update (see the module docstring)."""
+    before = previous.get("sources_checked")
+    if before is None:  # the closed world: everything was checked on the assessment date
+        before = dict.fromkeys(SOURCES, previous.get("assessment_date"))
+    checks = dict(before)
+    for source, when in update.items():
+        earlier = checks.get(source)
+        # ISO dates compare as text; a malformed one is left for validation to name
+        if not (isinstance(earlier, str) and isinstance(when, str) and earlier > when):
+            checks[source] = when
+    return checks
+
+
 def merge_facts(previous: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     """The previous document with the update folded in; raises FactsError on a bad update.
 
@@ -93,8 +115,9 @@ def merge_facts(previous: dict[str, Any], update: dict[str, Any]) -> dict[str, A
     duplicates dropped), flags and school fields overwritten by the update's, term
     records replaced by a later return for the same term; unknown refs are new
     members. Household events and judgements are appended; `sources_checked`
-    entries are added or replaced; `assessment_date` may move forward. The family
-    must stay the same: a different `family_ref` is refused.
+    entries are added, or moved to a later date (a closed-world document counts as
+    every source checked on its assessment date); `assessment_date` may move
+    forward. The family must stay the same: a different `family_ref` is refused.
     """
     _check_shape(update)
     if "family_ref" in update and update["family_ref"] != previous.get("family_ref"):
@@ -115,10 +138,7 @@ def merge_facts(previous: dict[str, Any], update: dict[str, Any]) -> dict[str, A
         )
     _append_new(merged.setdefault("judgements", []), update.get("judgements", []))
     if "sources_checked" in update:
-        merged["sources_checked"] = {
-            **(merged.get("sources_checked") or {}),
-            **update["sources_checked"],
-        }
+        merged["sources_checked"] = _checks(previous, update["sources_checked"])
     if "assessment_date" in update:
         merged["assessment_date"] = update["assessment_date"]
     return merged

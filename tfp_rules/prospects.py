@@ -16,11 +16,15 @@ from .trace import miss_text
 NEAREST = 5  # nearest misses listed per decision
 
 
-def _resolution(checked: set[str], needs: Mapping[str, list[frozenset[str]]]) -> tuple[int, int]:
-    """(headlines that checking `checked` could make met, headlines it fully resolves)."""
-    could_meet = sum(1 for sets in needs.values() if any(s <= checked for s in sets))
-    resolved = sum(1 for sets in needs.values() if all(s <= checked for s in sets))
-    return could_meet, resolved
+def _states(sets: list[frozenset[str]], checked: set[str]) -> tuple[str, ...]:
+    """What an unknown item (a headline, or the family rule) could turn out to be once the
+    sources in `checked` are: each of its unknown results is resolved when all its missing
+    sources are checked; one resolved result met makes it met, all resolved and none met
+    makes it not met, otherwise it stays unknown."""
+    resolved = [s <= checked for s in sets]
+    if not any(resolved):
+        return ("unknown",)
+    return ("met", "not_met" if all(resolved) else "unknown")
 
 
 def _smallest(candidates: list[str], settles: Callable[[set[str]], bool]) -> list[str]:
@@ -32,35 +36,43 @@ def _smallest(candidates: list[str], settles: Callable[[set[str]], bool]) -> lis
 
 
 def settle_with(
-    met: int, required: int, unknown: Mapping[str, Iterable[frozenset[str]]]
+    met: int,
+    required: int,
+    unknown: Mapping[str, Iterable[frozenset[str]]],
+    *,
+    family: Iterable[frozenset[str]] | None = None,
 ) -> tuple[list[str], list[str]]:
     """The smallest sets of unchecked sources that could, and that are sure to, settle the outcome.
 
     `unknown` maps each headline that is neither met nor ruled out to the
-    unchecked sources behind each of its unknown indicators. Checking a set of
-    sources resolves an indicator when all its unchecked sources are in the
-    set. The outcome *could* settle if some answer from those sources decides
-    it (a resolved indicator met takes the family to `required`, or every
-    resolved one not met leaves too few); it is *sure* to settle if every
-    answer decides it. Ties go to the alphabetically first set.
+    unchecked sources behind each of its unknown indicators; `family` gives the
+    same for the family rule when it is unknown (None: it is met). A set of
+    sources *could* settle the outcome if some answer from them decides it
+    (eligible: a family with `required` headlines met; not eligible: not a
+    family, or too few headlines left), and is *sure* to if every answer does.
+    Every combination of answers is tried (at most six headlines and the
+    family rule, two answers each). Ties go to the alphabetically first set.
     """
-    needs = {h: [frozenset(s) for s in sets] for h, sets in unknown.items()}
-    candidates = sorted(
-        set().union(*(s for sets in needs.values() for s in sets)) if needs else set()
+    needs = [[frozenset(s) for s in sets] for sets in unknown.values()]
+    family_sets = None if family is None else [frozenset(s) for s in family]
+    every = [s for sets in needs for s in sets] + (family_sets or [])
+    candidates = sorted(set().union(*every)) if every else []
+
+    def answers(checked: set[str]) -> list[bool]:
+        """For every combination of answers, whether it decides the outcome."""
+        family_states = ("met",) if family_sets is None else _states(family_sets, checked)
+        out = []
+        for is_family in family_states:
+            for combo in itertools.product(*(_states(sets, checked) for sets in needs)):
+                now_met = met + combo.count("met")
+                eligible = is_family == "met" and now_met >= required
+                ruled_out = is_family == "not_met" or now_met + combo.count("unknown") < required
+                out.append(eligible or ruled_out)
+        return out
+
+    return _smallest(candidates, lambda c: any(answers(c))), _smallest(
+        candidates, lambda c: all(answers(c))
     )
-
-    def could(checked: set[str]) -> bool:
-        could_meet, resolved = _resolution(checked, needs)
-        return met + could_meet >= required or met + len(needs) - resolved < required
-
-    def sure(checked: set[str]) -> bool:
-        _, resolved = _resolution(checked, needs)
-        still_unknown = len(needs) - resolved
-        return all(
-            met + x >= required or met + x + still_unknown < required for x in range(resolved + 1)
-        )
-
-    return _smallest(candidates, could), _smallest(candidates, sure)
 
 
 def _gap(node: Mapping[str, Any]) -> tuple[float, Mapping[str, Any] | None]:

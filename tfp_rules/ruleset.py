@@ -19,8 +19,9 @@ from typing import Any
 import jsonschema
 import yaml
 
-from .conditions import Condition, ConditionParser, suggest
-from .errors import RulesetError, RulesetProblem, UnknownRulesetError
+from .conditions import Condition, ConditionParser
+from .errors import RulesetError, RulesetProblem, UnknownRulesetError, suggest
+from .terms import CENSUS_CALENDAR, TermCalendar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = PROJECT_ROOT / "schemas" / "ruleset.schema.json"
@@ -32,8 +33,10 @@ FieldPath = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class Parameter:
+    """A named, sourced value: a number (threshold, window, age) or a list of names."""
+
     name: str
-    value: float | int
+    value: float | int | tuple[str, ...]
     description: str
     source: str
     unit: str | None = None
@@ -49,6 +52,16 @@ class Indicator:
     source: str
     when: Condition
     data_sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FamilyRule:
+    """Who counts as a family: a household where some member meets `when`."""
+
+    name: str
+    source: str
+    data_sources: tuple[str, ...]
+    when: Condition
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,10 @@ class Ruleset:
     headlines: tuple[Headline, ...]
     path: str
     sha256: str = field(repr=False)
+    family: FamilyRule | None = None  # None only while a file is being checked
+    terms: TermCalendar = CENSUS_CALENDAR
+    # Line of each top-level field in the file, for problems found across files.
+    lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     # The file's content as plain data (YAML dates as ISO text), for showing the rules as written.
     document: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -193,6 +210,9 @@ def _schema_message(error: jsonschema.ValidationError) -> tuple[FieldPath, str, 
         return path, f"{error.instance!r}: {hint}", False
     if v == "format":
         return path, f"{error.instance!r} is not a date (YYYY-MM-DD)", False
+    if v == "anyOf" and path and path[-1] == "value":
+        got = json.dumps(error.instance)
+        return path, f"expected a number or a list of names (letters, digits, _), got {got}", False
     return path, error.message, False
 
 
@@ -251,35 +271,34 @@ def parse_ruleset(raw_bytes: bytes, display: str) -> Ruleset:
     ruleset = _build(data, display, report, hashlib.sha256(raw_bytes).hexdigest())
     if problems or ruleset is None:
         raise RulesetError(problems)
+    ruleset.lines.update(
+        {str(path[0]): line for path, line in lines.keys.items() if len(path) == 1}
+    )
     return ruleset
 
 
 def _build(data: dict, display: str, report: Any, sha256: str) -> Ruleset | None:
     """Cross-reference checks and model building; None if anything was wrong."""
-    parameters: dict[str, Parameter] = {}
-    for name, spec in (data.get("parameters") or {}).items():
-        if (
-            isinstance(spec, dict)
-            and isinstance(spec.get("value"), int | float)
-            and not isinstance(spec.get("value"), bool)
-        ):
-            parameters[name] = Parameter(
-                name,
-                spec["value"],
-                str(spec.get("description", "")),
-                str(spec.get("source", "")),
-                spec.get("unit"),
-            )
+    parameters = _parameters(data.get("parameters"))
     # Names with a broken value stay known (None), so they are reported once, not at every use.
-    values: dict[str, float | int | None] = dict.fromkeys(data.get("parameters") or {})
-    values.update({name: p.value for name, p in parameters.items()})
+    raw_parameters = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+    values: dict[str, float | int | None] = dict.fromkeys(raw_parameters)
+    lists: dict[str, tuple[str, ...]] = {}
+    for name, p in parameters.items():
+        if isinstance(p.value, tuple):
+            lists[name] = p.value
+            del values[name]
+        else:
+            values[name] = p.value
     if isinstance(data.get("parameters"), dict) and "adult_age" not in data["parameters"]:
         report(
             ("parameters",),
             "missing parameter 'adult_age': the age from which a member is an adult",
             key=True,
         )
-    parser = ConditionParser(values, report)
+    parser = ConditionParser(values, report, lists)
+    family = _family(data.get("family"), parser)
+    terms = _terms(data.get("school_terms"), report)
 
     required = (
         data.get("eligibility", {}).get("headlines_required")
@@ -361,7 +380,7 @@ def _build(data: dict, display: str, report: Any, sha256: str) -> Ruleset | None
         effective_from = dt.date.fromisoformat(str(data.get("effective_from")))
     except ValueError:
         return None
-    if not isinstance(required, int | float):
+    if not isinstance(required, int | float) or family is None or terms is None:
         return None
     return Ruleset(
         id=str(data.get("ruleset")),
@@ -376,7 +395,69 @@ def _build(data: dict, display: str, report: Any, sha256: str) -> Ruleset | None
         path=display,
         sha256=sha256,
         document=data,
+        family=family,
+        terms=terms,
     )
+
+
+def _parameters(raw: Any) -> dict[str, Parameter]:
+    """The parameters whose values are well formed (the schema reports the others)."""
+    out: dict[str, Parameter] = {}
+    for name, spec in (raw or {}).items() if isinstance(raw, dict) else ():
+        if not isinstance(spec, dict):
+            continue
+        value = spec.get("value")
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            value = tuple(value)
+        elif not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        out[name] = Parameter(
+            name,
+            value,
+            str(spec.get("description", "")),
+            str(spec.get("source", "")),
+            spec.get("unit"),
+        )
+    return out
+
+
+def _family(raw: Any, parser: ConditionParser) -> FamilyRule | None:
+    """The family rule: a condition on members, like an indicator that applies to any member."""
+    if not isinstance(raw, dict):
+        return None
+    when = parser.parse(raw.get("when"), ("family", "when"), "any_member")
+    if when is None:
+        return None
+    return FamilyRule(
+        str(raw.get("name", "")),
+        str(raw.get("source", "")),
+        tuple(raw.get("data_sources") or ()),
+        when,
+    )
+
+
+def _terms(raw: Any, report: Any) -> TermCalendar | None:
+    """The school-term calendar (census by default), its dated terms checked for sense."""
+    if raw is None:
+        return CENSUS_CALENDAR
+    if not isinstance(raw, dict) or raw.get("rule") != "census":
+        return None
+    dates = []
+    for i, item in enumerate(raw.get("dates") or []):
+        try:
+            first = dt.date.fromisoformat(str(item["from"]))
+            last = dt.date.fromisoformat(str(item["to"]))
+            dates.append((str(item["term"]), first, last, i))
+        except (KeyError, TypeError, ValueError):
+            return None  # the schema has reported it
+    calendar = TermCalendar(
+        "census", tuple((t, a, b) for t, a, b, _ in dates), str(raw.get("source", ""))
+    )
+    broken = False
+    for index, message in calendar.problems():
+        report(("school_terms", "dates", dates[index][3]), message)
+        broken = True
+    return None if broken else calendar
 
 
 def _display_path(path: Path) -> str:
@@ -401,10 +482,27 @@ class RulesetLibrary:
                 other = self._by_ref[rs.ref]
                 problems.append(
                     RulesetProblem(
-                        rs.path, 1, "version", f"{rs.ref} is also defined in {other.path}"
+                        rs.path,
+                        rs.lines.get("version", 1),
+                        "version",
+                        f"{rs.ref} is also defined in {other.path}",
                     )
                 )
             self._by_ref[rs.ref] = rs
+        by_date: dict[tuple[str, dt.date], Ruleset] = {}
+        for rs in sorted(self._by_ref.values(), key=lambda r: (r.path, r.version)):
+            other = by_date.setdefault((rs.id, rs.effective_from), rs)
+            if other is not rs:
+                problems.append(
+                    RulesetProblem(
+                        rs.path,
+                        rs.lines.get("effective_from", 1),
+                        "effective_from",
+                        f"{rs.ref} and {other.ref} ({other.path}) both take effect on "
+                        f"{rs.effective_from.isoformat()}: which is in force that day would be "
+                        "a guess; give each version its own date",
+                    )
+                )
         if problems:
             raise RulesetError(problems)
 

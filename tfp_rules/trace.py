@@ -12,7 +12,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .conditions import COMPARATOR_WORDS, All, Any_, Compare, Condition, Measure, Operand, compare
+from .conditions import (
+    COMPARATOR_WORDS,
+    All,
+    Any_,
+    Compare,
+    Condition,
+    Measure,
+    Operand,
+    Reach,
+    compare,
+)
 from .measures import Measured
 
 CLOSED_WORLD = (
@@ -60,10 +70,16 @@ def _static(condition: Compare) -> tuple[str, Any, list[str | None], str | None]
 _STATIC: dict[int, tuple[Compare, tuple[str, Any, list[str | None], str | None]]] = {}
 
 
-def explain(condition: Condition, measured: Mapping[str, Measured]) -> dict[str, Any]:
+def explain(
+    condition: Condition,
+    measured: Mapping[str, Measured],
+    reach: Mapping[str, Reach] | None = None,
+) -> dict[str, Any]:
     """The reference evaluation of `condition`, as a tree: every node says whether it held.
 
     A comparison node holds data only; `comparison_text` turns it into a sentence.
+    With `reach` (while sources are unchecked), a comparison on a measure that
+    records could still change also says what it could be (`could_be`).
     """
     if isinstance(condition, Compare):
         got = measured[condition.measure.key]
@@ -80,13 +96,15 @@ def explain(condition: Condition, measured: Mapping[str, Measured]) -> dict[str,
         }
         if unit:
             node["unit"] = unit
+        if reach is not None and not condition.measure.source_free:
+            node["could_be"] = reach[condition.measure.key].to_dict()
         return node
     if isinstance(condition, All | Any_):
         key = "all" if isinstance(condition, All) else "any"
-        items = [explain(c, measured) for c in condition.items]
+        items = [explain(c, measured, reach) for c in condition.items]
         met = all(i["met"] for i in items) if key == "all" else any(i["met"] for i in items)
         return {"met": met, key: items}
-    inner = explain(condition.item, measured)
+    inner = explain(condition.item, measured, reach)
     return {"met": not inner["met"], "not": inner}
 
 
@@ -139,12 +157,29 @@ _MARKS = {"met": "MET    ", "not_met": "not met", "unknown": "UNKNOWN"}
 _VERDICTS = {"eligible": "ELIGIBLE", "not_eligible": "NOT ELIGIBLE", "undetermined": "UNDETERMINED"}
 
 
+def _reach_text(node: Mapping[str, Any]) -> str:
+    """What an unchecked source could still make a measure, e.g. 'could be 0 or more'."""
+    reach = node["could_be"]
+    if "could_be" in reach:
+        return "could be " + " or ".join(_show(v, None) for v in reach["could_be"])
+    unit = node.get("unit")
+    low, high = _show(reach["min"], unit), reach["max"]
+    text = f"could be {low} or more" if high is None else f"could be {low} to {_show(high, unit)}"
+    return text + (", or no value" if reach.get("or_no_value") else "")
+
+
 def _prospect_lines(trace: Mapping[str, Any]) -> list[str]:
     """What could change a not-eligible or undetermined outcome."""
     p = trace.get("prospects")
     if not p:
         return []
-    lines = [f"Headlines still needed: {p['headlines_needed']}"]
+    lines = []
+    if p.get("family") == "not_met":
+        lines.append("No member makes the household a family, so no headline can make it eligible.")
+    elif p.get("family") == "unknown":
+        lines.append("Whether the household is a family is unknown.")
+    if p["headlines_needed"]:
+        lines.append(f"Headlines still needed: {p['headlines_needed']}")
     if p["could_settle_with"]:
         lines.append(f"Checking {', '.join(p['could_settle_with'])} could settle it;")
         lines.append(f"checking {', '.join(p['sure_to_settle_with'])} is sure to.")
@@ -162,7 +197,8 @@ def _render_condition(node: Mapping[str, Any], depth: int, lines: list[str]) -> 
     pad = "      " + "  " * depth
     tick = "[x]" if node["met"] else "[ ]"
     if "comparator" in node:
-        lines.append(f"{pad}{tick} {comparison_text(node)}")
+        reach = f" ({_reach_text(node)})" if "could_be" in node else ""
+        lines.append(f"{pad}{tick} {comparison_text(node)}{reach}")
         return
     for key, word in (("all", "all of"), ("any", "any of")):
         if key in node:
@@ -174,12 +210,32 @@ def _render_condition(node: Mapping[str, Any], depth: int, lines: list[str]) -> 
     _render_condition(node["not"], depth + 1, lines)
 
 
+def _said(result: Mapping[str, Any]) -> str:
+    """One subject's result in a few words."""
+    if result["status"] == "met":
+        return f"met by {result['basis']}" if "basis" in result else "met"
+    missing = ", ".join(result.get("missing_sources", []))
+    if result["status"] == "unknown":
+        return f"unknown: not met on what was sent, but records from {missing} (not checked) could make it met"
+    if result.get("settled"):
+        return f"not met ({missing} not checked, but no record from it could change this)"
+    return "not met"
+
+
+def _subject_lines(result: Mapping[str, Any], lines: list[str]) -> None:
+    lines.append(f"    {result['subject']}: {_said(result)}")
+    for j in result.get("judgements", []):
+        lines.append(f"      professional judgement by {j['by']}: {j['reason']}")
+    if result.get("condition"):
+        _render_condition(result["condition"], 0, lines)
+
+
 def _review_lines(decision: Mapping[str, Any]) -> list[str]:
     """Human reviews, when the decision is a stored one that has them (newest last)."""
     reviews = decision.get("reviews") or []
     if not reviews:
         return []
-    lines = ["Human review (the automated decision above is kept as made):"]
+    lines = ["Human review (the automated decision is kept as made):"]
     for r in reviews:
         if r["verdict"] == "override":
             outcome = "eligible" if r["eligible"] else "not eligible"
@@ -188,22 +244,35 @@ def _review_lines(decision: Mapping[str, Any]) -> list[str]:
             )
         else:
             lines.append(f"  {r['created_at']} confirmed by {r['reviewer']}: {r['reason']}")
-    in_force = decision.get("outcome")
-    if in_force:
-        now = "ELIGIBLE" if in_force["eligible"] else "NOT ELIGIBLE"
-        lines.append(
-            f"Outcome in force: {now} ({'by review' if in_force['source'] == 'review' else 'automated'})"
-        )
     return [*lines, ""]
 
 
+def _in_force(decision: Mapping[str, Any]) -> str:
+    """The verdict of the first line: the outcome in force, then the automated one if a
+    review put another in force."""
+    automated = _VERDICTS[decision["status"]]
+    outcome = decision.get("outcome")
+    if not outcome or outcome.get("source") != "review":
+        reviewed = " (confirmed by review)" if decision.get("reviews") else ""
+        return automated + reviewed
+    status = outcome.get("status") or {True: "eligible", False: "not_eligible"}.get(
+        outcome.get("eligible"), "undetermined"
+    )
+    if status == decision["status"]:
+        return f"{automated} (by review, as the automated decision)"
+    return f"{_VERDICTS[status]} (by review; the automated decision was {automated})"
+
+
 def render_text(decision: Mapping[str, Any], *, only_failed: bool = False) -> str:
-    """A decision and its trace in plain English; `only_failed` keeps only what was not met."""
+    """A decision and its trace in plain English; `only_failed` keeps only what was not met.
+
+    A stored decision's outcome in force (a review's, if one changed it) comes first.
+    """
     trace = decision["trace"]
     rs = decision["ruleset"]
-    verdict = _VERDICTS[decision["status"]]
     lines = [
-        f"Family {decision['family_ref']}, assessed on {decision['assessment_date']}: {verdict}",
+        f"Family {decision['family_ref']}, assessed on {decision['assessment_date']}: "
+        f"{_in_force(decision)}",
         f"Ruleset {rs['id']}@{rs['version']} (sha256 {rs['sha256'][:12]})",
         f"Decision: {trace['decision']['text']}",
         "",
@@ -212,7 +281,16 @@ def render_text(decision: Mapping[str, Any], *, only_failed: bool = False) -> st
     lines += _review_lines(decision)
     for assumption in trace["assumptions"]:
         lines.append(f"Assumption: {assumption}")
+    for warning in trace.get("warnings", []):
+        lines.append(f"Warning: {warning['pointer']}: {warning['message']}")
     lines.append("")
+    family = trace.get("family")
+    if family and not (only_failed and family["met"]):
+        lines.append(f"Family: {family['name']}: {_MARKS[family['status']].strip()}")
+        for result in family["subjects"]:
+            if not (only_failed and result["met"]):
+                _subject_lines(result, lines)
+        lines.append("")
     for headline in trace["headlines"]:
         if only_failed and all(ind["met"] for ind in headline["indicators"]):
             continue
@@ -223,21 +301,8 @@ def render_text(decision: Mapping[str, Any], *, only_failed: bool = False) -> st
             lines.append(f"  {_MARKS[ind['status']]} {ind['id']} ({ind['origin']}) {ind['name']}")
             if ind.get("note"):
                 lines.append(f"      {ind['note']}")
-            for s in ind["subjects"]:
-                if only_failed and s["met"]:
-                    continue
-                if s["status"] == "met":
-                    said = f"met by {s['basis']}"
-                elif s["status"] == "unknown":
-                    said = (
-                        f"unknown: nothing found, but {', '.join(s['missing_sources'])} not checked"
-                    )
-                else:
-                    said = "not met"
-                lines.append(f"    {s['subject']}: {said}")
-                for j in s.get("judgements", []):
-                    lines.append(f"      professional judgement by {j['by']}: {j['reason']}")
-                if s.get("condition"):
-                    _render_condition(s["condition"], 0, lines)
+            for result in ind["subjects"]:
+                if not (only_failed and result["met"]):
+                    _subject_lines(result, lines)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
