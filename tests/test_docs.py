@@ -37,7 +37,7 @@ def test_console_examples_still_print_what_the_readme_shows(args, shown, monkeyp
 
 
 def test_the_trace_excerpt_is_real():
-    [excerpt] = re.findall(r"A line of the trace.*?```\n(.*?)```", README, re.S)
+    [excerpt] = re.findall(r"A line of the full trace.*?```\n(.*?)```", README, re.S)
     output = (
         CliRunner()
         .invoke(main, ["eval", str(ROOT / "tests/data/example_facts.json"), "--format", "text"])
@@ -49,3 +49,21 @@ def test_the_trace_excerpt_is_real():
 
 def test_at_least_one_console_example_is_checked():
     assert console_examples()
+
+
+FACTS_DOC = (ROOT / "docs" / "facts.md").read_text()
+
+
+def test_the_facts_page_example_is_a_document_the_service_takes(library):
+    from tfp_rules.intake import take_in
+
+    [example] = [b for b in re.findall(r"```json\n(.*?)```", FACTS_DOC, re.S) if "family_ref" in b]
+    intake = take_in(library, example)
+    assert intake.facts.members[0].benefits[0].conditionality == "intensive_work_search"
+
+
+def test_the_facts_page_names_every_flag_event_type_and_source():
+    from tfp_rules.facts import EVENT_TYPES, FLAG_NAMES, SOURCES, UC_REGIMES
+
+    for name in (*EVENT_TYPES, *FLAG_NAMES, *SOURCES, *UC_REGIMES):
+        assert f"`{name}`" in FACTS_DOC, f"docs/facts.md does not mention `{name}`"
