@@ -22,14 +22,20 @@ Semantics, read from the ruleset and the programme documents:
 - Custody counts when open and its release is due between the assessment date
   and 12 months after it, inclusive; no release date, no count.
 - A member is a child when under 18 on the assessment date, whatever `role` says.
-- School: the last three terms that ENDED on or before the assessment date
-  (spring 1 Jan-14 Apr, summer 15 Apr-31 Aug, autumn 1 Sep-31 Dec). Absence is
-  sum(absent) / sum(possible) over whichever of those terms have records, and
-  counts from 10% up; no possible sessions means no rate, so not met.
-  Exclusions are totalled over the same terms.
+- A household is a family when a member is under 16, or under 19 and in
+  full-time education, or expectant; otherwise it is not eligible.
+- School: the last three terms that ENDED on or before the assessment date,
+  census terms (spring 1 Jan-Easter Sunday, summer Easter Monday-31 Jul,
+  autumn 1 Aug-31 Dec). Absence is sum(absent) / sum(possible) over whichever
+  of those terms have records, and counts from 10% up; no possible sessions
+  means no rate, so not met. Exclusions are totalled over the same terms.
 - Closed world: no school record means nothing is known, so neither "not
   registered" nor "alternative provision" can be met on it.
-- Household indicators count household records and every member's records.
+- Household indicators count household records and every member's records; an
+  ASB intervention of a tenancy kind (notice seeking possession, ...) in the
+  last 12 months meets H1.household_asb.
+- Universal Credit counts as out of work with work-search requirements, or in
+  the intensive work search regime.
 - A professional judgement marks its indicator met for the member it names,
   or for the household when it names none.
 """
@@ -39,6 +45,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from typing import Any
+
+from dateutil.easter import easter
 
 from tfp_rules.facts import FamilyFacts
 
@@ -60,10 +68,22 @@ FINANCIAL_DIFFICULTY_WINDOW_MONTHS = 12
 YOUNG_PERSON_AGE = 16
 DOMESTIC_ABUSE_WINDOW_MONTHS = 12
 EARLY_YEARS_AGE = 5
+DEPENDENT_CHILD_AGE = 16
+DEPENDENT_EDUCATION_AGE = 19
+HOUSEHOLD_ASB_KINDS = frozenset(
+    {
+        "housing_asb_action",
+        "tenancy_warning",
+        "notice_seeking_possession",
+        "demoted_tenancy",
+        "possession_order",
+    }
+)
 
 INDICATORS: tuple[str, ...] = (
     "H1.proven_offence",
     "H1.asb_intervention",
+    "H1.household_asb",
     "H1.prisoner_due_for_release",
     "H1.licence_or_supervision",
     "H1.crime_prevention_priority",
@@ -91,8 +111,6 @@ INDICATORS: tuple[str, ...] = (
 _FINANCIAL_EVENTS = frozenset({"rent_arrears", "problem_debt", "eviction_risk"})
 _DOMESTIC_ABUSE_EVENTS = frozenset({"domestic_abuse", "domestic_abuse_callout"})
 _OUT_OF_WORK_BENEFITS = frozenset({"JSA", "ESA", "IS"})
-# Last day of each term, as (month, day), in calendar order.
-_TERM_ENDS = (("spring", 4, 14), ("summer", 8, 31), ("autumn", 12, 31))
 
 
 # --------------------------------------------------------------------------- dates
@@ -111,12 +129,16 @@ def _since(assessment: dt.date, months: int) -> dt.date:
 
 
 def _last_terms(assessment: dt.date, n: int) -> set[str]:
-    """Labels of the `n` most recent terms that ended on or before the assessment date."""
+    """Labels of the `n` most recent census terms that ended on or before the assessment date."""
     ended = [
         f"{year}-{season}"
         for year in range(assessment.year - n // 3 - 1, assessment.year + 1)
-        for season, month, day in _TERM_ENDS
-        if dt.date(year, month, day) <= assessment
+        for season, last in (
+            ("spring", easter(year)),
+            ("summer", dt.date(year, 7, 31)),
+            ("autumn", dt.date(year, 12, 31)),
+        )
+        if last <= assessment
     ]
     return set(ended[-n:])
 
@@ -147,6 +169,8 @@ def evaluate_plain(facts: FamilyFacts) -> dict[str, Any]:
     met: dict[str, set[str]] = {indicator: set() for indicator in INDICATORS}
     household_money = False
     household_callout = False
+    household_asb = False
+    family = False
 
     def hit(indicator: str, ref: str) -> None:
         met[indicator].add(ref)
@@ -156,6 +180,11 @@ def evaluate_plain(facts: FamilyFacts) -> dict[str, Any]:
         age = member.age_on(ad)
         child = age < ADULT_AGE
         flags = member.flags
+        family = family or (
+            age < DEPENDENT_CHILD_AGE
+            or (age < DEPENDENT_EDUCATION_AGE and flags.full_time_education)
+            or flags.expectant
+        )
 
         offence = asb = custody = licence = priority = False
         cin = cpp = early_help = neet = False
@@ -166,6 +195,8 @@ def evaluate_plain(facts: FamilyFacts) -> dict[str, Any]:
                 offence = offence or _in(e.date, offence_since, ad)
             elif kind == "asb_intervention":
                 asb = asb or _in(e.date, asb_since, ad)
+                if e.kind in HOUSEHOLD_ASB_KINDS and _in(e.date, asb_since, ad):
+                    household_asb = True
             elif kind == "custody":
                 custody = custody or (
                     _open(e.date, e.ended, ad, ad)
@@ -239,7 +270,8 @@ def evaluate_plain(facts: FamilyFacts) -> dict[str, Any]:
             for b in member.benefits:
                 if not _open(b.from_, b.to, ad, ad):
                     continue
-                if b.type in _OUT_OF_WORK_BENEFITS or (b.type == "UC" and b.work_search is True):
+                uc_searching = b.work_search is True or b.conditionality == "intensive_work_search"
+                if b.type in _OUT_OF_WORK_BENEFITS or (b.type == "UC" and uc_searching):
                     hit("H4.out_of_work_benefits", ref)
                     break
         if neet and NEET_AGES[0] <= age <= NEET_AGES[1]:
@@ -282,6 +314,14 @@ def evaluate_plain(facts: FamilyFacts) -> dict[str, Any]:
             household_money = True
         elif e.type == "domestic_abuse_callout" and _in(e.date, da_since, ad):
             household_callout = True
+        elif (
+            e.type == "asb_intervention"
+            and e.kind in HOUSEHOLD_ASB_KINDS
+            and _in(e.date, asb_since, ad)
+        ):
+            household_asb = True
+    if household_asb:
+        hit("H1.household_asb", "household")
     if household_money:
         hit("H4.financial_difficulty", "household")
     if household_callout:
@@ -292,7 +332,7 @@ def evaluate_plain(facts: FamilyFacts) -> dict[str, Any]:
 
     headlines = sorted({indicator.split(".", 1)[0] for indicator, who in met.items() if who})
     return {
-        "eligible": len(headlines) >= HEADLINES_REQUIRED,
+        "eligible": family and len(headlines) >= HEADLINES_REQUIRED,
         "headlines_met": headlines,
         "indicators": {indicator: sorted(who) for indicator, who in met.items()},
     }

@@ -61,7 +61,8 @@ _ASB_KINDS = (
     "injunction",
     "community_protection_notice",
     "criminal_behaviour_order",
-    "housing_action",
+    "housing_asb_action",
+    "notice_seeking_possession",
 )
 _DA_ROLES = ("victim", "perpetrator", "at_risk", "witness")
 _MEMBER_INDICATORS = (
@@ -229,6 +230,8 @@ def _benefit(clock: _Clock, *, current: bool) -> dict[str, Any]:
         benefit["to"] = end.isoformat() if end else None
     if kind == "UC" and rng.random() < 0.9:
         benefit["work_search"] = rng.random() < 0.6
+    elif kind == "UC":
+        benefit["conditionality"] = rng.choice(("intensive_work_search", "light_touch"))
     return benefit
 
 
@@ -447,13 +450,24 @@ def _plant(rng: random.Random, clock: _Clock, headline: str, family: dict[str, A
             child["flags"][flag] = True
 
 
+# Indicators that apply to children or adults only; a judgement names someone they apply to.
+_CHILD_ONLY = ("H1.", "H2.", "H3.")
+_ADULT_ONLY = ("H4.out_of_work_benefits",)
+
+
 def _judgement(rng: random.Random, clock: _Clock, family: dict[str, Any]) -> dict[str, Any]:
     judgement: dict[str, Any]
-    if rng.random() < 0.25:
+    indicator = rng.choice(_MEMBER_INDICATORS)
+    if indicator.startswith(_CHILD_ONLY) and indicator != "H1.asb_intervention":
+        fits = [m for m in family["members"] if _age(m["date_of_birth"], clock.ad) < 18]
+    elif indicator in _ADULT_ONLY:
+        fits = [m for m in family["members"] if _age(m["date_of_birth"], clock.ad) >= 18]
+    else:
+        fits = family["members"]
+    if rng.random() < 0.25 or not fits:
         judgement = {"indicator": rng.choice(_HOUSEHOLD_INDICATORS), "member": None}
     else:
-        who = rng.choice(family["members"])
-        judgement = {"indicator": rng.choice(_MEMBER_INDICATORS), "member": who["ref"]}
+        judgement = {"indicator": indicator, "member": rng.choice(fits)["ref"]}
     judgement["by"] = f"keyworker-{rng.randint(1, 40)}"
     judgement["reason"] = rng.choice(_REASONS)
     if rng.random() < 0.7:
