@@ -9,8 +9,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tfp_rules import engine
-from tfp_rules.compile import to_durable
-from tfp_rules.conditions import All, Any_, Compare, Measure, Not, Operand, holds
+from tfp_rules.compile import could, reach_fields, to_durable
+from tfp_rules.conditions import (
+    All,
+    Any_,
+    Compare,
+    Measure,
+    Not,
+    Operand,
+    Reach,
+    could_hold,
+    holds,
+)
 
 NUMBER = Measure("count", records="event", types=("proven_offence",))
 FLAG = Measure("field", field="flags.substance_misuse")
@@ -134,3 +144,61 @@ def test_every_comparator_and_its_negation_at_the_boundary():
             fired = {f["subject"] for _, derived in engine.run(name, facts) for f in derived}
             expected = {f"s{j}" for j, s in enumerate(samples) if holds(condition, s)}
             assert fired == expected, (condition, to_durable(condition, FIELDS))
+
+
+@st.composite
+def reaches(draw: st.DrawFn) -> tuple[dict, dict]:
+    """A subject's measure values (for source-free ones) and reaches (for the others)."""
+    lo = draw(st.sampled_from([0, 1, 2, 3, 10]))
+    count = Reach(lo=lo, hi=draw(st.sampled_from([None, lo, lo + 1, lo + 7])))
+    if draw(st.booleans()):
+        low = draw(st.sampled_from([0.0, 2.0, 9.5, 10.0]))
+        rate = Reach(
+            lo=low,
+            hi=draw(st.sampled_from([low, 10.0, 10.5, 100.0])),
+            none=draw(st.booleans()),
+        )
+    else:
+        rate = Reach(none=True)  # no number possible: no sessions, and no term can arrive
+    flag = Reach(values=frozenset(draw(st.sets(st.sampled_from([None, True, False]), min_size=1))))
+    role = draw(st.sampled_from(["adult", "child"]))
+    values = {ROLE.key: role}
+    reach = {NUMBER.key: count, RATE.key: rate, FLAG.key: flag, ROLE.key: Reach.exact(role, False)}
+    return values, reach
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conditions, st.lists(reaches(), min_size=1, max_size=4))
+def test_engine_could_hold_matches_the_reference_for_random_conditions_and_reaches(
+    condition, subjects
+):
+    """The engine's reading of 'some value within reach meets it' is conditions.could_hold."""
+    name = f"test-could-{next(_names)}"
+    rule = engine.Rule(
+        [{"m": {"$and": [{"kind": "member"}, could(condition, FIELDS)]}}],
+        lambda matched: [{"kind": "hit", "subject": f["subject"]} for f in matched],
+        {"cap": 100},
+    )
+    engine.register(name, {"r": rule})
+    facts = []
+    for i, (vals, reach) in enumerate(subjects):
+        fact = {"kind": "member", "subject": f"s{i}", FIELDS[ROLE.key]: vals[ROLE.key]}
+        for m in (NUMBER, RATE, FLAG):
+            fact.update(reach_fields(FIELDS[m.key], m, reach[m.key]))
+        facts.append(fact)
+    fired = {f["subject"] for _, derived in engine.run(name, facts) for f in derived}
+    expected = {f"s{i}" for i, (_, reach) in enumerate(subjects) if could_hold(condition, reach)}
+    assert fired == expected, could(condition, FIELDS)
+
+
+def test_could_hold_by_hand():
+    at_least_3 = Compare(NUMBER, "at_least", (Operand(3),))
+    below_3 = Compare(NUMBER, "below", (Operand(3),))
+    grows = {NUMBER.key: Reach(lo=1, hi=None)}
+    assert could_hold(at_least_3, grows)  # a count of 1 could reach 3
+    assert not could_hold(below_3, {NUMBER.key: Reach(lo=3, hi=None)})  # it can only grow
+    assert could_hold(Not(at_least_3), grows)  # it may stay at 1
+    assert not could_hold(Not(at_least_3), {NUMBER.key: Reach.exact(4, True)})
+    nothing = {RATE.key: Reach(none=True)}
+    assert not could_hold(Compare(RATE, "at_least", (Operand(0),)), nothing)
+    assert could_hold(Not(Compare(RATE, "at_least", (Operand(0),))), nothing)

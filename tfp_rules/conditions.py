@@ -280,31 +280,26 @@ def _leaf_could(c: Compare, r: Reach, want: bool) -> bool:
     return r.lo is not None and _interval_could(c, r, want)
 
 
-def could_hold(condition: Condition, reach: Mapping[str, Reach]) -> bool:
-    """Whether some values within reach make the condition true (reference reading).
+def could(condition: Condition, reach: Mapping[str, Reach], want: bool = True) -> bool:
+    """Whether some values within reach make the condition come out as `want` (the
+    reference reading; `compile.could` is the engine's).
 
     Each measure is taken on its own: where a condition tests one measure twice,
     or two measures that count the same records, this may answer yes where no
     single set of records would; it never answers no where one would.
     """
     if isinstance(condition, Compare):
-        return _leaf_could(condition, reach[condition.measure.key], True)
-    if isinstance(condition, All):
-        return all(could_hold(c, reach) for c in condition.items)
-    if isinstance(condition, Any_):
-        return any(could_hold(c, reach) for c in condition.items)
-    return could_fail(condition.item, reach)
+        return _leaf_could(condition, reach[condition.measure.key], want)
+    if isinstance(condition, All | Any_):
+        parts = (could(c, reach, want) for c in condition.items)
+        # all parts must come out as wanted for (All, true) and (Any, false); one for the others
+        return all(parts) if isinstance(condition, All) == want else any(parts)
+    return could(condition.item, reach, not want)
 
 
-def could_fail(condition: Condition, reach: Mapping[str, Reach]) -> bool:
-    """Whether some values within reach make the condition false (the dual of `could_hold`)."""
-    if isinstance(condition, Compare):
-        return _leaf_could(condition, reach[condition.measure.key], False)
-    if isinstance(condition, All):
-        return any(could_fail(c, reach) for c in condition.items)
-    if isinstance(condition, Any_):
-        return all(could_fail(c, reach) for c in condition.items)
-    return could_hold(condition.item, reach)
+def could_hold(condition: Condition, reach: Mapping[str, Reach]) -> bool:
+    """Whether some values within reach make the condition true."""
+    return could(condition, reach, True)
 
 
 def holds(condition: Condition, values: Mapping[str, Any]) -> bool:
