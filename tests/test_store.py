@@ -827,16 +827,16 @@ def test_migration_2_keeps_version_1_decisions_and_their_reviews(tmp_path, make)
     """A database written by schema 1 (before undetermined outcomes) migrates in place."""
     import sqlite3
 
-    from tfp_rules import store as store_module
+    from tfp_rules.store import migrations
 
     path = tmp_path / "old.sqlite"
-    old = store_module.MIGRATIONS
-    store_module.MIGRATIONS = old[:1]
+    old = migrations.MIGRATIONS
+    migrations.MIGRATIONS = old[:1]
     try:
         with Store(path) as v1:
             assert v1.schema_version == 1
     finally:
-        store_module.MIGRATIONS = old
+        migrations.MIGRATIONS = old
     decision, facts = make()
     rs = decision["ruleset"]
     raw_db = sqlite3.connect(path)

@@ -1,0 +1,57 @@
+"""The decision store: every automated decision with the facts it was made on, human reviews,
+an audit log and hashed API keys, in one SQLite file.
+
+The only part of the core that touches SQLite. One module per table family (`keys`,
+`decisions`, `reviews`, `audit`), over one `connection` (durability, transactions,
+`migrations`); `Store` is the one face callers use. Personal data (the facts as received and
+the decision with its trace) lives apart from the metadata, so retention can later delete the
+one and keep the other.
+"""
+
+from __future__ import annotations
+
+from .audit import AuditLog
+from .connection import BUSY_TIMEOUT_MS
+from .decisions import Decisions
+from .errors import ConflictError, NotFoundError, StoreError
+from .hashing import request_hash_of
+from .keys import TOKEN_PREFIX, Keys
+from .migrations import MIGRATIONS
+from .records import (
+    REVIEW_STATUSES,
+    ROLES,
+    STATUSES,
+    VERDICTS,
+    ApiKey,
+    DecisionRecord,
+    Review,
+    StoredDecision,
+)
+from .reviews import Reviews
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "MIGRATIONS",
+    "REVIEW_STATUSES",
+    "ROLES",
+    "STATUSES",
+    "TOKEN_PREFIX",
+    "VERDICTS",
+    "ApiKey",
+    "ConflictError",
+    "DecisionRecord",
+    "NotFoundError",
+    "Review",
+    "Store",
+    "StoreError",
+    "StoredDecision",
+    "request_hash_of",
+]
+
+
+class Store(Keys, Decisions, Reviews, AuditLog):
+    """The decision store over one SQLite file, created and migrated on open.
+
+    Each base class holds one table family; all share one `Connection`, so a method of one
+    family can run inside another's transaction. A Store may be shared between threads.
+    """

@@ -1,0 +1,293 @@
+"""Decisions: stored with the facts they were made on, idempotently; read back and listed.
+
+Personal data (the facts as received and the decision with its trace) lives in
+`decision_payloads`, apart from the metadata in `decisions`, so retention can later delete
+the one and keep the other.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import sqlite3
+import uuid
+from typing import Any
+
+import sqlite_utils
+
+from .audit import AuditLog, json_bool
+from .errors import ConflictError, NotFoundError
+from .hashing import request_hash_of
+from .listing import day, decode_cursor, encode_cursor, moment_bound
+from .records import (
+    REVIEW_STATUSES,
+    STATUS_OF_VERDICT,
+    STATUSES,
+    DecisionRecord,
+    Review,
+    StoredDecision,
+)
+from .reviews import reviews_of
+
+
+def record_fields(row: dict[str, Any], reviews: list[Review]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "created_at": row["created_at"],
+        "submitted_by": row["submitted_by"],
+        "family_ref": row["family_ref"],
+        "assessment_date": row["assessment_date"],
+        "eligible": None if row["eligible"] is None else bool(row["eligible"]),
+        "status": row["status"],
+        "headlines_met": json.loads(row["headlines_met"]),
+        "ruleset_id": row["ruleset_id"],
+        "ruleset_version": row["ruleset_version"],
+        "ruleset_sha256": row["ruleset_sha256"],
+        "reviews": reviews,
+        "previous_id": row["previous_id"],
+    }
+
+
+# The verdict of a decision's latest review, or NULL if none.
+_LATEST_VERDICT = (
+    "(SELECT r.verdict FROM reviews r WHERE r.decision_id = d.id ORDER BY r.seq DESC LIMIT 1)"
+)
+
+
+class Decisions(AuditLog):
+    """The `decisions`, `decision_payloads` and `idempotency` tables."""
+
+    def save_decision(
+        self,
+        decision: dict[str, Any],
+        facts: dict[str, Any],
+        *,
+        submitted_by: str,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+        previous_id: str | None = None,
+    ) -> tuple[StoredDecision, bool]:
+        """Store a decision and the facts it was made on; returns (decision, created).
+
+        With an idempotency key (scoped to `submitted_by`), a repeat of the same request
+        returns the first decision and created=False; the same key with a different
+        `request_hash` raises ConflictError. Without `request_hash`, the hash of the facts
+        and the decision's ruleset is used.
+        """
+        if not submitted_by:
+            raise ValueError("submitted_by is required")
+        if idempotency_key is not None and not idempotency_key:
+            raise ValueError("an idempotency key cannot be empty")
+        try:
+            ruleset = decision["ruleset"]
+            row = {
+                "id": uuid.uuid4().hex,
+                "created_at": None,
+                "submitted_by": submitted_by,
+                "family_ref": decision["family_ref"],
+                "assessment_date": decision["assessment_date"],
+                "eligible": None
+                if decision["eligible"] is None
+                else int(bool(decision["eligible"])),
+                "status": decision.get(
+                    "status", "eligible" if decision["eligible"] else "not_eligible"
+                ),
+                "headlines_met": json.dumps(list(decision["headlines_met"])),
+                "ruleset_id": ruleset["id"],
+                "ruleset_version": ruleset["version"],
+                "ruleset_sha256": ruleset["sha256"],
+                "previous_id": previous_id,
+            }
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a decision as evaluate returns it: missing {exc}") from exc
+        if idempotency_key is not None and request_hash is None:
+            request_hash = request_hash_of(facts, f"{ruleset['id']}@{ruleset['version']}")
+        payload = {
+            "decision_id": row["id"],
+            "facts": json.dumps(facts, ensure_ascii=False),
+            "decision": json.dumps(decision, ensure_ascii=False),
+        }
+        try:
+            with self._write() as db:
+                if idempotency_key is not None:
+                    earlier = self._replay(db, submitted_by, idempotency_key, request_hash)
+                    if earlier is not None:
+                        return earlier, False
+                if previous_id is not None and not db["decisions"].count_where(
+                    "id = ?", [previous_id]
+                ):
+                    raise NotFoundError(f"no decision {previous_id!r} (previous_id)")
+                row["created_at"] = self._now()
+                db["decisions"].insert(row)
+                db["decision_payloads"].insert(payload)
+                if idempotency_key is not None:
+                    db["idempotency"].insert(
+                        {
+                            "submitted_by": submitted_by,
+                            "key": idempotency_key,
+                            "request_hash": request_hash,
+                            "decision_id": row["id"],
+                            "created_at": row["created_at"],
+                        }
+                    )
+                self._audit(
+                    db,
+                    actor=submitted_by,
+                    action="decision.create",
+                    target=row["id"],
+                    detail=f"{ruleset['id']}@{ruleset['version']} eligible={json_bool(row['eligible'])}",
+                )
+        except sqlite3.IntegrityError as exc:
+            # Another writer stored the same key between our look-up and insert (cannot
+            # happen under BEGIN IMMEDIATE, but the unique index is the real guarantee):
+            # everything above was rolled back; the winner's decision is the answer.
+            if idempotency_key is None or "idempotency" not in str(exc):
+                raise
+            with self._write() as db:
+                earlier = self._replay(db, submitted_by, idempotency_key, request_hash)
+            if earlier is None:
+                raise
+            return earlier, False
+        return self._get(row["id"]), True
+
+    def _replay(
+        self, db: sqlite_utils.Database, submitted_by: str, key: str, request_hash: str | None
+    ) -> StoredDecision | None:
+        rows = list(
+            db.query(
+                "SELECT request_hash, decision_id FROM idempotency"
+                " WHERE submitted_by = ? AND key = ?",
+                [submitted_by, key],
+            )
+        )
+        if not rows:
+            return None
+        decision_id = rows[0]["decision_id"]
+        if not hmac.compare_digest(rows[0]["request_hash"], request_hash or ""):
+            raise ConflictError(
+                f"idempotency key {key!r} was already used for a different request"
+                f" (decision {decision_id})",
+                decision_id,
+            )
+        self._audit(db, actor=submitted_by, action="decision.replay", target=decision_id)
+        return self._get(decision_id)
+
+    def _get(self, decision_id: str) -> StoredDecision:
+        with self._read() as db:
+            rows = list(
+                db.query(
+                    "SELECT d.*, p.decision AS payload FROM decisions d"
+                    " LEFT JOIN decision_payloads p ON p.decision_id = d.id WHERE d.id = ?",
+                    [decision_id],
+                )
+            )
+            if not rows:
+                raise NotFoundError(f"no decision {decision_id!r}")
+            reviews = reviews_of(db, [decision_id])[decision_id]
+        row = rows[0]
+        # After erasure the payload is gone; the metadata remains.
+        decision = json.loads(row["payload"]) if row["payload"] is not None else {}
+        return StoredDecision(**record_fields(row, reviews), decision=decision)
+
+    def get_decision(self, decision_id: str) -> StoredDecision:
+        """One decision with its full decision dict and its reviews, oldest first."""
+        return self._get(decision_id)
+
+    def get_facts(self, decision_id: str) -> dict[str, Any]:
+        """The facts a decision was made on, as received (personal data: subject access)."""
+        with self._read() as db:
+            rows = list(
+                db.query(
+                    "SELECT d.id, p.facts FROM decisions d"
+                    " LEFT JOIN decision_payloads p ON p.decision_id = d.id WHERE d.id = ?",
+                    [decision_id],
+                )
+            )
+        if not rows:
+            raise NotFoundError(f"no decision {decision_id!r}")
+        return json.loads(rows[0]["facts"]) if rows[0]["facts"] is not None else {}
+
+    def list_decisions(
+        self,
+        *,
+        eligible: bool | None = None,
+        status: str | None = None,
+        headline: str | None = None,
+        ruleset: str | None = None,
+        review_status: str | None = None,
+        created_from: str | None = None,
+        created_to: str | None = None,
+        assessed_from: str | None = None,
+        assessed_to: str | None = None,
+        submitted_by: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[DecisionRecord], str | None]:
+        """Decisions newest first, metadata and reviews only; returns (page, next cursor or None).
+
+        `ruleset` is "ID" or "ID@VERSION". Date bounds are inclusive; `created_from/to` take
+        a date (the whole day) or an ISO 8601 time (UTC if no zone). `cursor` is the opaque
+        string a previous call returned. Bad arguments raise ValueError.
+        """
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        where: list[str] = []
+        args: list[Any] = []
+        if eligible is not None:
+            where.append("d.eligible = ?")
+            args.append(int(eligible))
+        if status is not None:
+            if status not in STATUSES:
+                raise ValueError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
+            where.append("d.status = ?")
+            args.append(status)
+        if headline is not None:
+            where.append("EXISTS (SELECT 1 FROM json_each(d.headlines_met) h WHERE h.value = ?)")
+            args.append(headline)
+        if ruleset is not None:
+            ruleset_id, _, version = ruleset.partition("@")
+            where.append("d.ruleset_id = ?")
+            args.append(ruleset_id)
+            if version:
+                where.append("d.ruleset_version = ?")
+                args.append(version)
+        if review_status is not None:
+            verdict = {v: k for k, v in STATUS_OF_VERDICT.items()}.get(review_status, "?")
+            if verdict == "?":
+                raise ValueError(
+                    f"unknown review_status {review_status!r}; one of: {', '.join(REVIEW_STATUSES)}"
+                )
+            where.append(f"{_LATEST_VERDICT} IS ?")
+            args.append(verdict)
+        for value, name, upper in (
+            (created_from, "created_from", False),
+            (created_to, "created_to", True),
+        ):
+            if value is not None:
+                op, moment = moment_bound(value, name, upper=upper)
+                where.append(f"d.created_at {op} ?")
+                args.append(moment)
+        if assessed_from is not None:
+            where.append("d.assessment_date >= ?")
+            args.append(day(assessed_from, "assessed_from"))
+        if assessed_to is not None:
+            where.append("d.assessment_date <= ?")
+            args.append(day(assessed_to, "assessed_to"))
+        if submitted_by is not None:
+            where.append("d.submitted_by = ?")
+            args.append(submitted_by)
+        if cursor is not None:
+            where.append("(d.created_at, d.id) < (?, ?)")
+            args.extend(decode_cursor(cursor))
+        sql = (
+            "SELECT d.* FROM decisions d"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY d.created_at DESC, d.id DESC LIMIT ?"
+        )
+        with self._read() as db:
+            rows = list(db.query(sql, [*args, limit + 1]))
+            page = rows[:limit]
+            reviews = reviews_of(db, [row["id"] for row in page])
+        records = [DecisionRecord(**record_fields(row, reviews[row["id"]])) for row in page]
+        more = len(rows) > limit
+        return records, (encode_cursor(page[-1]["created_at"], page[-1]["id"]) if more else None)

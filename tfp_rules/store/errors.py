@@ -1,0 +1,21 @@
+"""The store's typed exceptions: what a caller can act on, each with what it needs to act."""
+
+from __future__ import annotations
+
+from ..errors import TfpError
+
+
+class NotFoundError(TfpError):
+    """No decision or API key with that id."""
+
+
+class ConflictError(TfpError):
+    """An idempotency key was reused with a different request; `decision_id` is the first one's."""
+
+    def __init__(self, message: str, decision_id: str):
+        self.decision_id = decision_id
+        super().__init__(message)
+
+
+class StoreError(TfpError):
+    """The database cannot be used: unreadable, locked too long, or newer than this code."""
