@@ -62,7 +62,7 @@ def _audit_rejection(problem: problems.Problem) -> None:
     actor = g.get("actor")
     try:
         db.get_store().audit(
-            actor=actor.id if actor else None,
+            actor=actor.client_id if actor else None,
             action="request.rejected",
             target=f"{request.method} {request.path}",
             status=problem.status,

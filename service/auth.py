@@ -1,7 +1,7 @@
 """Need-to-know access: every request carries an API key; each route names the roles it serves.
 
 Keys are bearer tokens (`Authorization: Bearer tfp_...`), stored hashed by the
-store and created with `tfp keys create --role ROLE --name NAME`.
+store and created with `tfp keys create --name CLIENT --role ROLE`; a key acts for its client.
 """
 
 from __future__ import annotations
@@ -41,7 +41,10 @@ def _authenticate() -> None:
     key = get_store().authenticate(token.strip())
     if key is None:
         raise Problem(
-            401, "unauthenticated", "Authentication required", "the API key is unknown or revoked"
+            401,
+            "unauthenticated",
+            "Authentication required",
+            "the API key is unknown, revoked or expired",
         )
     g.actor = key
 
@@ -78,7 +81,7 @@ def visible_decision(decision_id: str) -> StoredDecision:
     except NotFoundError:
         d = None
     me = actor()
-    if d is None or (me.role == "submitter" and d.submitted_by != me.id):
+    if d is None or (me.role == "submitter" and d.submitted_by != me.client_id):
         raise Problem(
             404, "not-found", "No such decision", f"no decision {decision_id} visible to you"
         )

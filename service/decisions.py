@@ -98,7 +98,9 @@ def _readable(decision_id: str) -> StoredDecision:
     try:
         return visible_decision(decision_id)
     except Problem:
-        get_store().audit(actor=actor().id, action="decision.read", target=decision_id, status=404)
+        get_store().audit(
+            actor=actor().client_id, action="decision.read", target=decision_id, status=404
+        )
         raise
 
 
@@ -125,7 +127,7 @@ def list_all():
         if key in filters:
             filters[key] = filters[key].isoformat()
     if me.role == "submitter":
-        filters["submitted_by"] = me.id
+        filters["submitted_by"] = me.client_id
     store = get_store()
     try:
         items, next_cursor = store.list_decisions(**filters, limit=query.limit, cursor=query.cursor)
@@ -133,7 +135,7 @@ def list_all():
         raise Problem(400, "invalid-query", "Invalid query parameters", str(exc)) from exc
     # filter names only: values (a family_ref one day) must not outlive the decisions in the log
     store.audit(
-        actor=me.id,
+        actor=me.client_id,
         action="decision.list",
         status=200,
         detail=",".join(sorted(request.args)) or None,
@@ -153,7 +155,7 @@ def get_one(decision_id: str):
     if fmt not in ("json", "text"):
         raise Problem(400, "invalid-query", "Invalid query parameters", "format is json or text")
     d = _readable(decision_id)
-    get_store().audit(actor=actor().id, action="decision.read", target=d.id, status=200)
+    get_store().audit(actor=actor().client_id, action="decision.read", target=d.id, status=200)
     if fmt == "text":
         response = Response(render_text(decision_view(d)), mimetype="text/plain")
     else:
@@ -184,7 +186,7 @@ def review(decision_id: str):
             verdict=body.verdict,
             eligible=body.eligible,
             reason=body.reason,
-            reviewer=actor().id,
+            reviewer=actor().client_id,
         )
     except ValueError as exc:  # the store's own checks; the model should have caught these
         raise Problem(422, "invalid-review", "The review is not valid", str(exc)) from exc

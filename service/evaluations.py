@@ -53,7 +53,7 @@ def _decide_and_store(
     stored, created = get_store().save_decision(
         decision,
         document,
-        submitted_by=actor().id,
+        submitted_by=actor().client_id,
         idempotency_key=key,
         request_hash=request_hash,
         previous_id=previous_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -184,6 +185,41 @@ def test_revoked_key_is_401(client, store):
         401,
         "unauthenticated",
     )
+
+
+def test_decisions_belong_to_the_client_so_a_rotated_key_still_sees_them(client, store, example):
+    key, old_token = store.create_key("submitter", "school-mis")
+    bearer = lambda token: {"Authorization": f"Bearer {token}"}  # noqa: E731
+    created = client.post("/v1/evaluations", json=example, headers=bearer(old_token))
+    assert created.status_code == 201
+    assert created.get_json()["submitted_by"] == key.client_id
+    _, _, new_token = store.rotate_key(key.id)
+    assert_problem(client.get("/v1/decisions", headers=bearer(old_token)), 401, "unauthenticated")
+    location = created.headers["Location"]
+    assert client.get(location, headers=bearer(new_token)).status_code == 200
+    listed = client.get("/v1/decisions", headers=bearer(new_token)).get_json()["items"]
+    assert [d["id"] for d in listed] == [created.get_json()["id"]]
+    # a second key of the same client, alongside: the same decisions, the same retries
+    _, third = store.create_key("submitter", "school-mis")
+    assert client.get(location, headers=bearer(third)).status_code == 200
+
+
+def test_an_expired_key_is_401(client, store):
+    key, token = store.create_key(
+        "reviewer", "temp", expires_at=datetime.now(UTC) + timedelta(days=1)
+    )
+    assert (
+        client.get("/v1/decisions", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    )
+    store.db.execute(
+        "UPDATE api_keys SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE id = ?", [key.id]
+    )
+    body = assert_problem(
+        client.get("/v1/decisions", headers={"Authorization": f"Bearer {token}"}),
+        401,
+        "unauthenticated",
+    )
+    assert "expired" in body["detail"]
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ EXAMPLE = json.loads((DATA / "example_facts.json").read_text())
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 TABLES = {
     "schema_version",
+    "clients",
     "api_keys",
     "decisions",
     "decision_payloads",

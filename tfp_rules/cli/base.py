@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 from pathlib import Path
@@ -39,3 +40,12 @@ def open_store(database: Path) -> Store:
         return Store(database)
     except StoreError as exc:
         fail([f"error: {exc}"])
+
+
+def cli_actor() -> str:
+    """Who the audit log names for a command run here: `cli:<OS user name>`."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry, e.g. in a container
+        user = f"uid{os.getuid()}"
+    return f"cli:{user}"

@@ -13,16 +13,25 @@ from __future__ import annotations
 from .audit import AuditLog
 from .connection import BUSY_TIMEOUT_MS
 from .decisions import Decisions
-from .errors import ConflictError, NotFoundError, StoreError
+from .errors import (
+    ClientRoleError,
+    ConflictError,
+    KeyStateError,
+    NotFoundError,
+    RefusedError,
+    StoreError,
+)
 from .hashing import request_hash_of
 from .keys import TOKEN_PREFIX, Keys
 from .migrations import MIGRATIONS
 from .records import (
+    KEY_STATES,
     REVIEW_STATUSES,
     ROLES,
     STATUSES,
     VERDICTS,
     ApiKey,
+    Client,
     DecisionRecord,
     Review,
     StoredDecision,
@@ -31,6 +40,7 @@ from .reviews import Reviews
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "KEY_STATES",
     "MIGRATIONS",
     "REVIEW_STATUSES",
     "ROLES",
@@ -38,9 +48,13 @@ __all__ = [
     "TOKEN_PREFIX",
     "VERDICTS",
     "ApiKey",
+    "Client",
+    "ClientRoleError",
     "ConflictError",
     "DecisionRecord",
+    "KeyStateError",
     "NotFoundError",
+    "RefusedError",
     "Review",
     "Store",
     "StoreError",

@@ -19,3 +19,15 @@ class ConflictError(TfpError):
 
 class StoreError(TfpError):
     """The database cannot be used: unreadable, locked too long, or newer than this code."""
+
+
+class RefusedError(TfpError):
+    """A well-formed request that what is stored does not allow; nothing was written."""
+
+
+class ClientRoleError(RefusedError):
+    """A key was asked for an existing client under another role (a client has one role)."""
+
+
+class KeyStateError(RefusedError):
+    """The key is revoked or expired, so it cannot be rotated."""

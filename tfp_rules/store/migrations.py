@@ -128,8 +128,51 @@ def _three_valued_outcomes(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _clients_own_keys(db: sqlite_utils.Database) -> None:
+    """3: keys belong to a named client, which owns the decisions and reviews; keys may expire.
+
+    Every existing key becomes a client with the key's own id, so `decisions.submitted_by`
+    and `reviews.reviewer` (key ids until now) name that client unchanged. Client names are
+    unique (ignoring ASCII case); a name that several old keys shared gets each later key's
+    id appended. The key's name and role move to its client.
+    """
+    statements = [
+        """CREATE TABLE clients (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            role TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        """INSERT INTO clients (id, name, role, created_at)
+            SELECT k.id,
+                CASE WHEN EXISTS (
+                    SELECT 1 FROM api_keys o
+                    WHERE o.name = k.name COLLATE NOCASE
+                        AND (o.created_at, o.id) < (k.created_at, k.id)
+                ) THEN k.name || ' (' || k.id || ')' ELSE k.name END,
+                k.role, k.created_at
+            FROM api_keys k""",
+        """CREATE TABLE api_keys_v3 (
+            id TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL REFERENCES clients (id),
+            token_sha256 TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT,
+            revoked_at TEXT
+        )""",
+        """INSERT INTO api_keys_v3 (id, client_id, token_sha256, created_at, expires_at, revoked_at)
+            SELECT id, id, token_sha256, created_at, NULL, revoked_at FROM api_keys""",
+        "DROP TABLE api_keys",
+        "ALTER TABLE api_keys_v3 RENAME TO api_keys",
+        "CREATE INDEX api_keys_client ON api_keys (client_id)",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
 # Applied in order; the version of a database is the number applied. Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _initial_schema,
     _three_valued_outcomes,
+    _clients_own_keys,
 )

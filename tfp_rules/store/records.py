@@ -17,19 +17,40 @@ STATUSES = ("eligible", "not_eligible", "undetermined")
 STATUS_OF_VERDICT = {None: "unreviewed", "confirm": "confirmed", "override": "overridden"}
 
 
+KEY_STATES = ("active", "revoked", "expired")
+
+
 @dataclass(frozen=True)
-class ApiKey:
-    """A caller of the service; the secret token itself is never stored, only its sha256."""
+class Client:
+    """A partner system or a person using the service; it owns its keys and its decisions."""
 
     id: str
+    name: str  # unique
+    role: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """One credential of a client; the secret token itself is never stored, only its sha256.
+
+    `name` and `role` are the client's: a key has no role of its own, so every key of a
+    client sees what the client may see. `state` is "active", "revoked" or "expired", as of
+    when the key was read (expiry is compared with the store's clock).
+    """
+
+    id: str
+    client_id: str
     name: str
     role: str
     created_at: str
+    expires_at: str | None
     revoked_at: str | None
+    state: str = "active"
 
     @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        return self.state == "active"
 
 
 @dataclass(frozen=True)
@@ -41,7 +62,7 @@ class Review:
     verdict: str  # "confirm" | "override"
     eligible: bool | None  # the overriding outcome; None for a confirmation
     reason: str
-    reviewer: str  # ApiKey.id
+    reviewer: str  # Client.id
     created_at: str
 
 
