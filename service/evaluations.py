@@ -7,7 +7,6 @@ decision's facts and stores a new decision linked to it (the old one is never ed
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
@@ -17,6 +16,7 @@ from tfp_rules.errors import FactsError
 from tfp_rules.evaluate import decide
 from tfp_rules.facts import FamilyFacts, parse_facts
 from tfp_rules.merge import merge_facts
+from tfp_rules.store import request_hash_of
 
 from .auth import actor, requires, visible_decision
 from .db import get_store
@@ -42,14 +42,19 @@ def _json_body() -> tuple[bytes, str | None]:
 def _decide_and_store(
     facts: FamilyFacts,
     document: dict[str, Any],
-    raw: bytes,
+    body: Any,
     key: str | None,
     previous_id: str | None = None,
 ) -> Response:
-    """Decide with the ruleset asked for (or in force), store with the facts as given, 201."""
+    """Decide with the ruleset asked for (or in force), store with the facts as given, 201.
+
+    A retry is recognised by the parsed `body` in canonical form, not its bytes, so a
+    partner re-serialising the same document (another key order or whitespace) gets the
+    first decision back.
+    """
     spec = ruleset_spec()
     decision = decide(current_app.extensions["tfp.library"], facts, spec)
-    request_hash = hashlib.sha256(f"{spec or ''}\0{previous_id or ''}\0".encode() + raw).hexdigest()
+    request_hash = request_hash_of(body, spec, previous_id)
     stored, created = get_store().save_decision(
         decision,
         document,
@@ -71,7 +76,8 @@ def _decide_and_store(
 def create():
     raw, key = _json_body()
     facts = parse_facts(raw)
-    return _decide_and_store(facts, json.loads(raw), raw, key)
+    document = json.loads(raw)
+    return _decide_and_store(facts, document, document, key)
 
 
 @bp.post("/decisions/<decision_id>/facts")
@@ -94,4 +100,4 @@ def add_facts(decision_id: str):
             "The merged family facts are not valid",
             "pointers are into the merged document: the previous facts with this update folded in",
         ) from exc
-    return _decide_and_store(facts, merged, raw, key, previous_id=previous.id)
+    return _decide_and_store(facts, merged, update, key, previous_id=previous.id)

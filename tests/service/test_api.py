@@ -129,6 +129,48 @@ def test_idempotency_key_with_a_different_body_is_a_conflict(client, auth, examp
     assert len(store.list_decisions()[0]) == 1
 
 
+def test_a_retry_of_the_same_facts_reserialised_replays_the_first_decision(
+    client, auth, example, store
+):
+    first = post_facts(client, auth, json.dumps(example), **{"Idempotency-Key": "jq-1"})
+    # what `jq -S .` would send: the same document, keys sorted, another layout
+    again = post_facts(
+        client, auth, json.dumps(example, sort_keys=True, indent=2), **{"Idempotency-Key": "jq-1"}
+    )
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert len(store.list_decisions()[0]) == 1
+
+
+def test_the_same_idempotency_key_with_another_ruleset_is_a_conflict(client, auth, example):
+    post_facts(client, auth, example, **{"Idempotency-Key": "rs-1"})
+    assert_problem(
+        post_facts(client, auth, example, query="?ruleset=national", **{"Idempotency-Key": "rs-1"}),
+        409,
+        "idempotency-conflict",
+    )
+
+
+def test_a_reserialised_facts_update_replays_and_another_update_conflicts(client, auth, example):
+    first = post_facts(client, auth, example).get_json()
+    url = f"/v1/decisions/{first['id']}/facts"
+    update = {"sources_checked": {"dwp": "2019-03-30"}, "members": [{"ref": "p1", "flags": {}}]}
+    send = lambda body: client.post(  # noqa: E731
+        url,
+        data=body,
+        headers=auth(**{"Idempotency-Key": "upd-1"}),
+        content_type="application/json",
+    )
+    made = send(json.dumps(update))
+    assert made.status_code == 201, made.get_data(as_text=True)
+    replayed = send(json.dumps(update, sort_keys=True, indent=1))
+    assert replayed.status_code == 201 and replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.get_json()["id"] == made.get_json()["id"]
+    other = {**update, "sources_checked": {"dwp": "2019-03-31"}}
+    assert_problem(send(json.dumps(other)), 409, "idempotency-conflict")
+
+
 def test_idempotency_keys_are_per_submitter(client, auth, example, store):
     a = post_facts(client, auth, example, **{"Idempotency-Key": "same"})
     b = post_facts(client, auth, example, role="other_submitter", **{"Idempotency-Key": "same"})

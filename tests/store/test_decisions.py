@@ -19,6 +19,7 @@ from tfp_rules.store import (
     NotFoundError,
     Store,
     StoredDecision,
+    request_hash_of,
 )
 
 from .conftest import ROOT, TIMESTAMP, Clock, family, raw
@@ -143,6 +144,24 @@ def test_the_callers_request_hash_decides_what_is_the_same_request(store, make):
         store.save_decision(
             decision, facts, submitted_by="k1", idempotency_key="r1", request_hash="bbb"
         )
+
+
+def test_a_request_hash_is_of_the_parsed_request_in_canonical_form():
+    facts = {"family_ref": "F", "members": [{"ref": "p1", "flags": {"neet": True}}]}
+    reordered = json.loads(json.dumps(facts, sort_keys=True, indent=4))
+    reordered = {"members": reordered["members"], "family_ref": "F"}
+    assert request_hash_of(facts) == request_hash_of(reordered)
+    assert request_hash_of(facts, "national") == request_hash_of(reordered, "national")
+    different = [
+        request_hash_of(facts),
+        request_hash_of(facts, "national"),
+        request_hash_of(facts, "national@2015.1"),
+        request_hash_of(facts, None, "d1"),
+        request_hash_of(facts, None, "d2"),
+        request_hash_of({**facts, "family_ref": "G"}),
+        request_hash_of({"family_ref": "F", "members": [{"ref": "p1", "flags": {"neet": 1}}]}),
+    ]
+    assert len(set(different)) == len(different)
 
 
 def test_idempotency_keys_belong_to_their_submitter(store, make):

@@ -16,6 +16,12 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def request_hash_of(facts: dict[str, Any], ruleset: str | None = None) -> str:
-    """A stable hash of a request (facts and the ruleset asked for), for idempotency checks."""
-    return sha256_hex(canonical_json({"facts": facts, "ruleset": ruleset}))
+def request_hash_of(facts: Any, ruleset: str | None = None, previous_id: str | None = None) -> str:
+    """A stable hash of a request, for idempotency checks: the parsed body (facts, or a facts
+    update) in canonical form, the ruleset asked for and, for an update, the decision it
+    updates. The same document re-serialised (keys reordered, other whitespace) hashes the
+    same; any other document, ruleset or previous decision does not."""
+    request = {"facts": facts, "ruleset": ruleset}
+    if previous_id is not None:
+        request["previous_id"] = previous_id
+    return sha256_hex(canonical_json(request))
