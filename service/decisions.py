@@ -52,6 +52,7 @@ class DecisionQuery(BaseModel):
         Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*(@[0-9A-Za-z][0-9A-Za-z._-]*)?$")] | None
     ) = None
     review_status: Literal["unreviewed", "confirmed", "overridden"] | None = None
+    outcome: Literal["eligible", "not_eligible", "undetermined"] | None = None
     created_from: IsoDate | None = None
     created_to: IsoDate | None = None
     assessed_from: IsoDate | None = None
@@ -85,7 +86,9 @@ class ReviewIn(BaseModel):
                 "an override must give the outcome it puts in force: eligible true or false"
             )
         if self.verdict == "confirm" and self.eligible is not None:
-            raise ValueError("a confirmation keeps the automated outcome; do not send eligible")
+            raise ValueError(
+                "a confirmation agrees with the outcome in force; do not send eligible"
+            )
         return self
 
 

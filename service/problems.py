@@ -14,7 +14,7 @@ from flask import Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from tfp_rules.errors import FactsError, MalformedJSONError, UnknownRulesetError
-from tfp_rules.store import ConflictError, NotFoundError, StoreError
+from tfp_rules.store import ConflictError, NotFoundError, ReviewRefusedError, StoreError
 
 PROBLEM_BASE = "https://tfp-rules.example/problems/"
 log = logging.getLogger("tfp.service")
@@ -81,6 +81,8 @@ def to_problem(exc: Exception) -> Problem:
         return Problem(
             409, "idempotency-conflict", "Idempotency key reused with a different request", str(exc)
         )
+    if isinstance(exc, ReviewRefusedError):
+        return Problem(422, exc.code, "The review does not fit the outcome in force", str(exc))
     if isinstance(exc, StoreError):
         log.error("store unavailable on %s %s: %s", request.method, request.path, exc)
         return Problem(503, "store-unavailable", "The decision store is unavailable", "retry later")

@@ -84,6 +84,12 @@ def test_summary_holds_metadata_only(store, make):
         "headlines_met": ["H1", "H2", "H3", "H4", "H5", "H6"],
         "ruleset": {"id": "national", "version": "2015.1", "sha256": saved.ruleset_sha256},
         "review_status": "unreviewed",
+        "outcome": {
+            "status": "eligible",
+            "eligible": True,
+            "source": "automated",
+            "review_id": None,
+        },
         "submitted_by": "k1",
     }
 
@@ -326,8 +332,9 @@ def test_filter_by_when_created_and_assessed(store, populated):
     assert names(store, populated, assessed_from="2019-04-01", assessed_to="2019-06-30") == "dc"
 
 
-def test_filter_by_review_status_follows_the_latest_review(store, populated, reviewer):
+def test_filter_by_review_status_and_the_outcome_in_force(store, populated, reviewer):
     a, c = populated["a"].id, populated["c"].id
+    assert names(store, populated, outcome="eligible") == names(store, populated, eligible=True)
     store.add_review(a, verdict="confirm", reason="checked", reviewer=reviewer.id)
     store.add_review(
         c, verdict="override", eligible=False, reason="moved away", reviewer=reviewer.id
@@ -335,18 +342,32 @@ def test_filter_by_review_status_follows_the_latest_review(store, populated, rev
     assert names(store, populated, review_status="unreviewed") == "fedb"
     assert names(store, populated, review_status="confirmed") == "a"
     assert names(store, populated, review_status="overridden") == "c"
+    assert names(store, populated, outcome="eligible") == "fea"
+    assert names(store, populated, outcome="not_eligible") == "dcb"
+    assert names(store, populated, eligible=True) == "feca"  # the automated outcome
     store.add_review(a, verdict="override", eligible=False, reason="new evidence", reviewer="r2")
-    store.add_review(c, verdict="confirm", reason="overturned on appeal", reviewer="r3")
+    store.add_review(c, verdict="confirm", reason="agreed", reviewer="r3")  # confirms the override
+    assert names(store, populated, review_status="confirmed") == ""
+    assert names(store, populated, review_status="overridden") == "ca"
+    store.add_review(c, verdict="override", eligible=True, reason="appeal upheld", reviewer="r3")
     assert names(store, populated, review_status="confirmed") == "c"
-    assert names(store, populated, review_status="overridden") == "a"
+    assert names(store, populated, outcome="eligible") == "fec"
+    assert names(store, populated, outcome="eligible", review_status="overridden") == ""
     [listed] = [d for d in store.list_decisions()[0] if d.id == a]
     assert listed.review_status == "overridden" and len(listed.reviews) == 2
+    assert listed.summary()["outcome"] == {
+        "status": "not_eligible",
+        "eligible": False,
+        "source": "review",
+        "review_id": listed.reviews[-1].id,
+    }
 
 
 @pytest.mark.parametrize(
     ("filters", "message"),
     [
         ({"review_status": "pending"}, "unknown review_status 'pending'; one of: unreviewed"),
+        ({"outcome": "maybe"}, "outcome is one of eligible, not_eligible, undetermined"),
         ({"created_from": "yesterday"}, "created_from: not an ISO 8601"),
         ({"assessed_to": "2019-02-30"}, "assessed_to: not an ISO 8601 date"),
         ({"cursor": "not-a-cursor"}, "invalid cursor"),
@@ -440,8 +461,10 @@ def test_an_undetermined_decision_is_stored_with_no_outcome(store, make):
     decision = {**decision, "status": "undetermined", "eligible": None}
     saved, _ = store.save_decision(decision, facts, submitted_by="k1")
     again = store.get_decision(saved.id)
-    assert (again.status, again.eligible, again.outcome) == ("undetermined", None, None)
+    assert (again.status, again.eligible, again.outcome.eligible) == ("undetermined", None, None)
+    assert again.outcome.status == "undetermined"
     assert [d.id for d in store.list_decisions(status="undetermined")[0]] == [saved.id]
+    assert [d.id for d in store.list_decisions(outcome="undetermined")[0]] == [saved.id]
     assert store.list_decisions(eligible=False)[0] == []
     with pytest.raises(ValueError, match="status is one of"):
         store.list_decisions(status="maybe")

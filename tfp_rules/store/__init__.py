@@ -19,6 +19,7 @@ from .errors import (
     KeyStateError,
     NotFoundError,
     RefusedError,
+    ReviewRefusedError,
     StoreError,
 )
 from .hashing import request_hash_of
@@ -33,6 +34,7 @@ from .records import (
     ApiKey,
     Client,
     DecisionRecord,
+    Outcome,
     Review,
     StoredDecision,
 )
@@ -54,8 +56,10 @@ __all__ = [
     "DecisionRecord",
     "KeyStateError",
     "NotFoundError",
+    "Outcome",
     "RefusedError",
     "Review",
+    "ReviewRefusedError",
     "Store",
     "StoreError",
     "StoredDecision",

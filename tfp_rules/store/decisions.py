@@ -21,7 +21,6 @@ from .hashing import request_hash_of
 from .listing import day, decode_cursor, encode_cursor, moment_bound
 from .records import (
     REVIEW_STATUSES,
-    STATUS_OF_VERDICT,
     STATUSES,
     DecisionRecord,
     Review,
@@ -48,10 +47,23 @@ def record_fields(row: dict[str, Any], reviews: list[Review]) -> dict[str, Any]:
     }
 
 
-# The verdict of a decision's latest review, or NULL if none.
-_LATEST_VERDICT = (
-    "(SELECT r.verdict FROM reviews r WHERE r.decision_id = d.id ORDER BY r.seq DESC LIMIT 1)"
+# The outcome in force (records.outcome_in_force) in SQL, for filters that run before paging:
+# the latest override's `eligible`, else the automated one (NULL: undetermined).
+_IN_FORCE = (
+    "COALESCE((SELECT r.eligible FROM reviews r WHERE r.decision_id = d.id"
+    " AND r.verdict = 'override' ORDER BY r.seq DESC LIMIT 1), d.eligible)"
 )
+_REVIEWED = "EXISTS (SELECT 1 FROM reviews r WHERE r.decision_id = d.id)"
+_REVIEW_STATUS_SQL = {
+    "unreviewed": f"NOT {_REVIEWED}",
+    "confirmed": f"{_REVIEWED} AND {_IN_FORCE} IS d.eligible",
+    "overridden": f"{_REVIEWED} AND {_IN_FORCE} IS NOT d.eligible",
+}
+_OUTCOME_SQL = {
+    "eligible": f"{_IN_FORCE} = 1",
+    "not_eligible": f"{_IN_FORCE} = 0",
+    "undetermined": f"{_IN_FORCE} IS NULL",
+}
 
 
 class Decisions(AuditLog):
@@ -215,6 +227,7 @@ class Decisions(AuditLog):
         headline: str | None = None,
         ruleset: str | None = None,
         review_status: str | None = None,
+        outcome: str | None = None,
         created_from: str | None = None,
         created_to: str | None = None,
         assessed_from: str | None = None,
@@ -225,7 +238,9 @@ class Decisions(AuditLog):
     ) -> tuple[list[DecisionRecord], str | None]:
         """Decisions newest first, metadata and reviews only; returns (page, next cursor or None).
 
-        `ruleset` is "ID" or "ID@VERSION". Date bounds are inclusive; `created_from/to` take
+        `eligible` and `status` filter on the automated outcome, `outcome` ("eligible",
+        "not_eligible", "undetermined") on the outcome in force, `review_status` on how the
+        two compare. `ruleset` is "ID" or "ID@VERSION". Date bounds are inclusive; `created_from/to` take
         a date (the whole day) or an ISO 8601 time (UTC if no zone). `cursor` is the opaque
         string a previous call returned. Bad arguments raise ValueError.
         """
@@ -252,13 +267,15 @@ class Decisions(AuditLog):
                 where.append("d.ruleset_version = ?")
                 args.append(version)
         if review_status is not None:
-            verdict = {v: k for k, v in STATUS_OF_VERDICT.items()}.get(review_status, "?")
-            if verdict == "?":
+            if review_status not in _REVIEW_STATUS_SQL:
                 raise ValueError(
                     f"unknown review_status {review_status!r}; one of: {', '.join(REVIEW_STATUSES)}"
                 )
-            where.append(f"{_LATEST_VERDICT} IS ?")
-            args.append(verdict)
+            where.append(_REVIEW_STATUS_SQL[review_status])
+        if outcome is not None:
+            if outcome not in _OUTCOME_SQL:
+                raise ValueError(f"outcome is one of {', '.join(STATUSES)}, not {outcome!r}")
+            where.append(_OUTCOME_SQL[outcome])
         for value, name, upper in (
             (created_from, "created_from", False),
             (created_to, "created_to", True),

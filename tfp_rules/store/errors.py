@@ -31,3 +31,12 @@ class ClientRoleError(RefusedError):
 
 class KeyStateError(RefusedError):
     """The key is revoked or expired, so it cannot be rotated."""
+
+
+class ReviewRefusedError(RefusedError):
+    """A review that the outcome in force does not allow; `code` says which rule:
+    "nothing-to-confirm" or "already-in-force"."""
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        super().__init__(message)

@@ -6,15 +6,15 @@ database, so they can be compared, cached and handed to views freely.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 ROLES = ("submitter", "reviewer", "policy_officer", "admin")
 VERDICTS = ("confirm", "override")
 REVIEW_STATUSES = ("unreviewed", "confirmed", "overridden")
 STATUSES = ("eligible", "not_eligible", "undetermined")
-
-STATUS_OF_VERDICT = {None: "unreviewed", "confirm": "confirmed", "override": "overridden"}
+OUTCOME_SOURCES = ("automated", "review")
 
 
 KEY_STATES = ("active", "revoked", "expired")
@@ -66,6 +66,77 @@ class Review:
     created_at: str
 
 
+def status_of(eligible: bool | None) -> str:
+    """The status that an outcome (true, false, or none yet) stands for."""
+    return "undetermined" if eligible is None else "eligible" if eligible else "not_eligible"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The outcome in force for a decision: the automated one until a review overrides it.
+
+    `status` and `eligible` say what is in force; `source` says whether the engine or a
+    reviewer put it there; `review_id` names the latest review, which put it in force or
+    confirmed it (None while unreviewed).
+    """
+
+    status: str  # "eligible", "not_eligible" or "undetermined"
+    eligible: bool | None
+    source: str  # "automated" or "review"
+    review_id: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def outcome_in_force(automated: bool | None, reviews: Sequence[Review]) -> Outcome:
+    """The latest override's outcome if there is one, else the automated outcome.
+
+    A confirmation changes nothing: it agrees with whatever is in force, so a confirmation
+    after an override confirms the override. (The store's list filters express the same rule
+    in SQL; a test keeps the two in step.)
+    """
+    overrides = [r for r in reviews if r.verdict == "override"]
+    eligible = overrides[-1].eligible if overrides else automated
+    return Outcome(
+        status=status_of(eligible),
+        eligible=eligible,
+        source="review" if overrides else "automated",
+        review_id=reviews[-1].id if reviews else None,
+    )
+
+
+def review_status_of(automated: bool | None, reviews: Sequence[Review]) -> str:
+    """ "unreviewed" without reviews; else "confirmed" if the outcome in force is the
+    automated one (even if an override put it back), "overridden" if it differs."""
+    if not reviews:
+        return "unreviewed"
+    in_force = outcome_in_force(automated, reviews).eligible
+    return "confirmed" if in_force == automated else "overridden"
+
+
+def review_refusal(
+    verdict: str, eligible: bool | None, in_force: Outcome
+) -> tuple[str, str] | None:
+    """Why a review cannot be recorded against the outcome in force, as (code, message), or
+    None if it can. A confirmation needs an outcome to agree with; an override must change
+    the outcome in force (agreeing with it is a confirmation)."""
+    if verdict == "confirm" and in_force.eligible is None:
+        return (
+            "nothing-to-confirm",
+            "the decision is undetermined and no review has put an outcome in force, so there"
+            " is nothing to confirm: override it with eligible true or false, or add the"
+            " missing facts",
+        )
+    if verdict == "override" and eligible == in_force.eligible:
+        return (
+            "already-in-force",
+            f"{in_force.status.replace('_', ' ')} is already the outcome in force"
+            f" ({in_force.source}); send verdict 'confirm' to agree with it",
+        )
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class DecisionRecord:
     """A stored decision's metadata and reviews, without the personal payload.
@@ -90,16 +161,13 @@ class DecisionRecord:
 
     @property
     def review_status(self) -> str:
-        """ "unreviewed", "confirmed" or "overridden", from the latest review."""
-        return STATUS_OF_VERDICT[self.reviews[-1].verdict if self.reviews else None]
+        """ "unreviewed", "confirmed" or "overridden" (see `review_status_of`)."""
+        return review_status_of(self.eligible, self.reviews)
 
     @property
-    def outcome(self) -> bool | None:
-        """The outcome in force: the latest review's if it is an override, else the automated
-        one (a confirmation confirms the automated outcome; None while undetermined)."""
-        if self.reviews and self.reviews[-1].verdict == "override":
-            return bool(self.reviews[-1].eligible)
-        return self.eligible
+    def outcome(self) -> Outcome:
+        """The outcome in force (see `outcome_in_force`)."""
+        return outcome_in_force(self.eligible, self.reviews)
 
     @property
     def ruleset_ref(self) -> str:
@@ -121,6 +189,7 @@ class DecisionRecord:
                 "sha256": self.ruleset_sha256,
             },
             "review_status": self.review_status,
+            "outcome": self.outcome.to_dict(),
             "submitted_by": self.submitted_by,
         }
 

@@ -9,8 +9,8 @@ from typing import Any
 import sqlite_utils
 
 from .audit import AuditLog, json_bool
-from .errors import NotFoundError
-from .records import VERDICTS, Review
+from .errors import NotFoundError, ReviewRefusedError
+from .records import VERDICTS, Review, outcome_in_force, review_refusal
 
 
 def review_from_row(row: dict[str, Any]) -> Review:
@@ -49,13 +49,19 @@ class Reviews(AuditLog):
         reviewer: str,
         eligible: bool | None = None,
     ) -> Review:
-        """Record a human review: "confirm" the automated outcome, or "override" it with
-        `eligible`. The decision itself is never changed."""
+        """Record a human review of a decision; the decision itself is never changed.
+
+        "confirm" agrees with the outcome in force and changes nothing (after an override it
+        confirms the override); "override" puts `eligible` in force. Refused with
+        ReviewRefusedError: a confirmation while no outcome is in force (undetermined, never
+        overridden), and an override to the outcome already in force. The check runs inside
+        the write transaction, so two reviewers at once cannot both pass a stale check.
+        """
         if verdict not in VERDICTS:
             raise ValueError(f"unknown verdict {verdict!r}; one of: {', '.join(VERDICTS)}")
         if verdict == "confirm" and eligible is not None:
             raise ValueError(
-                "a confirmation keeps the automated outcome: give no eligible value"
+                "a confirmation agrees with the outcome in force: give no eligible value"
                 " (use verdict 'override' to change it)"
             )
         if verdict == "override" and not isinstance(eligible, bool):
@@ -74,8 +80,14 @@ class Reviews(AuditLog):
             created_at=self._now(),
         )
         with self._write() as db:
-            if not db["decisions"].count_where("id = ?", [decision_id]):
+            rows = list(db.query("SELECT eligible FROM decisions WHERE id = ?", [decision_id]))
+            if not rows:
                 raise NotFoundError(f"no decision {decision_id!r}")
+            automated = None if rows[0]["eligible"] is None else bool(rows[0]["eligible"])
+            in_force = outcome_in_force(automated, reviews_of(db, [decision_id])[decision_id])
+            refused = review_refusal(verdict, eligible, in_force)
+            if refused:
+                raise ReviewRefusedError(*refused)
             db["reviews"].insert(
                 {
                     "id": review.id,
