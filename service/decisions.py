@@ -53,6 +53,8 @@ class DecisionQuery(BaseModel):
     ) = None
     review_status: Literal["unreviewed", "confirmed", "overridden"] | None = None
     outcome: Literal["eligible", "not_eligible", "undetermined"] | None = None
+    family_ref: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    latest: bool = False
     created_from: IsoDate | None = None
     created_to: IsoDate | None = None
     assessed_from: IsoDate | None = None

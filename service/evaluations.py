@@ -3,6 +3,8 @@
 `POST /v1/evaluations` takes a whole facts document; `POST /v1/decisions/{id}/facts`
 takes newly arrived facts for a family already decided, merges them into that
 decision's facts and stores a new decision linked to it (the old one is never edited).
+A chain of such decisions cannot fork (facts go on its latest decision: 409 otherwise)
+and an update that adds nothing makes no decision (422).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from tfp_rules.errors import FactsError
 from tfp_rules.evaluate import decide
 from tfp_rules.facts import FamilyFacts, parse_facts
 from tfp_rules.merge import merge_facts
-from tfp_rules.store import request_hash_of
+from tfp_rules.store import NothingNewError, StoredDecision, request_hash_of
 
 from .auth import actor, requires, visible_decision
 from .db import get_store
@@ -39,30 +41,8 @@ def _json_body() -> tuple[bytes, str | None]:
     return request.get_data(cache=False), key  # over MAX_CONTENT_LENGTH: 413 before reading
 
 
-def _decide_and_store(
-    facts: FamilyFacts,
-    document: dict[str, Any],
-    body: Any,
-    key: str | None,
-    previous_id: str | None = None,
-) -> Response:
-    """Decide with the ruleset asked for (or in force), store with the facts as given, 201.
-
-    A retry is recognised by the parsed `body` in canonical form, not its bytes, so a
-    partner re-serialising the same document (another key order or whitespace) gets the
-    first decision back.
-    """
-    spec = ruleset_spec()
-    decision = decide(current_app.extensions["tfp.library"], facts, spec)
-    request_hash = request_hash_of(body, spec, previous_id)
-    stored, created = get_store().save_decision(
-        decision,
-        document,
-        submitted_by=actor().client_id,
-        idempotency_key=key,
-        request_hash=request_hash,
-        previous_id=previous_id,
-    )
+def _answer(stored: StoredDecision, created: bool) -> Response:
+    """201 with the stored decision, its URL and the rules that made it."""
     response = jsonify(decision_view(stored))
     response.status_code = 201
     response.headers["Location"] = url_for("decisions.get_one", decision_id=stored.id)
@@ -71,13 +51,55 @@ def _decide_and_store(
     return with_ruleset_headers(response, stored.decision["ruleset"])
 
 
+def _replayed(key: str | None, request_hash: str) -> Response | None:
+    """The first answer again if this is a retry of a request already decided (409 if the
+    key was used for another request), before any work is repeated."""
+    if key is None:
+        return None
+    earlier = get_store().replay(actor().client_id, key, request_hash)
+    return None if earlier is None else _answer(earlier, created=False)
+
+
+def _decide_and_store(
+    facts: FamilyFacts,
+    document: dict[str, Any],
+    request_hash: str,
+    key: str | None,
+    previous_id: str | None = None,
+) -> Response:
+    """Decide with the ruleset asked for (or in force), store with the facts as given, 201."""
+    decision = decide(current_app.extensions["tfp.library"], facts, ruleset_spec())
+    stored, created = get_store().save_decision(
+        decision,
+        document,
+        submitted_by=actor().client_id,
+        idempotency_key=key,
+        request_hash=request_hash,
+        previous_id=previous_id,
+    )
+    return _answer(stored, created)
+
+
 @bp.post("/evaluations")
 @requires("submitter")
 def create():
     raw, key = _json_body()
     facts = parse_facts(raw)
     document = json.loads(raw)
-    return _decide_and_store(facts, document, document, key)
+    # A retry is recognised by the parsed body in canonical form, not its bytes: a partner
+    # re-serialising the same document (other key order or whitespace) gets the first answer.
+    request_hash = request_hash_of(document, ruleset_spec())
+    return _replayed(key, request_hash) or _decide_and_store(facts, document, request_hash, key)
+
+
+def _adds_nothing(previous: dict[str, Any], merged: FamilyFacts) -> bool:
+    """Whether the merged facts say what the previous facts said. Compared as parsed facts,
+    so an empty list the merge spelt out where the previous document left it out is not
+    news; the store refuses an identical document again in any case."""
+    try:
+        return parse_facts(previous) == merged
+    except FactsError:  # the previous facts no longer parse: the update changes something
+        return False
 
 
 @bp.post("/decisions/<decision_id>/facts")
@@ -91,7 +113,13 @@ def add_facts(decision_id: str):
         update = json.loads(raw)
     except ValueError as exc:
         raise Problem(400, "malformed-json", "The body is not valid JSON", str(exc)) from exc
-    merged = merge_facts(store.get_facts(previous.id), update)  # a bad update: 422, its pointers
+    request_hash = request_hash_of(update, ruleset_spec(), previous.id)
+    replayed = _replayed(key, request_hash)
+    if replayed is not None:
+        return replayed
+    store.require_latest(previous.id)  # facts go on the newest decision of a chain: else 409
+    facts_before = store.get_facts(previous.id)
+    merged = merge_facts(facts_before, update)  # a bad update: 422, its pointers
     try:
         facts = parse_facts(merged)
     except FactsError as exc:
@@ -100,4 +128,9 @@ def add_facts(decision_id: str):
             "The merged family facts are not valid",
             "pointers are into the merged document: the previous facts with this update folded in",
         ) from exc
-    return _decide_and_store(facts, merged, update, key, previous_id=previous.id)
+    if _adds_nothing(facts_before, facts):
+        raise NothingNewError(
+            f"the update adds nothing to the facts of decision {previous.id}: every record in it"
+            " is there already, so no new decision was made"
+        )
+    return _decide_and_store(facts, merged, request_hash, key, previous_id=previous.id)

@@ -29,6 +29,7 @@ def decision_view(d: StoredDecision) -> dict[str, Any]:
         "created_at": d.created_at,
         "submitted_by": d.submitted_by,
         "previous_id": d.previous_id,
+        "superseded_by": d.superseded_by,
         **d.decision,
         "review_status": d.review_status,
         "outcome": d.outcome.to_dict(),

@@ -599,3 +599,97 @@ def test_bad_fact_updates(client, auth, example):
         400,
         "malformed-json",
     )
+
+
+# --------------------------------------------------------------------------- the decision chain
+
+
+def add_facts(client, auth, decision_id, update, **headers):
+    return client.post(f"/v1/decisions/{decision_id}/facts", json=update, headers=auth(**headers))
+
+
+def checked(source: str, on: str = "2019-03-30") -> dict:
+    return {"sources_checked": {source: on}}
+
+
+def test_facts_on_a_superseded_decision_are_409_naming_the_latest(client, auth, example, store):
+    first = post_facts(client, auth, example).get_json()
+    second = add_facts(client, auth, first["id"], checked("police")).get_json()
+    third = add_facts(client, auth, second["id"], checked("dwp")).get_json()
+    got = client.get(f"/v1/decisions/{first['id']}", headers=auth()).get_json()
+    assert (got["superseded_by"], third["previous_id"], third["superseded_by"]) == (
+        second["id"],
+        second["id"],
+        None,
+    )
+    body = assert_problem(
+        add_facts(client, auth, first["id"], checked("health")), 409, "superseded"
+    )
+    assert body["latest_id"] == third["id"]
+    assert third["id"] in body["detail"]
+    assert len(store.list_decisions()[0]) == 3
+
+
+def test_a_retried_update_replays_instead_of_being_superseded(client, auth, example):
+    first = post_facts(client, auth, example).get_json()
+    made = add_facts(client, auth, first["id"], checked("police"), **{"Idempotency-Key": "u-1"})
+    again = add_facts(client, auth, first["id"], checked("police"), **{"Idempotency-Key": "u-1"})
+    assert made.status_code == again.status_code == 201
+    assert again.get_json()["id"] == made.get_json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        {},
+        {"members": [{"ref": "p1"}]},
+        {"judgements": []},
+        "the first member's first event again",
+        "the same check again",
+        "nothing, to a document without judgements",
+    ],
+    ids=[
+        "empty",
+        "bare-member",
+        "empty-list",
+        "a-record-already-there",
+        "the-same-check",
+        "merge-spells-out-an-empty-list",
+    ],
+)
+def test_an_update_that_adds_nothing_is_422_and_stores_nothing(
+    client, auth, example, store, update
+):
+    example["sources_checked"] = {"police": "2019-03-30"}
+    if update == "nothing, to a document without judgements":
+        del example["judgements"]  # the merge adds "judgements": [], which says nothing new
+        update = {}
+    first = post_facts(client, auth, example).get_json()
+    if update == "the first member's first event again":
+        update = {"members": [{"ref": "p1", "events": example["members"][0]["events"][:1]}]}
+    elif update == "the same check again":
+        update = {"sources_checked": {"police": "2019-03-30"}}
+    body = assert_problem(add_facts(client, auth, first["id"], update), 422, "nothing-new")
+    assert first["id"] in body["detail"]
+    assert [d.id for d in store.list_decisions()[0]] == [first["id"]]
+    assert store.get_decision(first["id"]).superseded_by is None
+
+
+def test_list_by_family_and_only_the_latest_of_each(client, auth, example):
+    a1 = post_facts(client, auth, {**example, "family_ref": "A"}).get_json()
+    b1 = post_facts(client, auth, {**example, "family_ref": "B"}).get_json()
+    a2 = add_facts(client, auth, a1["id"], checked("police")).get_json()
+    theirs = post_facts(client, auth, {**example, "family_ref": "B"}, role="other_submitter")
+    ids = lambda query, role="submitter": [  # noqa: E731
+        d["id"] for d in client.get(f"/v1/decisions{query}", headers=auth(role)).get_json()["items"]
+    ]
+    assert ids("?family_ref=A") == [a2["id"], a1["id"]]
+    assert ids("?latest=true") == [a2["id"], b1["id"]]  # only what this submitter may see
+    assert ids("?latest=true", role="reviewer") == [theirs.get_json()["id"], a2["id"]]
+    assert ids("?latest=true&family_ref=A") == [a2["id"]]
+    assert ids("?latest=false&family_ref=B") == [b1["id"]]
+    [item] = client.get("/v1/decisions?family_ref=A&latest=true", headers=auth()).get_json()[
+        "items"
+    ]
+    assert (item["previous_id"], item["superseded_by"]) == (a1["id"], None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -17,8 +18,10 @@ from tfp_rules.store import (
     ConflictError,
     DecisionRecord,
     NotFoundError,
+    NothingNewError,
     Store,
     StoredDecision,
+    SupersededError,
     request_hash_of,
 )
 
@@ -64,6 +67,7 @@ def test_facts_and_trace_are_kept_apart_from_the_metadata(store, make, db_path):
         "ruleset_sha256",
         "previous_id",
         "status",
+        "forked",
     }
     flat = json.dumps(metadata)
     assert "1984-06-02" not in flat and "keyworker-17" not in flat  # a birth date, a worker
@@ -91,6 +95,8 @@ def test_summary_holds_metadata_only(store, make):
             "review_id": None,
         },
         "submitted_by": "k1",
+        "previous_id": None,
+        "superseded_by": None,
     }
 
 
@@ -102,9 +108,127 @@ def test_unknown_decision_and_previous_id(store, make):
     with pytest.raises(NotFoundError, match="previous_id"):
         store.save_decision(*make(), submitted_by="k1", previous_id="nope")
     assert store.list_decisions() == ([], None)
-    first, _ = store.save_decision(*make(), submitted_by="k1")
-    second, _ = store.save_decision(*make(), submitted_by="k1", previous_id=first.id)
-    assert store.get_decision(second.id).previous_id == first.id
+
+
+# -- chains: facts added later ----------------------------------------------------------------
+
+
+def later(facts: dict, n: int = 1) -> dict:
+    """The facts with n more police checks recorded: a new document each time."""
+    return {**facts, "sources_checked": {"police": f"2019-03-{n:02}"}}
+
+
+def test_a_chain_links_both_ways(store, make):
+    decision, facts = make()
+    first, _ = store.save_decision(decision, facts, submitted_by="k1")
+    second, _ = store.save_decision(decision, later(facts), submitted_by="k1", previous_id=first.id)
+    third, _ = store.save_decision(
+        decision, later(facts, 2), submitted_by="k1", previous_id=second.id
+    )
+    chain = [store.get_decision(d.id) for d in (first, second, third)]
+    assert [(d.previous_id, d.superseded_by) for d in chain] == [
+        (None, second.id),
+        (first.id, third.id),
+        (second.id, None),
+    ]
+    assert [store.latest_in_chain(d.id) for d in chain] == [third.id] * 3
+    listed = {d.id: d for d in store.list_decisions()[0]}
+    assert listed[first.id].summary()["superseded_by"] == second.id
+    assert listed[third.id].summary()["previous_id"] == second.id
+
+
+def test_a_chain_cannot_fork(store, make, db_path):
+    decision, facts = make()
+    first, _ = store.save_decision(decision, facts, submitted_by="k1")
+    second, _ = store.save_decision(decision, later(facts), submitted_by="k1", previous_id=first.id)
+    third, _ = store.save_decision(
+        decision, later(facts, 2), submitted_by="k1", previous_id=second.id
+    )
+    with pytest.raises(SupersededError, match=f"latest decision of its chain is {third.id}") as e:
+        store.save_decision(decision, later(facts, 3), submitted_by="k1", previous_id=first.id)
+    assert (e.value.decision_id, e.value.latest_id) == (first.id, third.id)
+    assert raw(db_path)["decisions"].count == 3
+    # the unique index refuses a fork whatever the code above it does
+    with pytest.raises(sqlite3.IntegrityError, match=r"decisions\.previous_id"):
+        raw(db_path).execute(
+            "INSERT INTO decisions SELECT 'x', created_at, submitted_by, family_ref,"
+            " assessment_date, eligible, headlines_met, ruleset_id, ruleset_version,"
+            " ruleset_sha256, previous_id, status, 0 FROM decisions WHERE id = ?",
+            [second.id],
+        )
+
+
+def test_losing_a_race_for_the_successor_is_superseded_and_stores_nothing(store, make, monkeypatch):
+    """If another writer adds the successor between our check and our insert, the unique
+    index refuses ours and the whole write rolls back."""
+    decision, facts = make()
+    first, _ = store.save_decision(decision, facts, submitted_by="k1")
+    winner, _ = store.save_decision(decision, later(facts), submitted_by="k1", previous_id=first.id)
+    monkeypatch.setattr(Store, "require_latest", lambda self, decision_id: None)
+    with pytest.raises(SupersededError) as e:
+        store.save_decision(decision, later(facts, 2), submitted_by="k1", previous_id=first.id)
+    assert e.value.latest_id == winner.id
+    assert store.db["decisions"].count == store.db["decision_payloads"].count == 2
+
+
+def test_the_same_facts_again_are_nothing_new(store, make):
+    decision, facts = make()
+    first, _ = store.save_decision(decision, facts, submitted_by="k1")
+    shuffled = json.loads(json.dumps(facts, sort_keys=True))
+    with pytest.raises(NothingNewError, match=f"the facts of decision {first.id} again"):
+        store.save_decision(decision, shuffled, submitted_by="k1", previous_id=first.id)
+    assert store.get_decision(first.id).superseded_by is None
+    assert len(store.list_decisions()[0]) == 1
+
+
+def test_a_retry_of_an_update_replays_rather_than_being_superseded(store, make):
+    decision, facts = make()
+    first, _ = store.save_decision(decision, facts, submitted_by="k1")
+    made, _ = store.save_decision(
+        decision, later(facts), submitted_by="k1", previous_id=first.id, idempotency_key="u1"
+    )
+    again, created = store.save_decision(
+        decision, later(facts), submitted_by="k1", previous_id=first.id, idempotency_key="u1"
+    )
+    assert (again.id, created) == (made.id, False)
+
+
+def test_filter_by_family_and_the_newest_decision_of_each(store, make):
+    decision, facts = make()
+    a1, _ = store.save_decision({**decision, "family_ref": "A"}, facts, submitted_by="k1")
+    b1, _ = store.save_decision({**decision, "family_ref": "B"}, facts, submitted_by="k1")
+    a2, _ = store.save_decision(
+        {**decision, "family_ref": "A"}, later(facts), submitted_by="k1", previous_id=a1.id
+    )
+    b2, _ = store.save_decision({**decision, "family_ref": "B"}, facts, submitted_by="k2")
+    ids = lambda **f: [d.id for d in store.list_decisions(**f)[0]]  # noqa: E731
+    assert ids(family_ref="A") == [a2.id, a1.id]
+    assert ids(latest=True) == [b2.id, a2.id]
+    assert ids(latest=True, family_ref="B") == [b2.id]
+    # newest among those the caller may see: k1 does not see k2's decision for B
+    assert ids(latest=True, submitted_by="k1") == [a2.id, b1.id]
+    assert ids(latest=True, submitted_by="k2") == [b2.id]
+    assert ids(family_ref="C") == []
+
+
+def test_the_listing_queries_use_indexes(store, make):
+    """latest=true and family_ref look up the family index, and superseded_by the unique
+    successor index, instead of scanning every decision once per row."""
+    plans = []
+    for sql in (
+        "SELECT * FROM decisions d WHERE d.family_ref = 'A'",
+        "SELECT 1 FROM decisions n WHERE n.family_ref = 'A' AND (n.created_at, n.id) > ('x', 'y')",
+        "SELECT s.id FROM decisions s WHERE s.previous_id = 'x' AND s.forked = 0",
+    ):
+        plan = " ".join(r[-1] for r in store.db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall())
+        plans.append(plan)
+    assert "USING INDEX decisions_family" in plans[0]
+    assert "USING COVERING INDEX decisions_family" in plans[1]
+    assert "decisions_successor" in plans[2]
+
+
+def test_rulesets_used_by_stored_decisions(store, populated):
+    assert store.ruleset_refs() == ["national@2015.1", "national@2019.1", "stockton@2015.1"]
 
 
 def test_something_that_is_not_a_decision_is_refused(store):

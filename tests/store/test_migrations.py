@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tfp_rules.store import MIGRATIONS, Store, migrations
+from tfp_rules.store import MIGRATIONS, Store, SupersededError, migrations
 
 
 def created_at_version(path: Path, version: int) -> None:
@@ -61,8 +61,9 @@ def _token(key_id: str) -> str:
 @pytest.fixture
 def version_2(tmp_path, make) -> Path:
     """A schema-2 database holding what the first release wrote: keys (two sharing a name,
-    one revoked), decisions submitted under key ids, a review, an idempotency record and
-    audit rows, inserted as that release's SQL wrote them."""
+    one revoked), decisions submitted under key ids (one with two successors: a forked
+    chain), a review, an idempotency record and audit rows, inserted as that release's SQL
+    wrote them."""
     path = tmp_path / "v2.sqlite"
     created_at_version(path, 2)
     decision, facts = make()
@@ -88,9 +89,14 @@ def version_2(tmp_path, make) -> Path:
                     revoked,
                 ],
             )
-        for decision_id, by, status in [("d1", "a1", "eligible"), ("d2", "c3", "not_eligible")]:
+        for decision_id, by, status, previous in [
+            ("d1", "a1", "eligible", None),
+            ("d2", "c3", "not_eligible", None),
+            ("d3", "a1", "eligible", "d1"),
+            ("d4", "a1", "eligible", "d1"),  # /facts twice on d1: the first release forked
+        ]:
             db.execute(
-                "INSERT INTO decisions VALUES (?, ?, ?, 'F1', '2019-03-31', ?, ?, ?, ?, ?, NULL, ?)",
+                "INSERT INTO decisions VALUES (?, ?, ?, 'F1', '2019-03-31', ?, ?, ?, ?, ?, ?, ?)",
                 [
                     decision_id,
                     f"2026-02-0{decision_id[1]}T00:00:00.000000Z",
@@ -100,6 +106,7 @@ def version_2(tmp_path, make) -> Path:
                     rs["id"],
                     rs["version"],
                     rs["sha256"],
+                    previous,
                     status,
                 ],
             )
@@ -144,7 +151,13 @@ def test_a_version_2_database_migrates_in_place_keeping_decisions_keys_and_owner
         # a new key for an old client owns the client's old decisions
         new, _ = store.create_key("submitter", "school-mis")
         assert new.client_id == "a1"
-        assert [d.id for d in store.list_decisions(submitted_by=new.client_id)[0]] == ["d1"]
+        mine = store.list_decisions(submitted_by=new.client_id)[0]
+        assert [d.id for d in mine] == ["d4", "d3", "d1"]
+        # the old fork is kept as it was; the earlier successor is the one that supersedes
+        assert [store.get_decision(d).previous_id for d in ("d3", "d4")] == ["d1", "d1"]
+        assert (d1.superseded_by, store.latest_in_chain("d1")) == ("d3", "d3")
+        with pytest.raises(SupersededError):
+            store.save_decision(d1.decision, {"new": 1}, submitted_by="a1", previous_id="d1")
         # the old idempotency record still answers for its client
         again, created = store.save_decision(
             d1.decision, {}, submitted_by="a1", idempotency_key="retry-1", request_hash="h"

@@ -18,9 +18,11 @@ from .errors import (
     ConflictError,
     KeyStateError,
     NotFoundError,
+    NothingNewError,
     RefusedError,
     ReviewRefusedError,
     StoreError,
+    SupersededError,
 )
 from .hashing import request_hash_of
 from .keys import TOKEN_PREFIX, Keys
@@ -56,6 +58,7 @@ __all__ = [
     "DecisionRecord",
     "KeyStateError",
     "NotFoundError",
+    "NothingNewError",
     "Outcome",
     "RefusedError",
     "Review",
@@ -63,6 +66,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoredDecision",
+    "SupersededError",
     "request_hash_of",
 ]
 

@@ -16,8 +16,8 @@ from typing import Any
 import sqlite_utils
 
 from .audit import AuditLog, json_bool
-from .errors import ConflictError, NotFoundError
-from .hashing import request_hash_of
+from .errors import ConflictError, NotFoundError, NothingNewError, SupersededError
+from .hashing import canonical_json, request_hash_of
 from .listing import day, decode_cursor, encode_cursor, moment_bound
 from .records import (
     REVIEW_STATUSES,
@@ -44,8 +44,13 @@ def record_fields(row: dict[str, Any], reviews: list[Review]) -> dict[str, Any]:
         "ruleset_sha256": row["ruleset_sha256"],
         "reviews": reviews,
         "previous_id": row["previous_id"],
+        "superseded_by": row["superseded_by"],
     }
 
+
+# The decision that follows d (facts added), by the unique index of migration 4.
+_SUCCESSOR = "(SELECT s.id FROM decisions s WHERE s.previous_id = d.id AND s.forked = 0)"
+_RECORD = f"d.*, {_SUCCESSOR} AS superseded_by"
 
 # The outcome in force (records.outcome_in_force) in SQL, for filters that run before paging:
 # the latest override's `eligible`, else the automated one (NULL: undetermined).
@@ -64,6 +69,85 @@ _OUTCOME_SQL = {
     "not_eligible": f"{_IN_FORCE} = 0",
     "undetermined": f"{_IN_FORCE} IS NULL",
 }
+# No newer decision for the same family (among those submitted_by, when a caller sees only
+# its own): the family index of migration 4 answers it.
+_NEWEST = (
+    "NOT EXISTS (SELECT 1 FROM decisions n WHERE n.family_ref = d.family_ref"
+    " AND (n.created_at, n.id) > (d.created_at, d.id){mine})"
+)
+
+
+def _one_of(name: str, value: str, allowed: dict[str, str] | tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} is one of {', '.join(allowed)}, not {value!r}")
+
+
+def _where(
+    *,
+    eligible: bool | None,
+    status: str | None,
+    headline: str | None,
+    ruleset: str | None,
+    review_status: str | None,
+    outcome: str | None,
+    family_ref: str | None,
+    latest: bool,
+    created_from: str | None,
+    created_to: str | None,
+    assessed_from: str | None,
+    assessed_to: str | None,
+    submitted_by: str | None,
+) -> tuple[list[str], list[Any]]:
+    """The SQL conditions (on `decisions d`) and their arguments for list_decisions' filters."""
+    where: list[str] = []
+    args: list[Any] = []
+
+    def add(condition: str, *values: Any) -> None:
+        where.append(condition)
+        args.extend(values)
+
+    if eligible is not None:
+        add("d.eligible = ?", int(eligible))
+    if status is not None:
+        _one_of("status", status, STATUSES)
+        add("d.status = ?", status)
+    if headline is not None:
+        add("EXISTS (SELECT 1 FROM json_each(d.headlines_met) h WHERE h.value = ?)", headline)
+    if ruleset is not None:
+        ruleset_id, _, version = ruleset.partition("@")
+        add("d.ruleset_id = ?", ruleset_id)
+        if version:
+            add("d.ruleset_version = ?", version)
+    if review_status is not None:
+        if review_status not in _REVIEW_STATUS_SQL:
+            raise ValueError(
+                f"unknown review_status {review_status!r}; one of: {', '.join(REVIEW_STATUSES)}"
+            )
+        add(_REVIEW_STATUS_SQL[review_status])
+    if outcome is not None:
+        _one_of("outcome", outcome, _OUTCOME_SQL)
+        add(_OUTCOME_SQL[outcome])
+    if family_ref is not None:
+        add("d.family_ref = ?", family_ref)
+    if latest:
+        if submitted_by is None:
+            add(_NEWEST.format(mine=""))
+        else:
+            add(_NEWEST.format(mine=" AND n.submitted_by = ?"), submitted_by)
+    for value, name, upper in (
+        (created_from, "created_from", False),
+        (created_to, "created_to", True),
+    ):
+        if value is not None:
+            op, moment = moment_bound(value, name, upper=upper)
+            add(f"d.created_at {op} ?", moment)
+    if assessed_from is not None:
+        add("d.assessment_date >= ?", day(assessed_from, "assessed_from"))
+    if assessed_to is not None:
+        add("d.assessment_date <= ?", day(assessed_to, "assessed_to"))
+    if submitted_by is not None:
+        add("d.submitted_by = ?", submitted_by)
+    return where, args
 
 
 class Decisions(AuditLog):
@@ -85,6 +169,11 @@ class Decisions(AuditLog):
         returns the first decision and created=False; the same key with a different
         `request_hash` raises ConflictError. Without `request_hash`, the hash of the facts
         and the decision's ruleset is used.
+
+        With `previous_id` the decision follows that one, facts added: SupersededError if it
+        already has a successor (a chain cannot fork, even between processes: a unique index
+        says so), NothingNewError if `facts` are the previous facts again (compared as
+        canonical JSON).
         """
         if not submitted_by:
             raise ValueError("submitted_by is required")
@@ -125,10 +214,8 @@ class Decisions(AuditLog):
                     earlier = self._replay(db, submitted_by, idempotency_key, request_hash)
                     if earlier is not None:
                         return earlier, False
-                if previous_id is not None and not db["decisions"].count_where(
-                    "id = ?", [previous_id]
-                ):
-                    raise NotFoundError(f"no decision {previous_id!r} (previous_id)")
+                if previous_id is not None:
+                    self._check_follows(db, previous_id, facts)
                 row["created_at"] = self._now()
                 db["decisions"].insert(row)
                 db["decision_payloads"].insert(payload)
@@ -150,9 +237,11 @@ class Decisions(AuditLog):
                     detail=f"{ruleset['id']}@{ruleset['version']} eligible={json_bool(row['eligible'])}",
                 )
         except sqlite3.IntegrityError as exc:
-            # Another writer stored the same key between our look-up and insert (cannot
-            # happen under BEGIN IMMEDIATE, but the unique index is the real guarantee):
-            # everything above was rolled back; the winner's decision is the answer.
+            # Another writer stored the same key, or a successor of the same decision, between
+            # our look-up and insert (cannot happen under BEGIN IMMEDIATE, but the unique
+            # indexes are the real guarantee): everything above was rolled back.
+            if previous_id is not None and "decisions.previous_id" in str(exc):
+                raise SupersededError(previous_id, self.latest_in_chain(previous_id)) from exc
             if idempotency_key is None or "idempotency" not in str(exc):
                 raise
             with self._write() as db:
@@ -161,6 +250,60 @@ class Decisions(AuditLog):
                 raise
             return earlier, False
         return self._get(row["id"]), True
+
+    def _check_follows(
+        self, db: sqlite_utils.Database, previous_id: str, facts: dict[str, Any]
+    ) -> None:
+        rows = list(
+            db.query(
+                "SELECT p.facts FROM decisions d"
+                " LEFT JOIN decision_payloads p ON p.decision_id = d.id WHERE d.id = ?",
+                [previous_id],
+            )
+        )
+        if not rows:
+            raise NotFoundError(f"no decision {previous_id!r} (previous_id)")
+        self.require_latest(previous_id)
+        before = rows[0]["facts"]
+        if before is not None and canonical_json(json.loads(before)) == canonical_json(facts):
+            raise NothingNewError(
+                f"these facts are the facts of decision {previous_id} again, so a new decision"
+                " would be the same one: send only records that are new"
+            )
+
+    def latest_in_chain(self, decision_id: str) -> str:
+        """The newest decision of the chain `decision_id` is in: follow `superseded_by` to the
+        end (`decision_id` itself if nothing follows it)."""
+        with self._read() as db:
+            rows = list(
+                db.query(
+                    "WITH RECURSIVE chain (id, depth) AS ("
+                    " SELECT ?, 0 UNION ALL SELECT s.id, c.depth + 1"
+                    " FROM decisions s JOIN chain c ON s.previous_id = c.id AND s.forked = 0"
+                    ") SELECT id FROM chain ORDER BY depth DESC LIMIT 1",
+                    [decision_id],
+                )
+            )
+        return rows[0]["id"]
+
+    def require_latest(self, decision_id: str) -> None:
+        """Raise SupersededError, naming the chain's latest decision, if a decision already
+        follows this one: facts belong on the newest decision of a chain."""
+        latest = self.latest_in_chain(decision_id)
+        if latest != decision_id:
+            raise SupersededError(decision_id, latest)
+
+    def replay(
+        self, submitted_by: str, idempotency_key: str, request_hash: str
+    ) -> StoredDecision | None:
+        """The decision an earlier request with this idempotency key made (audited as a
+        replay), or None if the key is new; ConflictError if that was another request.
+
+        For callers that can answer a retry before doing the work again; `save_decision`
+        makes the same check in its own transaction.
+        """
+        with self._write() as db:
+            return self._replay(db, submitted_by, idempotency_key, request_hash)
 
     def _replay(
         self, db: sqlite_utils.Database, submitted_by: str, key: str, request_hash: str | None
@@ -188,7 +331,7 @@ class Decisions(AuditLog):
         with self._read() as db:
             rows = list(
                 db.query(
-                    "SELECT d.*, p.decision AS payload FROM decisions d"
+                    f"SELECT {_RECORD}, p.decision AS payload FROM decisions d"
                     " LEFT JOIN decision_payloads p ON p.decision_id = d.id WHERE d.id = ?",
                     [decision_id],
                 )
@@ -228,6 +371,8 @@ class Decisions(AuditLog):
         ruleset: str | None = None,
         review_status: str | None = None,
         outcome: str | None = None,
+        family_ref: str | None = None,
+        latest: bool = False,
         created_from: str | None = None,
         created_to: str | None = None,
         assessed_from: str | None = None,
@@ -240,64 +385,34 @@ class Decisions(AuditLog):
 
         `eligible` and `status` filter on the automated outcome, `outcome` ("eligible",
         "not_eligible", "undetermined") on the outcome in force, `review_status` on how the
-        two compare. `ruleset` is "ID" or "ID@VERSION". Date bounds are inclusive; `created_from/to` take
-        a date (the whole day) or an ISO 8601 time (UTC if no zone). `cursor` is the opaque
-        string a previous call returned. Bad arguments raise ValueError.
+        two compare. `ruleset` is "ID" or "ID@VERSION". `latest` keeps only the newest
+        decision of each family_ref among those `submitted_by` (if given) made. Date bounds
+        are inclusive; `created_from/to` take a date (the whole day) or an ISO 8601 time (UTC
+        if no zone). `cursor` is the opaque string a previous call returned. Bad arguments
+        raise ValueError.
         """
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
-        where: list[str] = []
-        args: list[Any] = []
-        if eligible is not None:
-            where.append("d.eligible = ?")
-            args.append(int(eligible))
-        if status is not None:
-            if status not in STATUSES:
-                raise ValueError(f"status is one of {', '.join(STATUSES)}, not {status!r}")
-            where.append("d.status = ?")
-            args.append(status)
-        if headline is not None:
-            where.append("EXISTS (SELECT 1 FROM json_each(d.headlines_met) h WHERE h.value = ?)")
-            args.append(headline)
-        if ruleset is not None:
-            ruleset_id, _, version = ruleset.partition("@")
-            where.append("d.ruleset_id = ?")
-            args.append(ruleset_id)
-            if version:
-                where.append("d.ruleset_version = ?")
-                args.append(version)
-        if review_status is not None:
-            if review_status not in _REVIEW_STATUS_SQL:
-                raise ValueError(
-                    f"unknown review_status {review_status!r}; one of: {', '.join(REVIEW_STATUSES)}"
-                )
-            where.append(_REVIEW_STATUS_SQL[review_status])
-        if outcome is not None:
-            if outcome not in _OUTCOME_SQL:
-                raise ValueError(f"outcome is one of {', '.join(STATUSES)}, not {outcome!r}")
-            where.append(_OUTCOME_SQL[outcome])
-        for value, name, upper in (
-            (created_from, "created_from", False),
-            (created_to, "created_to", True),
-        ):
-            if value is not None:
-                op, moment = moment_bound(value, name, upper=upper)
-                where.append(f"d.created_at {op} ?")
-                args.append(moment)
-        if assessed_from is not None:
-            where.append("d.assessment_date >= ?")
-            args.append(day(assessed_from, "assessed_from"))
-        if assessed_to is not None:
-            where.append("d.assessment_date <= ?")
-            args.append(day(assessed_to, "assessed_to"))
-        if submitted_by is not None:
-            where.append("d.submitted_by = ?")
-            args.append(submitted_by)
+        where, args = _where(
+            eligible=eligible,
+            status=status,
+            headline=headline,
+            ruleset=ruleset,
+            review_status=review_status,
+            outcome=outcome,
+            family_ref=family_ref,
+            latest=latest,
+            created_from=created_from,
+            created_to=created_to,
+            assessed_from=assessed_from,
+            assessed_to=assessed_to,
+            submitted_by=submitted_by,
+        )
         if cursor is not None:
             where.append("(d.created_at, d.id) < (?, ?)")
             args.extend(decode_cursor(cursor))
         sql = (
-            "SELECT d.* FROM decisions d"
+            f"SELECT {_RECORD} FROM decisions d"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY d.created_at DESC, d.id DESC LIMIT ?"
         )
@@ -308,3 +423,12 @@ class Decisions(AuditLog):
         records = [DecisionRecord(**record_fields(row, reviews[row["id"]])) for row in page]
         more = len(rows) > limit
         return records, (encode_cursor(page[-1]["created_at"], page[-1]["id"]) if more else None)
+
+    def ruleset_refs(self) -> list[str]:
+        """Every ruleset ("ID@VERSION") some stored decision was made with, sorted."""
+        with self._read() as db:
+            rows = db.query(
+                "SELECT DISTINCT ruleset_id, ruleset_version FROM decisions"
+                " ORDER BY ruleset_id, ruleset_version"
+            )
+            return [f"{r['ruleset_id']}@{r['ruleset_version']}" for r in rows]

@@ -40,3 +40,20 @@ class ReviewRefusedError(RefusedError):
     def __init__(self, code: str, message: str):
         self.code = code
         super().__init__(message)
+
+
+class SupersededError(RefusedError):
+    """Facts were added to a decision that already has a successor: a chain of decisions
+    cannot fork. `latest_id` is the newest decision of the chain, where facts belong now."""
+
+    def __init__(self, decision_id: str, latest_id: str):
+        self.decision_id = decision_id
+        self.latest_id = latest_id
+        super().__init__(
+            f"decision {decision_id} is superseded; the latest decision of its chain is"
+            f" {latest_id}: add facts to that one"
+        )
+
+
+class NothingNewError(RefusedError):
+    """A facts update that leaves the previous facts as they were; no decision is made."""

@@ -170,9 +170,35 @@ def _clients_own_keys(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _one_successor(db: sqlite_utils.Database) -> None:
+    """4: a decision has at most one successor (the chain of facts arriving later cannot
+    fork), and listing by family finds the newest decision of each family by index.
+
+    Chains forked before this migration are kept as they are, never edited: each later
+    sibling is marked `forked` and the earliest stays the successor. The unique index covers
+    every unmarked decision, so no new fork can be made, by any process.
+    """
+    statements = [
+        """ALTER TABLE decisions ADD COLUMN forked INTEGER NOT NULL DEFAULT 0
+            CHECK (forked IN (0, 1))""",
+        """UPDATE decisions SET forked = 1
+            WHERE previous_id IS NOT NULL AND EXISTS (
+                SELECT 1 FROM decisions e
+                WHERE e.previous_id = decisions.previous_id
+                    AND (e.created_at, e.id) < (decisions.created_at, decisions.id)
+            )""",
+        "CREATE UNIQUE INDEX decisions_successor ON decisions (previous_id) WHERE forked = 0",
+        "DROP INDEX decisions_family",
+        "CREATE INDEX decisions_family ON decisions (family_ref, created_at, id)",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
 # Applied in order; the version of a database is the number applied. Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _initial_schema,
     _three_valued_outcomes,
     _clients_own_keys,
+    _one_successor,
 )

@@ -156,7 +156,8 @@ class DecisionRecord:
     ruleset_version: str
     ruleset_sha256: str
     reviews: list[Review] = field(default_factory=list)  # oldest first
-    previous_id: str | None = None
+    previous_id: str | None = None  # the decision this one follows, facts added
+    superseded_by: str | None = None  # the decision that follows this one
     status: str = "eligible"  # "eligible", "not_eligible" or "undetermined"
 
     @property
@@ -191,6 +192,8 @@ class DecisionRecord:
             "review_status": self.review_status,
             "outcome": self.outcome.to_dict(),
             "submitted_by": self.submitted_by,
+            "previous_id": self.previous_id,
+            "superseded_by": self.superseded_by,
         }
 
 
