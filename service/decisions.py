@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from typing import Annotated, Literal
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -22,7 +20,7 @@ from tfp_rules.trace import render_text
 
 from .auth import actor, requires, visible_decision
 from .db import get_store
-from .inputs import require_json
+from .inputs import IsoDate, NoParameters, Outcome, RulesetSpec, known_ruleset, require_json, takes
 from .problems import Problem
 from .views import decision_view, review_view, with_ruleset_headers
 
@@ -30,29 +28,17 @@ bp = Blueprint("decisions", __name__, url_prefix="/v1")
 READERS = ("submitter", "reviewer")
 
 
-def _iso_date(value: str) -> dt.date:
-    """YYYY-MM-DD and nothing else (pydantic's lax dates also take '0' and date-times)."""
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValueError("expected a date YYYY-MM-DD")
-    return dt.date.fromisoformat(value)
-
-
-IsoDate = Annotated[dt.date, BeforeValidator(lambda v: _iso_date(v) if isinstance(v, str) else v)]
-
-
 class DecisionQuery(BaseModel):
-    """Filters of GET /v1/decisions; unknown parameters are refused, not ignored."""
+    """Filters of GET /v1/decisions."""
 
     model_config = ConfigDict(extra="forbid")
 
     eligible: bool | None = None
-    status: Literal["eligible", "not_eligible", "undetermined"] | None = None
+    status: Outcome | None = None
     headline: Literal["H1", "H2", "H3", "H4", "H5", "H6"] | None = None
-    ruleset: (
-        Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*(@[0-9A-Za-z][0-9A-Za-z._-]*)?$")] | None
-    ) = None
+    ruleset: RulesetSpec | None = None
     review_status: Literal["unreviewed", "confirmed", "overridden"] | None = None
-    outcome: Literal["eligible", "not_eligible", "undetermined"] | None = None
+    outcome: Outcome | None = None
     family_ref: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     latest: bool = False
     created_from: IsoDate | None = None
@@ -61,6 +47,27 @@ class DecisionQuery(BaseModel):
     assessed_to: IsoDate | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     cursor: Annotated[str, Field(max_length=200)] | None = None
+
+
+class DecisionView(BaseModel):
+    """How to show one decision: JSON, or plain English at a chosen level of detail."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["json", "text"] | None = None
+    # summary is to be a short account for caseworkers; until it exists it shows `full`
+    explain: Literal["summary", "failed", "full"] | None = None
+
+    @field_validator("explain")
+    @classmethod
+    def _text_only(cls, explain: str | None, info: ValidationInfo) -> str | None:
+        if explain is not None and info.data.get("format") == "json":
+            raise ValueError("explain chooses what the plain-English view shows; not with json")
+        return explain
+
+    @property
+    def text(self) -> bool:
+        return self.format == "text" or (self.format is None and self.explain is not None)
 
 
 class ReviewIn(BaseModel):
@@ -111,34 +118,25 @@ def _readable(decision_id: str) -> StoredDecision:
 
 @bp.get("/decisions")
 @requires(*READERS)
-def list_all():
-    if any(len(values) > 1 for values in request.args.listvalues()):
-        raise Problem(
-            400, "invalid-query", "Invalid query parameters", "each parameter may be given once"
-        )
-    try:
-        query = DecisionQuery.model_validate(request.args.to_dict())
-    except ValidationError as exc:
-        errors = [
-            {"parameter": ".".join(map(str, e["loc"])) or "?", "detail": e["msg"]}
-            for e in exc.errors()
-        ]
-        raise Problem(
-            400, "invalid-query", "Invalid query parameters", "see errors", errors=errors
-        ) from exc
+@takes(DecisionQuery)
+def list_all(query: DecisionQuery):
     me = actor()
+    store = get_store()
+    # A ruleset the loaded rules or any stored decision knows; else 422 as on POST.
+    known_ruleset(
+        query.ruleset, [*current_app.extensions["tfp.library"].refs(), *store.ruleset_refs()]
+    )
     filters = query.model_dump(exclude_none=True, exclude={"limit", "cursor"})
     for key in ("created_from", "created_to", "assessed_from", "assessed_to"):
         if key in filters:
             filters[key] = filters[key].isoformat()
     if me.role == "submitter":
         filters["submitted_by"] = me.client_id
-    store = get_store()
     try:
         items, next_cursor = store.list_decisions(**filters, limit=query.limit, cursor=query.cursor)
     except ValueError as exc:
         raise Problem(400, "invalid-query", "Invalid query parameters", str(exc)) from exc
-    # filter names only: values (a family_ref one day) must not outlive the decisions in the log
+    # filter names only: values (a family_ref) must not outlive the decisions in the log
     store.audit(
         actor=me.client_id,
         action="decision.list",
@@ -155,14 +153,13 @@ def list_all():
 
 @bp.get("/decisions/<decision_id>")
 @requires(*READERS)
-def get_one(decision_id: str):
-    fmt = request.args.get("format", "json")
-    if fmt not in ("json", "text"):
-        raise Problem(400, "invalid-query", "Invalid query parameters", "format is json or text")
+@takes(DecisionView)
+def get_one(decision_id: str, query: DecisionView):
     d = _readable(decision_id)
     get_store().audit(actor=actor().client_id, action="decision.read", target=d.id, status=200)
-    if fmt == "text":
-        response = Response(render_text(decision_view(d)), mimetype="text/plain")
+    if query.text:
+        text = render_text(decision_view(d), only_failed=query.explain == "failed")
+        response = Response(text, mimetype="text/plain")
     else:
         response = jsonify(decision_view(d))
     return with_ruleset_headers(response, d.decision["ruleset"])
@@ -170,7 +167,8 @@ def get_one(decision_id: str):
 
 @bp.post("/decisions/<decision_id>/reviews")
 @requires("reviewer")
-def review(decision_id: str):
+@takes(NoParameters)
+def review(decision_id: str, query: NoParameters):
     require_json()
     try:
         body = ReviewIn.model_validate_json(request.get_data(cache=False))

@@ -22,7 +22,7 @@ from tfp_rules.store import NothingNewError, StoredDecision, request_hash_of
 
 from .auth import actor, requires, visible_decision
 from .db import get_store
-from .inputs import require_json, ruleset_spec
+from .inputs import RulesetChoice, known_ruleset, require_json, takes
 from .problems import Problem, facts_problem
 from .views import decision_view, with_ruleset_headers
 
@@ -30,8 +30,10 @@ bp = Blueprint("evaluations", __name__, url_prefix="/v1")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
-def _json_body() -> tuple[bytes, str | None]:
-    """The raw JSON body and a valid Idempotency-Key, or a 4xx problem."""
+def _json_body(query: RulesetChoice) -> tuple[bytes, str | None]:
+    """The raw JSON body and a valid Idempotency-Key, or a 4xx problem; 422 for a ruleset
+    that is not loaded, before anything else is done."""
+    known_ruleset(query.ruleset, current_app.extensions["tfp.library"].refs())
     require_json()
     key = request.headers.get("Idempotency-Key")
     if key is not None and not IDEMPOTENCY_KEY.match(key):
@@ -63,12 +65,13 @@ def _replayed(key: str | None, request_hash: str) -> Response | None:
 def _decide_and_store(
     facts: FamilyFacts,
     document: dict[str, Any],
+    spec: str | None,
     request_hash: str,
     key: str | None,
     previous_id: str | None = None,
 ) -> Response:
     """Decide with the ruleset asked for (or in force), store with the facts as given, 201."""
-    decision = decide(current_app.extensions["tfp.library"], facts, ruleset_spec())
+    decision = decide(current_app.extensions["tfp.library"], facts, spec)
     stored, created = get_store().save_decision(
         decision,
         document,
@@ -82,14 +85,17 @@ def _decide_and_store(
 
 @bp.post("/evaluations")
 @requires("submitter")
-def create():
-    raw, key = _json_body()
+@takes(RulesetChoice)
+def create(query: RulesetChoice):
+    raw, key = _json_body(query)
     facts = parse_facts(raw)
     document = json.loads(raw)
     # A retry is recognised by the parsed body in canonical form, not its bytes: a partner
     # re-serialising the same document (other key order or whitespace) gets the first answer.
-    request_hash = request_hash_of(document, ruleset_spec())
-    return _replayed(key, request_hash) or _decide_and_store(facts, document, request_hash, key)
+    request_hash = request_hash_of(document, query.ruleset)
+    return _replayed(key, request_hash) or _decide_and_store(
+        facts, document, query.ruleset, request_hash, key
+    )
 
 
 def _adds_nothing(previous: dict[str, Any], merged: FamilyFacts) -> bool:
@@ -104,16 +110,17 @@ def _adds_nothing(previous: dict[str, Any], merged: FamilyFacts) -> bool:
 
 @bp.post("/decisions/<decision_id>/facts")
 @requires("submitter")
-def add_facts(decision_id: str):
+@takes(RulesetChoice)
+def add_facts(decision_id: str, query: RulesetChoice):
     """Newly arrived facts for the same family: a new decision, linked to the previous one."""
-    raw, key = _json_body()
+    raw, key = _json_body(query)
     previous = visible_decision(decision_id)
     store = get_store()
     try:
         update = json.loads(raw)
     except ValueError as exc:
         raise Problem(400, "malformed-json", "The body is not valid JSON", str(exc)) from exc
-    request_hash = request_hash_of(update, ruleset_spec(), previous.id)
+    request_hash = request_hash_of(update, query.ruleset, previous.id)
     replayed = _replayed(key, request_hash)
     if replayed is not None:
         return replayed
@@ -133,4 +140,6 @@ def add_facts(decision_id: str):
             f"the update adds nothing to the facts of decision {previous.id}: every record in it"
             " is there already, so no new decision was made"
         )
-    return _decide_and_store(facts, merged, request_hash, key, previous_id=previous.id)
+    return _decide_and_store(
+        facts, merged, query.ruleset, request_hash, key, previous_id=previous.id
+    )

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify
 from tfp_rules.ruleset import Ruleset, RulesetLibrary
 
 from .auth import requires
+from .inputs import NoParameters, takes
 from .problems import Problem
 
 bp = Blueprint("rulesets", __name__, url_prefix="/v1")
@@ -31,13 +32,15 @@ def summary(rs: Ruleset) -> dict[str, Any]:
 
 @bp.get("/rulesets")
 @requires(*ANY_ROLE)
-def list_all():
+@takes(NoParameters)
+def list_all(query: NoParameters):
     return jsonify({"items": [summary(rs) for rs in _library()]})
 
 
 @bp.get("/rulesets/<ruleset_id>/<version>")
 @requires(*ANY_ROLE)
-def get_one(ruleset_id: str, version: str):
+@takes(NoParameters)
+def get_one(ruleset_id: str, version: str, query: NoParameters):
     ref = f"{ruleset_id}@{version}"
     library = _library()
     if ref not in library.refs():
