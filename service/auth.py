@@ -22,23 +22,39 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def actor() -> ApiKey:
-    """The authenticated caller of this request."""
+    """The authenticated caller of this request (its key; `client_id` is who it acts for)."""
     return g.actor
 
 
+def caller() -> ApiKey | None:
+    """The caller if a valid key came with this request, else None (anonymous)."""
+    return g.get("actor")
+
+
+def _bearer() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 def _authenticate() -> None:
-    if request.endpoint in PUBLIC or request.endpoint is None:
-        return  # unknown routes fall through to a 404 problem
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if request.endpoint in PUBLIC:
+        return
+    token = _bearer()
+    if request.endpoint is None:
+        # An unknown route or method answers 404 or 405 whoever asks, but if a key came with
+        # it, the audit log names whose it was.
+        key = get_store().authenticate(token) if token else None
+        if key is not None:
+            g.actor = key
+        return
+    if token is None:
         raise Problem(
             401,
             "unauthenticated",
             "Authentication required",
             "send Authorization: Bearer <api key>",
         )
-    key = get_store().authenticate(token.strip())
+    key = get_store().authenticate(token)
     if key is None:
         raise Problem(
             401,

@@ -18,6 +18,7 @@ from pydantic import (
 from tfp_rules.store import StoredDecision
 from tfp_rules.trace import render_text
 
+from .audit import record
 from .auth import actor, requires, visible_decision
 from .db import get_store
 from .inputs import IsoDate, NoParameters, Outcome, RulesetSpec, known_ruleset, require_json, takes
@@ -110,9 +111,7 @@ def _readable(decision_id: str) -> StoredDecision:
     try:
         return visible_decision(decision_id)
     except Problem:
-        get_store().audit(
-            actor=actor().client_id, action="decision.read", target=decision_id, status=404
-        )
+        record("decision.read", 404, target=decision_id)
         raise
 
 
@@ -137,12 +136,7 @@ def list_all(query: DecisionQuery):
     except ValueError as exc:
         raise Problem(400, "invalid-query", "Invalid query parameters", str(exc)) from exc
     # filter names only: values (a family_ref) must not outlive the decisions in the log
-    store.audit(
-        actor=me.client_id,
-        action="decision.list",
-        status=200,
-        detail=",".join(sorted(request.args)) or None,
-    )
+    record("decision.list", 200, detail=",".join(sorted(request.args)) or None)
     body = {"items": [d.summary() for d in items], "next_cursor": next_cursor}
     if next_cursor:
         body["next"] = url_for(
@@ -156,7 +150,7 @@ def list_all(query: DecisionQuery):
 @takes(DecisionView)
 def get_one(decision_id: str, query: DecisionView):
     d = _readable(decision_id)
-    get_store().audit(actor=actor().client_id, action="decision.read", target=d.id, status=200)
+    record("decision.read", 200, target=d.id)
     if query.text:
         text = render_text(decision_view(d), only_failed=query.explain == "failed")
         response = Response(text, mimetype="text/plain")
@@ -190,6 +184,7 @@ def review(decision_id: str, query: NoParameters):
             eligible=body.eligible,
             reason=body.reason,
             reviewer=actor().client_id,
+            key_id=actor().id,
         )
     except ValueError as exc:  # the store's own checks; the model should have caught these
         raise Problem(422, "invalid-review", "The review is not valid", str(exc)) from exc

@@ -58,7 +58,7 @@ def _replayed(key: str | None, request_hash: str) -> Response | None:
     key was used for another request), before any work is repeated."""
     if key is None:
         return None
-    earlier = get_store().replay(actor().client_id, key, request_hash)
+    earlier = get_store().replay(actor().client_id, key, request_hash, key_id=actor().id)
     return None if earlier is None else _answer(earlier, created=False)
 
 
@@ -76,6 +76,7 @@ def _decide_and_store(
         decision,
         document,
         submitted_by=actor().client_id,
+        key_id=actor().id,
         idempotency_key=key,
         request_hash=request_hash,
         previous_id=previous_id,

@@ -78,7 +78,7 @@ def test_invalid_facts_list_every_problem_and_store_nothing_but_audit(client, au
     pointers = {e["pointer"] for e in body["errors"]}
     assert {"/members/1/colour", "/assessment_date"} <= pointers
     assert store.list_decisions()[0] == []
-    rejected = [a for a in store.list_audit() if a["action"] == "request.rejected"]
+    rejected = [a for a in store.list_audit()[0] if a["action"] == "request.rejected"]
     assert rejected and rejected[0]["status"] == 422
 
 
@@ -282,7 +282,7 @@ def test_an_expired_key_is_401(client, store):
 def test_wrong_role_is_403_and_audited(client, auth, store, role, method, path):
     r = getattr(client, method)(path, headers=auth(role), json={})
     assert_problem(r, 403, "forbidden")
-    assert any(a["status"] == 403 for a in store.list_audit())
+    assert any(a["status"] == 403 for a in store.list_audit()[0])
 
 
 def test_public_endpoints_need_no_key(client):
@@ -311,7 +311,7 @@ def test_get_decision_json_and_text(client, auth, example, store):
     assert text.get_data(as_text=True).startswith(
         "Family STK-2019-000123, assessed on 2019-03-31: ELIGIBLE"
     )
-    reads = [a for a in store.list_audit(target=created["id"]) if a["action"] == "decision.read"]
+    reads = [a for a in store.list_audit(target=created["id"])[0] if a["action"] == "decision.read"]
     assert len(reads) == 2
 
 
@@ -447,8 +447,9 @@ def test_an_override_to_the_outcome_in_force_is_422_and_stores_nothing(
     )
     assert "send verdict 'confirm'" in body["detail"]
     assert store.get_decision(created["id"]).reviews == []
-    [rejected] = [a for a in store.list_audit() if a["action"] == "request.rejected"]
-    assert (rejected["status"], rejected["detail"]) == (422, "already-in-force")
+    [rejected] = [a for a in store.list_audit()[0] if a["action"] == "request.rejected"]
+    assert (rejected["target"], rejected["status"]) == (created["id"], 422)
+    assert rejected["detail"] == f"already-in-force (POST /v1/decisions/{created['id']}/reviews)"
 
 
 def test_confirming_an_undetermined_decision_is_422_until_it_is_overridden(client, auth, example):
@@ -790,3 +791,92 @@ def test_explain_chooses_the_plain_english_view(client, auth, example):
     )
     assert [e["parameter"] for e in body["errors"]] == ["explain"]
     assert_problem(client.get(f"{url}?explain=everything", headers=auth()), 400, "invalid-query")
+
+
+# --------------------------------------------------------------------------- the audit trail
+
+
+def client_of(store, token: str):
+    return store.authenticate(token)
+
+
+def test_every_audit_row_names_its_actor_key_and_outcome(client, auth, keys, store, example):
+    admin, reviewer = client_of(store, keys["admin"]), client_of(store, keys["reviewer"])
+    made = post_facts(client, auth, example).get_json()
+    review(client, auth, made["id"], verdict="override", eligible=False, reason="moved")
+    client.delete("/v1/evaluations", headers=auth("admin"))  # 405
+    client.get("/v1/nothing", headers=auth("admin"))  # 404, no route
+    client.get("/v1/nothing", headers={"Authorization": "Bearer tfp_forged_key"})
+    client.get("/v1/decisions")  # 401
+    rows = store.list_audit(limit=20)[0]
+    assert all(r["actor"] and r["status"] for r in rows)
+    seen = [(r["action"], r["actor"], r["key_id"], r["status"], r["target"]) for r in rows]
+    submitter = client_of(store, keys["submitter"])
+    assert seen[:6] == [
+        ("request.rejected", "anonymous", None, 401, "GET /v1/decisions"),
+        ("request.rejected", "anonymous", None, 404, "GET /v1/nothing"),
+        ("request.rejected", admin.client_id, admin.id, 404, "GET /v1/nothing"),
+        ("request.rejected", admin.client_id, admin.id, 405, "DELETE /v1/evaluations"),
+        ("review.create", reviewer.client_id, reviewer.id, 201, made["id"]),
+        ("decision.create", submitter.client_id, submitter.id, 201, made["id"]),
+    ]
+
+
+def test_the_audit_trail_can_be_read_by_admins_only(client, auth, keys, store, example):
+    made = post_facts(client, auth, example).get_json()
+    client.get(f"/v1/decisions/{made['id']}", headers=auth("reviewer"))
+    for role in ("submitter", "reviewer", "policy_officer"):
+        assert_problem(client.get("/v1/audit", headers=auth(role)), 403, "forbidden")
+    got = client.get(f"/v1/audit?decision={made['id']}", headers=auth("admin"))
+    assert got.status_code == 200
+    assert [r["action"] for r in got.get_json()["items"]] == ["decision.read", "decision.create"]
+    reviewer = client_of(store, keys["reviewer"])
+    by_actor = client.get(
+        f"/v1/audit?actor={reviewer.client_id}&action=decision.read", headers=auth("admin")
+    ).get_json()["items"]
+    assert [(r["target"], r["key_id"]) for r in by_actor] == [(made["id"], reviewer.id)]
+    today = datetime.now(UTC).date().isoformat()
+    assert client.get(f"/v1/audit?from={today}&to={today}", headers=auth("admin")).get_json()[
+        "items"
+    ]
+    assert client.get("/v1/audit?to=2000-01-01T00:00:00Z", headers=auth("admin")).get_json() == {
+        "items": [],
+        "next_cursor": None,
+    }
+    # reading the trail is itself on the trail, with the filters' names but not their values
+    [last] = store.list_audit(limit=1)[0]
+    admin = client_of(store, keys["admin"])
+    assert (last["action"], last["actor"], last["key_id"], last["status"]) == (
+        "audit.list",
+        admin.client_id,
+        admin.id,
+        200,
+    )
+    assert last["detail"] == "to"  # the last read: ?to=...; names only
+
+
+def test_the_audit_trail_pages(client, auth, store):
+    for n in range(5):
+        store.audit(actor="a", action="decision.list", status=200, detail=str(n))
+    seen, url = [], "/v1/audit?actor=a&limit=2"
+    while url:
+        page = client.get(url, headers=auth("admin")).get_json()
+        seen += [r["detail"] for r in page["items"]]
+        url = page.get("next")
+    assert seen == ["4", "3", "2", "1", "0"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["?from=yesterday", "?to=2026-02-30", "?action=decision.peek", "?limit=0", "?cursor=nope"],
+)
+def test_bad_audit_queries_are_400(client, auth, query):
+    assert_problem(client.get(f"/v1/audit{query}", headers=auth("admin")), 400, "invalid-query")
+
+
+def test_family_references_stay_out_of_the_audit_trail(client, auth, store, example):
+    post_facts(client, auth, example)
+    client.get(f"/v1/decisions?family_ref={example['family_ref']}", headers=auth("reviewer"))
+    client.get("/v1/decisions?family_ref=STK-NOBODY&colour=red", headers=auth("reviewer"))
+    assert example["family_ref"] not in json.dumps(store.list_audit(limit=100)[0])
+    assert "STK-NOBODY" not in json.dumps(store.list_audit(limit=100)[0])

@@ -248,7 +248,7 @@ def test_replaying_a_request_returns_the_first_decision(store, make, db_path):
     assert (created, created_again) == (True, False)
     assert again == first
     assert raw(db_path)["decisions"].count == 1
-    actions = [row["action"] for row in store.list_audit(target=first.id)]
+    actions = [row["action"] for row in store.list_audit(target=first.id)[0]]
     assert actions == ["decision.replay", "decision.create"]
 
 
@@ -259,7 +259,7 @@ def test_reusing_a_key_for_another_request_is_a_conflict(store, make, db_path):
         store.save_decision(*other, submitted_by="k1", idempotency_key="r1")
     assert exc.value.decision_id == first.id
     assert raw(db_path)["decisions"].count == 1
-    assert [r["action"] for r in store.list_audit()] == ["decision.create"]
+    assert [r["action"] for r in store.list_audit()[0]] == ["decision.create"]
 
 
 def test_the_callers_request_hash_decides_what_is_the_same_request(store, make):
@@ -566,7 +566,7 @@ def test_a_store_is_safe_to_share_between_threads(store, make):
             for i in range(10):
                 saved, _ = store.save_decision(decision, facts, submitted_by=f"t{n}")
                 store.get_decision(saved.id)
-                store.audit(actor=f"t{n}", action="decision.read", target=saved.id)
+                store.audit(actor=f"t{n}", action="decision.read", target=saved.id, status=200)
                 store.list_decisions(submitted_by=f"t{n}", limit=i + 1)
         except BaseException as exc:
             errors.append(exc)

@@ -163,7 +163,7 @@ def test_a_version_2_database_migrates_in_place_keeping_decisions_keys_and_owner
             d1.decision, {}, submitted_by="a1", idempotency_key="retry-1", request_hash="h"
         )
         assert (again.id, created) == ("d1", False)
-        assert [r["action"] for r in store.list_audit(target="d1")][-1] == "decision.create"
+        assert [r["action"] for r in store.list_audit(target="d1")[0]][-1] == "decision.create"
     connection = sqlite3.connect(version_2)
     assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
     assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import NoReturn
 
 import click
 
-from ..store import Store, StoreError
+from ..store import Store, StoreError, os_actor
 
 
 @click.group()
@@ -44,8 +43,4 @@ def open_store(database: Path) -> Store:
 
 def cli_actor() -> str:
     """Who the audit log names for a command run here: `cli:<OS user name>`."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no login name and no passwd entry, e.g. in a container
-        user = f"uid{os.getuid()}"
-    return f"cli:{user}"
+    return os_actor("cli")

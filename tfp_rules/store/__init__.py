@@ -10,7 +10,7 @@ one and keep the other.
 
 from __future__ import annotations
 
-from .audit import AuditLog
+from .audit import ACTIONS, ANONYMOUS, AuditLog, os_actor
 from .connection import BUSY_TIMEOUT_MS
 from .decisions import Decisions
 from .errors import (
@@ -43,6 +43,8 @@ from .records import (
 from .reviews import Reviews
 
 __all__ = [
+    "ACTIONS",
+    "ANONYMOUS",
     "BUSY_TIMEOUT_MS",
     "KEY_STATES",
     "MIGRATIONS",
@@ -67,6 +69,7 @@ __all__ = [
     "StoreError",
     "StoredDecision",
     "SupersededError",
+    "os_actor",
     "request_hash_of",
 ]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .audit import AuditLog, json_bool
+from .audit import AuditLog
 from .errors import ConflictError, NotFoundError, NothingNewError, SupersededError
 from .hashing import canonical_json, request_hash_of
 from .listing import day, decode_cursor, encode_cursor, moment_bound
@@ -162,6 +162,7 @@ class Decisions(AuditLog):
         idempotency_key: str | None = None,
         request_hash: str | None = None,
         previous_id: str | None = None,
+        key_id: str | None = None,
     ) -> tuple[StoredDecision, bool]:
         """Store a decision and the facts it was made on; returns (decision, created).
 
@@ -174,6 +175,8 @@ class Decisions(AuditLog):
         already has a successor (a chain cannot fork, even between processes: a unique index
         says so), NothingNewError if `facts` are the previous facts again (compared as
         canonical JSON).
+
+        The audit row names `submitted_by` as its actor, and `key_id`, the key used, if given.
         """
         if not submitted_by:
             raise ValueError("submitted_by is required")
@@ -211,7 +214,7 @@ class Decisions(AuditLog):
         try:
             with self._write() as db:
                 if idempotency_key is not None:
-                    earlier = self._replay(db, submitted_by, idempotency_key, request_hash)
+                    earlier = self._replay(db, submitted_by, idempotency_key, request_hash, key_id)
                     if earlier is not None:
                         return earlier, False
                 if previous_id is not None:
@@ -229,12 +232,15 @@ class Decisions(AuditLog):
                             "created_at": row["created_at"],
                         }
                     )
+                follows = f" previous={previous_id}" if previous_id else ""
                 self._audit(
                     db,
                     actor=submitted_by,
+                    key_id=key_id,
                     action="decision.create",
+                    status=201,
                     target=row["id"],
-                    detail=f"{ruleset['id']}@{ruleset['version']} eligible={json_bool(row['eligible'])}",
+                    detail=f"{ruleset['id']}@{ruleset['version']} status={row['status']}{follows}",
                 )
         except sqlite3.IntegrityError as exc:
             # Another writer stored the same key, or a successor of the same decision, between
@@ -245,7 +251,7 @@ class Decisions(AuditLog):
             if idempotency_key is None or "idempotency" not in str(exc):
                 raise
             with self._write() as db:
-                earlier = self._replay(db, submitted_by, idempotency_key, request_hash)
+                earlier = self._replay(db, submitted_by, idempotency_key, request_hash, key_id)
             if earlier is None:
                 raise
             return earlier, False
@@ -294,7 +300,12 @@ class Decisions(AuditLog):
             raise SupersededError(decision_id, latest)
 
     def replay(
-        self, submitted_by: str, idempotency_key: str, request_hash: str
+        self,
+        submitted_by: str,
+        idempotency_key: str,
+        request_hash: str,
+        *,
+        key_id: str | None = None,
     ) -> StoredDecision | None:
         """The decision an earlier request with this idempotency key made (audited as a
         replay), or None if the key is new; ConflictError if that was another request.
@@ -303,10 +314,15 @@ class Decisions(AuditLog):
         makes the same check in its own transaction.
         """
         with self._write() as db:
-            return self._replay(db, submitted_by, idempotency_key, request_hash)
+            return self._replay(db, submitted_by, idempotency_key, request_hash, key_id)
 
     def _replay(
-        self, db: sqlite_utils.Database, submitted_by: str, key: str, request_hash: str | None
+        self,
+        db: sqlite_utils.Database,
+        submitted_by: str,
+        key: str,
+        request_hash: str | None,
+        key_id: str | None = None,
     ) -> StoredDecision | None:
         rows = list(
             db.query(
@@ -324,7 +340,14 @@ class Decisions(AuditLog):
                 f" (decision {decision_id})",
                 decision_id,
             )
-        self._audit(db, actor=submitted_by, action="decision.replay", target=decision_id)
+        self._audit(
+            db,
+            actor=submitted_by,
+            key_id=key_id,
+            action="decision.replay",
+            status=200,
+            target=decision_id,
+        )
         return self._get(decision_id)
 
     def _get(self, decision_id: str) -> StoredDecision:

@@ -17,7 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from ..text import check_text
-from .audit import AuditLog
+from .audit import AuditLog, os_actor
 from .errors import ClientRoleError, KeyStateError, NotFoundError
 from .hashing import sha256_hex
 from .listing import timestamp
@@ -109,7 +109,9 @@ class Keys(AuditLog):
         The client is created with `role` if no client has that name yet (names are compared
         ignoring ASCII case); an existing client keeps its role, so asking for another one
         raises ClientRoleError. `expires_at` (an aware datetime) ends the key by itself.
+        `actor` is who the audit log names (default: `library:<OS user>`).
         """
+        actor = actor or os_actor("library")
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
         name = client_name(name)
@@ -155,6 +157,7 @@ class Keys(AuditLog):
         expire after `keep_old_for` (never later than it already would). Returns (old key as
         it now is, new key, new token). A revoked or expired key cannot be rotated
         (KeyStateError): create a new key for its client instead."""
+        actor = actor or os_actor("library")
         if keep_old_for is not None and keep_old_for < timedelta(0):
             raise ValueError("the grace period cannot be negative")
         with self._write() as db:
@@ -230,6 +233,7 @@ class Keys(AuditLog):
 
     def revoke_key(self, key_id: str, *, actor: str | None = None) -> ApiKey:
         """Revoke a key for good; revoking it again changes nothing."""
+        actor = actor or os_actor("library")
         with self._write() as db:
             key = self._key(db, key_id)
             if key.revoked_at is None:

@@ -195,10 +195,27 @@ def _one_successor(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _audit_names_the_key(db: sqlite_utils.Database) -> None:
+    """5: an audit row records which API key was used (NULL for local use and rows written
+    before), and the trail can be read by action and by time without a full scan.
+
+    Rows written before keep what they said: some name no actor or status, as that release
+    wrote them; the log is never rewritten.
+    """
+    statements = [
+        "ALTER TABLE audit ADD COLUMN key_id TEXT",
+        "CREATE INDEX audit_action ON audit (action, id)",
+        "CREATE INDEX audit_at ON audit (at)",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
 # Applied in order; the version of a database is the number applied. Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _initial_schema,
     _three_valued_outcomes,
     _clients_own_keys,
     _one_successor,
+    _audit_names_the_key,
 )

@@ -48,6 +48,7 @@ class Reviews(AuditLog):
         reason: str,
         reviewer: str,
         eligible: bool | None = None,
+        key_id: str | None = None,
     ) -> Review:
         """Record a human review of a decision; the decision itself is never changed.
 
@@ -102,7 +103,9 @@ class Reviews(AuditLog):
             self._audit(
                 db,
                 actor=reviewer,
+                key_id=key_id,
                 action="review.create",
+                status=201,
                 target=decision_id,
                 detail=verdict if eligible is None else f"{verdict} eligible={json_bool(eligible)}",
             )
