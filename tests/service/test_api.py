@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from service import evaluations
+from tfp_rules.ruleset import RulesetLibrary
 
 
 def post_facts(client, auth, doc, role="submitter", query="", **headers):
@@ -531,6 +533,30 @@ def test_rulesets_for_any_role(client, auth, national):
         client.get("/v1/rulesets/national/9", headers=auth()), 404, "not-found"
     )
     assert missing["available"] == ["national@2015.1"]
+
+
+@pytest.mark.parametrize("role", ["submitter", "reviewer", "policy_officer", "admin"])
+def test_every_role_reads_the_whole_ruleset(client, auth, national, role):
+    assert client.get("/v1/rulesets", headers=auth(role)).status_code == 200
+    detail = client.get("/v1/rulesets/national/2015.1", headers=auth(role)).get_json()
+    written = {i["id"]: i for h in national.document["headlines"] for i in h["indicators"]}
+    indicators = [i for h in detail["headlines"] for i in h["indicators"]]
+    assert len(indicators) == len(written) == 24
+    for ind in indicators:
+        assert ind["when"] == written[ind["id"]]["when"]
+        assert ind["data_sources"] == written[ind["id"]]["data_sources"]
+    assert detail["eligibility"] == national.document["eligibility"]  # a section as written
+    assert detail["id"] == "national" and detail["sha256"] == national.sha256
+
+
+def test_a_ruleset_section_this_code_does_not_know_is_served_as_written(
+    app, client, auth, national
+):
+    terms = {"rule": "easter", "overrides": [{"term": "2019-spring", "ends": "2019-04-12"}]}
+    extended = dataclasses.replace(national, document={**national.document, "school_terms": terms})
+    app.extensions["tfp.library"] = RulesetLibrary([extended])
+    detail = client.get("/v1/rulesets/national/2015.1", headers=auth("policy_officer"))
+    assert detail.get_json()["school_terms"] == terms
 
 
 def test_plain_english_shows_the_review_history(client, auth, example):
