@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from tfp_rules.store import StoredDecision
+from tfp_rules.text import check_text
 from tfp_rules.trace import render_text
 
 from .audit import record
@@ -82,10 +83,10 @@ class ReviewIn(BaseModel):
 
     @field_validator("reason")
     @classmethod
-    def _not_blank(cls, reason: str) -> str:
+    def _plain_text(cls, reason: str) -> str:
         if not reason.strip():
             raise ValueError("a reason must say something, not only spaces")
-        return reason
+        return check_text(reason, multiline=True)  # no control or bidi characters
 
     @model_validator(mode="after")
     def _outcome_matches_verdict(self) -> ReviewIn:

@@ -483,6 +483,9 @@ def test_confirming_an_undetermined_decision_is_422_until_it_is_overridden(clien
         ({"verdict": "maybe", "reason": "x"}, "/verdict"),
         ({"verdict": "confirm", "reason": "x", "extra": 1}, "/extra"),
         ({"verdict": "override", "eligible": "no", "reason": "x"}, "/eligible"),
+        ({"verdict": "confirm", "reason": "checked\x00"}, "/reason"),
+        ({"verdict": "confirm", "reason": "checked \u202egnirts"}, "/reason"),
+        ({"verdict": "confirm", "reason": "\x1b[2Jchecked"}, "/reason"),
     ],
 )
 def test_invalid_reviews_are_422_with_pointers(client, auth, example, body, pointer):
@@ -490,6 +493,22 @@ def test_invalid_reviews_are_422_with_pointers(client, auth, example, body, poin
     r = client.post(f"/v1/decisions/{created['id']}/reviews", json=body, headers=auth("reviewer"))
     problem = assert_problem(r, 422, "invalid-review")
     assert pointer in {e["pointer"] for e in problem["errors"]}
+
+
+def test_a_reason_with_a_bidi_override_is_refused_and_nothing_stored(client, auth, example, store):
+    created = post_facts(client, auth, example).get_json()
+    problem = assert_problem(
+        review(client, auth, created["id"], verdict="confirm", reason="ok \u202eevil"),
+        422,
+        "invalid-review",
+    )
+    [error] = problem["errors"]
+    assert error["pointer"] == "/reason"
+    assert "bidirectional control character (U+202E) at position 3" in error["detail"]
+    assert "evil" not in json.dumps(problem)  # the message never echoes the text
+    assert store.get_decision(created["id"]).reviews == []
+    multiline = review(client, auth, created["id"], verdict="confirm", reason="a\n\tb")
+    assert multiline.status_code == 201
 
 
 def test_review_of_unknown_decision_is_404(client, auth):

@@ -169,6 +169,9 @@ def test_the_list_filters_agree_with_the_outcome_each_decision_reports(store, ma
         ({"verdict": "confirm", "reason": ""}, "a review needs a reason"),
         ({"verdict": "override", "eligible": False, "reason": " \n"}, "a review needs a reason"),
         ({"verdict": "approve"}, "unknown verdict 'approve'; one of: confirm, override"),
+        ({"verdict": "confirm", "reason": "ok\x00"}, "the reason contains a control character"),
+        ({"verdict": "confirm", "reason": "ok\u202e"}, "bidirectional control character"),
+        ({"verdict": "confirm", "reason": "ok\u2066x"}, "bidirectional control character"),
     ],
 )
 def test_review_rules(store, make, review, message):
@@ -176,6 +179,14 @@ def test_review_rules(store, make, review, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         store.add_review(saved.id, **{"reason": "because", "reviewer": "r1", **review})
     assert store.get_decision(saved.id).reviews == []
+
+
+def test_a_reason_may_run_over_several_lines(store, make):
+    saved, _ = store.save_decision(*make(), submitted_by="k1")
+    review = store.add_review(
+        saved.id, verdict="confirm", reason="Checked:\n\t- school letter", reviewer="r1"
+    )
+    assert review.reason == "Checked:\n\t- school letter"
 
 
 def test_reviewing_an_unknown_decision(store):

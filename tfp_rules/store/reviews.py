@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
+from ..text import check_text
 from .audit import AuditLog, json_bool
 from .errors import NotFoundError, ReviewRefusedError
 from .records import VERDICTS, Review, outcome_in_force, review_refusal
@@ -69,6 +70,10 @@ class Reviews(AuditLog):
             raise ValueError("an override must give the new outcome: eligible true or false")
         if not isinstance(reason, str) or not reason.strip():
             raise ValueError("a review needs a reason: say why the outcome is confirmed or changed")
+        try:
+            check_text(reason, multiline=True)
+        except ValueError as exc:
+            raise ValueError(f"the reason {exc}") from exc
         if not reviewer:
             raise ValueError("reviewer is required")
         review = Review(
