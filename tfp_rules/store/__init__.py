@@ -1,9 +1,10 @@
 """The decision store: every automated decision with the facts it was made on, human reviews,
 an audit log and hashed API keys, in one SQLite file.
 
-The only part of the core that touches SQLite. One module per table family (`keys`,
-`decisions`, `reviews`, `audit`), over one `connection` (durability, transactions,
-`migrations`); `Store` is the one face callers use. Personal data (the facts as received and
+The only part of the core that touches SQLite. One module per table family (`keys` for
+clients and their keys, `decisions` with `filters` for listing them, `reviews`, `audit`),
+over one `connection` (durability, transactions, `migrations`); `records` are what they
+return, `errors` what they raise. `Store` is the one face callers use. Personal data (the facts as received and
 the decision with its trace) lives apart from the metadata, so retention can later delete the
 one and keep the other.
 """

@@ -17,11 +17,10 @@ import sqlite_utils
 
 from .audit import AuditLog
 from .errors import ConflictError, NotFoundError, NothingNewError, SupersededError
+from .filters import where_clauses
 from .hashing import canonical_json, request_hash_of
-from .listing import day, decode_cursor, encode_cursor, moment_bound
+from .listing import decode_cursor, encode_cursor
 from .records import (
-    REVIEW_STATUSES,
-    STATUSES,
     DecisionRecord,
     Review,
     StoredDecision,
@@ -52,102 +51,30 @@ def record_fields(row: dict[str, Any], reviews: list[Review]) -> dict[str, Any]:
 _SUCCESSOR = "(SELECT s.id FROM decisions s WHERE s.previous_id = d.id AND s.forked = 0)"
 _RECORD = f"d.*, {_SUCCESSOR} AS superseded_by"
 
-# The outcome in force (records.outcome_in_force) in SQL, for filters that run before paging:
-# the latest override's `eligible`, else the automated one (NULL: undetermined).
-_IN_FORCE = (
-    "COALESCE((SELECT r.eligible FROM reviews r WHERE r.decision_id = d.id"
-    " AND r.verdict = 'override' ORDER BY r.seq DESC LIMIT 1), d.eligible)"
-)
-_REVIEWED = "EXISTS (SELECT 1 FROM reviews r WHERE r.decision_id = d.id)"
-_REVIEW_STATUS_SQL = {
-    "unreviewed": f"NOT {_REVIEWED}",
-    "confirmed": f"{_REVIEWED} AND {_IN_FORCE} IS d.eligible",
-    "overridden": f"{_REVIEWED} AND {_IN_FORCE} IS NOT d.eligible",
-}
-_OUTCOME_SQL = {
-    "eligible": f"{_IN_FORCE} = 1",
-    "not_eligible": f"{_IN_FORCE} = 0",
-    "undetermined": f"{_IN_FORCE} IS NULL",
-}
-# No newer decision for the same family (among those submitted_by, when a caller sees only
-# its own): the family index of migration 4 answers it.
-_NEWEST = (
-    "NOT EXISTS (SELECT 1 FROM decisions n WHERE n.family_ref = d.family_ref"
-    " AND (n.created_at, n.id) > (d.created_at, d.id){mine})"
-)
 
-
-def _one_of(name: str, value: str, allowed: dict[str, str] | tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} is one of {', '.join(allowed)}, not {value!r}")
-
-
-def _where(
-    *,
-    eligible: bool | None,
-    status: str | None,
-    headline: str | None,
-    ruleset: str | None,
-    review_status: str | None,
-    outcome: str | None,
-    family_ref: str | None,
-    latest: bool,
-    created_from: str | None,
-    created_to: str | None,
-    assessed_from: str | None,
-    assessed_to: str | None,
-    submitted_by: str | None,
-) -> tuple[list[str], list[Any]]:
-    """The SQL conditions (on `decisions d`) and their arguments for list_decisions' filters."""
-    where: list[str] = []
-    args: list[Any] = []
-
-    def add(condition: str, *values: Any) -> None:
-        where.append(condition)
-        args.extend(values)
-
-    if eligible is not None:
-        add("d.eligible = ?", int(eligible))
-    if status is not None:
-        _one_of("status", status, STATUSES)
-        add("d.status = ?", status)
-    if headline is not None:
-        add("EXISTS (SELECT 1 FROM json_each(d.headlines_met) h WHERE h.value = ?)", headline)
-    if ruleset is not None:
-        ruleset_id, _, version = ruleset.partition("@")
-        add("d.ruleset_id = ?", ruleset_id)
-        if version:
-            add("d.ruleset_version = ?", version)
-    if review_status is not None:
-        if review_status not in _REVIEW_STATUS_SQL:
-            raise ValueError(
-                f"unknown review_status {review_status!r}; one of: {', '.join(REVIEW_STATUSES)}"
-            )
-        add(_REVIEW_STATUS_SQL[review_status])
-    if outcome is not None:
-        _one_of("outcome", outcome, _OUTCOME_SQL)
-        add(_OUTCOME_SQL[outcome])
-    if family_ref is not None:
-        add("d.family_ref = ?", family_ref)
-    if latest:
-        if submitted_by is None:
-            add(_NEWEST.format(mine=""))
-        else:
-            add(_NEWEST.format(mine=" AND n.submitted_by = ?"), submitted_by)
-    for value, name, upper in (
-        (created_from, "created_from", False),
-        (created_to, "created_to", True),
-    ):
-        if value is not None:
-            op, moment = moment_bound(value, name, upper=upper)
-            add(f"d.created_at {op} ?", moment)
-    if assessed_from is not None:
-        add("d.assessment_date >= ?", day(assessed_from, "assessed_from"))
-    if assessed_to is not None:
-        add("d.assessment_date <= ?", day(assessed_to, "assessed_to"))
-    if submitted_by is not None:
-        add("d.submitted_by = ?", submitted_by)
-    return where, args
+def _metadata_row(
+    decision: dict[str, Any], submitted_by: str, previous_id: str | None
+) -> dict[str, Any]:
+    """The `decisions` row of a decision as evaluate returns it (created_at set on insert)."""
+    try:
+        ruleset = decision["ruleset"]
+        eligible = decision["eligible"]
+        return {
+            "id": uuid.uuid4().hex,
+            "created_at": None,
+            "submitted_by": submitted_by,
+            "family_ref": decision["family_ref"],
+            "assessment_date": decision["assessment_date"],
+            "eligible": None if eligible is None else int(bool(eligible)),
+            "status": decision.get("status", "eligible" if eligible else "not_eligible"),
+            "headlines_met": json.dumps(list(decision["headlines_met"])),
+            "ruleset_id": ruleset["id"],
+            "ruleset_version": ruleset["version"],
+            "ruleset_sha256": ruleset["sha256"],
+            "previous_id": previous_id,
+        }
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"not a decision as evaluate returns it: missing {exc}") from exc
 
 
 class Decisions(AuditLog):
@@ -182,30 +109,9 @@ class Decisions(AuditLog):
             raise ValueError("submitted_by is required")
         if idempotency_key is not None and not idempotency_key:
             raise ValueError("an idempotency key cannot be empty")
-        try:
-            ruleset = decision["ruleset"]
-            row = {
-                "id": uuid.uuid4().hex,
-                "created_at": None,
-                "submitted_by": submitted_by,
-                "family_ref": decision["family_ref"],
-                "assessment_date": decision["assessment_date"],
-                "eligible": None
-                if decision["eligible"] is None
-                else int(bool(decision["eligible"])),
-                "status": decision.get(
-                    "status", "eligible" if decision["eligible"] else "not_eligible"
-                ),
-                "headlines_met": json.dumps(list(decision["headlines_met"])),
-                "ruleset_id": ruleset["id"],
-                "ruleset_version": ruleset["version"],
-                "ruleset_sha256": ruleset["sha256"],
-                "previous_id": previous_id,
-            }
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"not a decision as evaluate returns it: missing {exc}") from exc
+        row = _metadata_row(decision, submitted_by, previous_id)
         if idempotency_key is not None and request_hash is None:
-            request_hash = request_hash_of(facts, f"{ruleset['id']}@{ruleset['version']}")
+            request_hash = request_hash_of(facts, f"{row['ruleset_id']}@{row['ruleset_version']}")
         payload = {
             "decision_id": row["id"],
             "facts": json.dumps(facts, ensure_ascii=False),
@@ -219,29 +125,7 @@ class Decisions(AuditLog):
                         return earlier, False
                 if previous_id is not None:
                     self._check_follows(db, previous_id, facts)
-                row["created_at"] = self._now()
-                db["decisions"].insert(row)
-                db["decision_payloads"].insert(payload)
-                if idempotency_key is not None:
-                    db["idempotency"].insert(
-                        {
-                            "submitted_by": submitted_by,
-                            "key": idempotency_key,
-                            "request_hash": request_hash,
-                            "decision_id": row["id"],
-                            "created_at": row["created_at"],
-                        }
-                    )
-                follows = f" previous={previous_id}" if previous_id else ""
-                self._audit(
-                    db,
-                    actor=submitted_by,
-                    key_id=key_id,
-                    action="decision.create",
-                    status=201,
-                    target=row["id"],
-                    detail=f"{ruleset['id']}@{ruleset['version']} status={row['status']}{follows}",
-                )
+                self._insert(db, row, payload, idempotency_key, request_hash, key_id)
         except sqlite3.IntegrityError as exc:
             # Another writer stored the same key, or a successor of the same decision, between
             # our look-up and insert (cannot happen under BEGIN IMMEDIATE, but the unique
@@ -256,6 +140,40 @@ class Decisions(AuditLog):
                 raise
             return earlier, False
         return self._get(row["id"]), True
+
+    def _insert(
+        self,
+        db: sqlite_utils.Database,
+        row: dict[str, Any],
+        payload: dict[str, Any],
+        idempotency_key: str | None,
+        request_hash: str | None,
+        key_id: str | None,
+    ) -> None:
+        """The decision's rows and its audit row, inside the caller's write transaction."""
+        row["created_at"] = self._now()
+        db["decisions"].insert(row)
+        db["decision_payloads"].insert(payload)
+        if idempotency_key is not None:
+            db["idempotency"].insert(
+                {
+                    "submitted_by": row["submitted_by"],
+                    "key": idempotency_key,
+                    "request_hash": request_hash,
+                    "decision_id": row["id"],
+                    "created_at": row["created_at"],
+                }
+            )
+        previous = f" previous={row['previous_id']}" if row["previous_id"] else ""
+        self._audit(
+            db,
+            actor=row["submitted_by"],
+            key_id=key_id,
+            action="decision.create",
+            status=201,
+            target=row["id"],
+            detail=f"{row['ruleset_id']}@{row['ruleset_version']} status={row['status']}{previous}",
+        )
 
     def _check_follows(
         self, db: sqlite_utils.Database, previous_id: str, facts: dict[str, Any]
@@ -416,7 +334,7 @@ class Decisions(AuditLog):
         """
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
-        where, args = _where(
+        where, args = where_clauses(
             eligible=eligible,
             status=status,
             headline=headline,
