@@ -349,7 +349,7 @@ def store_rates(
             lambda i: store.save_decision(
                 decisions[i % n],
                 docs[i % n],
-                submitted_by=key.id,
+                submitted_by=key.client_id,
                 idempotency_key=f"bench-{run}-{i}",
                 request_hash=hashes[i % n],
             )
