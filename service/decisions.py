@@ -22,7 +22,7 @@ from tfp_rules.trace import render_text
 from .audit import record
 from .auth import actor, requires, visible_decision
 from .db import get_store
-from .inputs import IsoDate, NoParameters, Outcome, RulesetSpec, known_ruleset, require_json, takes
+from .inputs import IsoDate, NoParameters, RulesetSpec, Status, known_ruleset, require_json, takes
 from .problems import Problem
 from .views import decision_view, review_view, with_ruleset_headers
 
@@ -36,11 +36,11 @@ class DecisionQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     eligible: bool | None = None
-    status: Outcome | None = None
+    status: Status | None = None
     headline: Literal["H1", "H2", "H3", "H4", "H5", "H6"] | None = None
     ruleset: RulesetSpec | None = None
     review_status: Literal["unreviewed", "confirmed", "overridden"] | None = None
-    outcome: Outcome | None = None
+    outcome: Status | None = None
     family_ref: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     latest: bool = False
     created_from: IsoDate | None = None

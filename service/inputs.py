@@ -35,7 +35,7 @@ def _iso_date(value: str) -> dt.date:
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(lambda v: _iso_date(v) if isinstance(v, str) else v)]
-Outcome = Literal["eligible", "not_eligible", "undetermined"]
+Status = Literal["eligible", "not_eligible", "undetermined"]  # automated, or in force
 
 
 class NoParameters(BaseModel):
