@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import http.client
 import importlib.metadata
 import itertools
@@ -58,7 +57,7 @@ from benchmarks.families import generate  # noqa: E402
 from tfp_rules.evaluate import decide  # noqa: E402
 from tfp_rules.facts import parse_facts  # noqa: E402
 from tfp_rules.ruleset import RulesetLibrary  # noqa: E402
-from tfp_rules.store import Store  # noqa: E402
+from tfp_rules.store import Store, request_hash_of  # noqa: E402
 
 HOST = "127.0.0.1"
 EVALUATIONS, HEALTHZ = "POST /v1/evaluations", "GET /healthz"
@@ -335,7 +334,7 @@ def store_rates(
     """Store.save_decision against a raw durable INSERT of the same JSON text, one thread."""
     n, run = len(docs), uuid.uuid4().hex[:8]
     texts = [(json.dumps(f), json.dumps(d)) for f, d in zip(docs, decisions, strict=True)]
-    hashes = [hashlib.sha256(b"\0\0" + b).hexdigest() for b in bodies]  # as the service does
+    hashes = [request_hash_of(json.loads(b)) for b in bodies]  # as the service does
 
     conn = sqlite3.connect(workdir / "raw.sqlite", isolation_level=None)  # autocommit
     conn.execute("PRAGMA journal_mode = WAL")
@@ -350,7 +349,7 @@ def store_rates(
             lambda i: store.save_decision(
                 decisions[i % n],
                 docs[i % n],
-                submitted_by=key.id,
+                submitted_by=key.client_id,
                 idempotency_key=f"bench-{run}-{i}",
                 request_hash=hashes[i % n],
             )

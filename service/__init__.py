@@ -12,13 +12,13 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 
 from tfp_rules.compile import compile_ruleset
 from tfp_rules.ruleset import DEFAULT_RULESETS_DIR, RulesetLibrary
 from tfp_rules.store import Store
 
-from . import auth, db, decisions, evaluations, meta, problems, rulesets
+from . import audit, auth, db, decisions, evaluations, meta, problems, rulesets
 
 log = logging.getLogger("tfp.service")
 
@@ -43,7 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.register(app)
     auth.register(app)
-    for blueprint in (meta.bp, evaluations.bp, decisions.bp, rulesets.bp):
+    for blueprint in (meta.bp, evaluations.bp, decisions.bp, rulesets.bp, audit.bp):
         app.register_blueprint(blueprint)
 
     @app.errorhandler(Exception)
@@ -56,17 +56,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _audit_rejection(problem: problems.Problem) -> None:
-    """A rejected request stores nothing but this audit line."""
+    """A rejected request stores nothing but this audit line: its caller (or anonymous), the
+    decision it was about (else the method and path), its status and problem type."""
     if request.endpoint in auth.PUBLIC:
         return
-    actor = g.get("actor")
+    where = f"{request.method} {request.path[:200]}"
+    decision_id = (request.view_args or {}).get("decision_id")
     try:
-        db.get_store().audit(
-            actor=actor.id if actor else None,
-            action="request.rejected",
-            target=f"{request.method} {request.path}",
-            status=problem.status,
-            detail=problem.slug,
+        audit.record(
+            "request.rejected",
+            problem.status,
+            target=decision_id[:200] if decision_id else where,
+            detail=f"{problem.slug} ({where})" if decision_id else problem.slug,
         )
     except Exception:  # the store itself may be what failed; never mask the original problem
         log.exception("could not audit a rejected request")

@@ -1,7 +1,7 @@
 """Need-to-know access: every request carries an API key; each route names the roles it serves.
 
 Keys are bearer tokens (`Authorization: Bearer tfp_...`), stored hashed by the
-store and created with `tfp keys create --role ROLE --name NAME`.
+store and created with `tfp keys create --name CLIENT --role ROLE`; a key acts for its client.
 """
 
 from __future__ import annotations
@@ -22,26 +22,45 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def actor() -> ApiKey:
-    """The authenticated caller of this request."""
+    """The authenticated caller of this request (its key; `client_id` is who it acts for)."""
     return g.actor
 
 
+def caller() -> ApiKey | None:
+    """The caller if a valid key came with this request, else None (anonymous)."""
+    return g.get("actor")
+
+
+def _bearer() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 def _authenticate() -> None:
-    if request.endpoint in PUBLIC or request.endpoint is None:
-        return  # unknown routes fall through to a 404 problem
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if request.endpoint in PUBLIC:
+        return
+    token = _bearer()
+    if request.endpoint is None:
+        # An unknown route or method answers 404 or 405 whoever asks, but if a key came with
+        # it, the audit log names whose it was.
+        key = get_store().authenticate(token) if token else None
+        if key is not None:
+            g.actor = key
+        return
+    if token is None:
         raise Problem(
             401,
             "unauthenticated",
             "Authentication required",
             "send Authorization: Bearer <api key>",
         )
-    key = get_store().authenticate(token.strip())
+    key = get_store().authenticate(token)
     if key is None:
         raise Problem(
-            401, "unauthenticated", "Authentication required", "the API key is unknown or revoked"
+            401,
+            "unauthenticated",
+            "Authentication required",
+            "the API key is unknown, revoked or expired",
         )
     g.actor = key
 
@@ -78,7 +97,7 @@ def visible_decision(decision_id: str) -> StoredDecision:
     except NotFoundError:
         d = None
     me = actor()
-    if d is None or (me.role == "submitter" and d.submitted_by != me.id):
+    if d is None or (me.role == "submitter" and d.submitted_by != me.client_id):
         raise Problem(
             404, "not-found", "No such decision", f"no decision {decision_id} visible to you"
         )

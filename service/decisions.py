@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from typing import Annotated, Literal
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from tfp_rules.store import StoredDecision
+from tfp_rules.text import check_text
 from tfp_rules.trace import render_text
 
+from .audit import record
 from .auth import actor, requires, visible_decision
 from .db import get_store
-from .inputs import require_json
+from .inputs import IsoDate, NoParameters, RulesetSpec, Status, known_ruleset, require_json, takes
 from .problems import Problem
 from .views import decision_view, review_view, with_ruleset_headers
 
@@ -30,34 +30,46 @@ bp = Blueprint("decisions", __name__, url_prefix="/v1")
 READERS = ("submitter", "reviewer")
 
 
-def _iso_date(value: str) -> dt.date:
-    """YYYY-MM-DD and nothing else (pydantic's lax dates also take '0' and date-times)."""
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValueError("expected a date YYYY-MM-DD")
-    return dt.date.fromisoformat(value)
-
-
-IsoDate = Annotated[dt.date, BeforeValidator(lambda v: _iso_date(v) if isinstance(v, str) else v)]
-
-
 class DecisionQuery(BaseModel):
-    """Filters of GET /v1/decisions; unknown parameters are refused, not ignored."""
+    """Filters of GET /v1/decisions."""
 
     model_config = ConfigDict(extra="forbid")
 
     eligible: bool | None = None
-    status: Literal["eligible", "not_eligible", "undetermined"] | None = None
+    status: Status | None = None
     headline: Literal["H1", "H2", "H3", "H4", "H5", "H6"] | None = None
-    ruleset: (
-        Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*(@[0-9A-Za-z][0-9A-Za-z._-]*)?$")] | None
-    ) = None
+    ruleset: RulesetSpec | None = None
     review_status: Literal["unreviewed", "confirmed", "overridden"] | None = None
+    outcome: Status | None = None
+    family_ref: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    latest: bool = False
     created_from: IsoDate | None = None
     created_to: IsoDate | None = None
     assessed_from: IsoDate | None = None
     assessed_to: IsoDate | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     cursor: Annotated[str, Field(max_length=200)] | None = None
+
+
+class DecisionView(BaseModel):
+    """How to show one decision: JSON, or plain English at a chosen level of detail."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["json", "text"] | None = None
+    # summary is to be a short account for caseworkers; until it exists it shows `full`
+    explain: Literal["summary", "failed", "full"] | None = None
+
+    @field_validator("explain")
+    @classmethod
+    def _text_only(cls, explain: str | None, info: ValidationInfo) -> str | None:
+        if explain is not None and info.data.get("format") == "json":
+            raise ValueError("explain chooses what the plain-English view shows; not with json")
+        return explain
+
+    @property
+    def text(self) -> bool:
+        return self.format == "text" or (self.format is None and self.explain is not None)
 
 
 class ReviewIn(BaseModel):
@@ -71,10 +83,10 @@ class ReviewIn(BaseModel):
 
     @field_validator("reason")
     @classmethod
-    def _not_blank(cls, reason: str) -> str:
+    def _plain_text(cls, reason: str) -> str:
         if not reason.strip():
             raise ValueError("a reason must say something, not only spaces")
-        return reason
+        return check_text(reason, multiline=True)  # no control or bidi characters
 
     @model_validator(mode="after")
     def _outcome_matches_verdict(self) -> ReviewIn:
@@ -85,7 +97,9 @@ class ReviewIn(BaseModel):
                 "an override must give the outcome it puts in force: eligible true or false"
             )
         if self.verdict == "confirm" and self.eligible is not None:
-            raise ValueError("a confirmation keeps the automated outcome; do not send eligible")
+            raise ValueError(
+                "a confirmation agrees with the outcome in force; do not send eligible"
+            )
         return self
 
 
@@ -98,46 +112,32 @@ def _readable(decision_id: str) -> StoredDecision:
     try:
         return visible_decision(decision_id)
     except Problem:
-        get_store().audit(actor=actor().id, action="decision.read", target=decision_id, status=404)
+        record("decision.read", 404, target=decision_id)
         raise
 
 
 @bp.get("/decisions")
 @requires(*READERS)
-def list_all():
-    if any(len(values) > 1 for values in request.args.listvalues()):
-        raise Problem(
-            400, "invalid-query", "Invalid query parameters", "each parameter may be given once"
-        )
-    try:
-        query = DecisionQuery.model_validate(request.args.to_dict())
-    except ValidationError as exc:
-        errors = [
-            {"parameter": ".".join(map(str, e["loc"])) or "?", "detail": e["msg"]}
-            for e in exc.errors()
-        ]
-        raise Problem(
-            400, "invalid-query", "Invalid query parameters", "see errors", errors=errors
-        ) from exc
+@takes(DecisionQuery)
+def list_all(query: DecisionQuery):
     me = actor()
+    store = get_store()
+    # A ruleset the loaded rules or any stored decision knows; else 422 as on POST.
+    known_ruleset(
+        query.ruleset, [*current_app.extensions["tfp.library"].refs(), *store.ruleset_refs()]
+    )
     filters = query.model_dump(exclude_none=True, exclude={"limit", "cursor"})
     for key in ("created_from", "created_to", "assessed_from", "assessed_to"):
         if key in filters:
             filters[key] = filters[key].isoformat()
     if me.role == "submitter":
-        filters["submitted_by"] = me.id
-    store = get_store()
+        filters["submitted_by"] = me.client_id
     try:
         items, next_cursor = store.list_decisions(**filters, limit=query.limit, cursor=query.cursor)
     except ValueError as exc:
         raise Problem(400, "invalid-query", "Invalid query parameters", str(exc)) from exc
-    # filter names only: values (a family_ref one day) must not outlive the decisions in the log
-    store.audit(
-        actor=me.id,
-        action="decision.list",
-        status=200,
-        detail=",".join(sorted(request.args)) or None,
-    )
+    # filter names only: values (a family_ref) must not outlive the decisions in the log
+    record("decision.list", 200, detail=",".join(sorted(request.args)) or None)
     body = {"items": [d.summary() for d in items], "next_cursor": next_cursor}
     if next_cursor:
         body["next"] = url_for(
@@ -148,14 +148,13 @@ def list_all():
 
 @bp.get("/decisions/<decision_id>")
 @requires(*READERS)
-def get_one(decision_id: str):
-    fmt = request.args.get("format", "json")
-    if fmt not in ("json", "text"):
-        raise Problem(400, "invalid-query", "Invalid query parameters", "format is json or text")
+@takes(DecisionView)
+def get_one(decision_id: str, query: DecisionView):
     d = _readable(decision_id)
-    get_store().audit(actor=actor().id, action="decision.read", target=d.id, status=200)
-    if fmt == "text":
-        response = Response(render_text(decision_view(d)), mimetype="text/plain")
+    record("decision.read", 200, target=d.id)
+    if query.text:
+        text = render_text(decision_view(d), only_failed=query.explain == "failed")
+        response = Response(text, mimetype="text/plain")
     else:
         response = jsonify(decision_view(d))
     return with_ruleset_headers(response, d.decision["ruleset"])
@@ -163,7 +162,8 @@ def get_one(decision_id: str):
 
 @bp.post("/decisions/<decision_id>/reviews")
 @requires("reviewer")
-def review(decision_id: str):
+@takes(NoParameters)
+def review(decision_id: str, query: NoParameters):
     require_json()
     try:
         body = ReviewIn.model_validate_json(request.get_data(cache=False))
@@ -184,7 +184,8 @@ def review(decision_id: str):
             verdict=body.verdict,
             eligible=body.eligible,
             reason=body.reason,
-            reviewer=actor().id,
+            reviewer=actor().client_id,
+            key_id=actor().id,
         )
     except ValueError as exc:  # the store's own checks; the model should have caught these
         raise Problem(422, "invalid-review", "The review is not valid", str(exc)) from exc

@@ -3,24 +3,28 @@
 `POST /v1/evaluations` takes a whole facts document; `POST /v1/decisions/{id}/facts`
 takes newly arrived facts for a family already decided, merges them into that
 decision's facts and stores a new decision linked to it (the old one is never edited).
+A chain of such decisions cannot fork (facts go on its latest decision: 409 otherwise)
+and an update that adds nothing makes no decision (422).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
 from flask import Blueprint, Response, current_app, json, jsonify, request, url_for
 
+from tfp_rules.compile import compile_ruleset
 from tfp_rules.errors import FactsError
-from tfp_rules.evaluate import decide
+from tfp_rules.evaluate import evaluate
 from tfp_rules.facts import FamilyFacts, parse_facts
+from tfp_rules.intake import Intake, take_in
 from tfp_rules.merge import merge_facts
+from tfp_rules.store import NothingNewError, StoredDecision, request_hash_of
 
 from .auth import actor, requires, visible_decision
 from .db import get_store
-from .inputs import require_json, ruleset_spec
+from .inputs import RulesetChoice, known_ruleset, require_json, takes
 from .problems import Problem, facts_problem
 from .views import decision_view, with_ruleset_headers
 
@@ -28,8 +32,10 @@ bp = Blueprint("evaluations", __name__, url_prefix="/v1")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
-def _json_body() -> tuple[bytes, str | None]:
-    """The raw JSON body and a valid Idempotency-Key, or a 4xx problem."""
+def _json_body(query: RulesetChoice) -> tuple[bytes, str | None]:
+    """The raw JSON body and a valid Idempotency-Key, or a 4xx problem; 422 for a ruleset
+    that is not loaded, before anything else is done."""
+    known_ruleset(query.ruleset, current_app.extensions["tfp.library"].refs())
     require_json()
     key = request.headers.get("Idempotency-Key")
     if key is not None and not IDEMPOTENCY_KEY.match(key):
@@ -39,25 +45,8 @@ def _json_body() -> tuple[bytes, str | None]:
     return request.get_data(cache=False), key  # over MAX_CONTENT_LENGTH: 413 before reading
 
 
-def _decide_and_store(
-    facts: FamilyFacts,
-    document: dict[str, Any],
-    raw: bytes,
-    key: str | None,
-    previous_id: str | None = None,
-) -> Response:
-    """Decide with the ruleset asked for (or in force), store with the facts as given, 201."""
-    spec = ruleset_spec()
-    decision = decide(current_app.extensions["tfp.library"], facts, spec)
-    request_hash = hashlib.sha256(f"{spec or ''}\0{previous_id or ''}\0".encode() + raw).hexdigest()
-    stored, created = get_store().save_decision(
-        decision,
-        document,
-        submitted_by=actor().id,
-        idempotency_key=key,
-        request_hash=request_hash,
-        previous_id=previous_id,
-    )
+def _answer(stored: StoredDecision, created: bool) -> Response:
+    """201 with the stored decision, its URL and the rules that made it."""
     response = jsonify(decision_view(stored))
     response.status_code = 201
     response.headers["Location"] = url_for("decisions.get_one", decision_id=stored.id)
@@ -66,32 +55,95 @@ def _decide_and_store(
     return with_ruleset_headers(response, stored.decision["ruleset"])
 
 
+def _replayed(key: str | None, request_hash: str) -> Response | None:
+    """The first answer again if this is a retry of a request already decided (409 if the
+    key was used for another request), before any work is repeated."""
+    if key is None:
+        return None
+    earlier = get_store().replay(actor().client_id, key, request_hash, key_id=actor().id)
+    return None if earlier is None else _answer(earlier, created=False)
+
+
+def _take_in(document: bytes | dict[str, Any], spec: str | None) -> Intake:
+    """The facts with the ruleset that will judge them (the one asked for, or in force);
+    every problem of every kind in one 422."""
+    return take_in(current_app.extensions["tfp.library"], document, spec)
+
+
+def _decide_and_store(
+    intake: Intake,
+    document: dict[str, Any],
+    request_hash: str,
+    key: str | None,
+    previous_id: str | None = None,
+) -> Response:
+    """Decide with the ruleset taken in, store with the facts as given, 201."""
+    decision = evaluate(compile_ruleset(intake.ruleset), intake.facts)
+    stored, created = get_store().save_decision(
+        decision,
+        document,
+        submitted_by=actor().client_id,
+        key_id=actor().id,
+        idempotency_key=key,
+        request_hash=request_hash,
+        previous_id=previous_id,
+    )
+    return _answer(stored, created)
+
+
 @bp.post("/evaluations")
 @requires("submitter")
-def create():
-    raw, key = _json_body()
-    facts = parse_facts(raw)
-    return _decide_and_store(facts, json.loads(raw), raw, key)
+@takes(RulesetChoice)
+def create(query: RulesetChoice):
+    raw, key = _json_body(query)
+    intake = _take_in(raw, query.ruleset)
+    document = json.loads(raw)
+    # A retry is recognised by the parsed body in canonical form, not its bytes: a partner
+    # re-serialising the same document (other key order or whitespace) gets the first answer.
+    request_hash = request_hash_of(document, query.ruleset)
+    return _replayed(key, request_hash) or _decide_and_store(intake, document, request_hash, key)
+
+
+def _adds_nothing(previous: dict[str, Any], merged: FamilyFacts) -> bool:
+    """Whether the merged facts say what the previous facts said. Compared as parsed facts,
+    so an empty list the merge spelt out where the previous document left it out is not
+    news; the store refuses an identical document again in any case."""
+    try:
+        return parse_facts(previous) == merged
+    except FactsError:  # the previous facts no longer parse: the update changes something
+        return False
 
 
 @bp.post("/decisions/<decision_id>/facts")
 @requires("submitter")
-def add_facts(decision_id: str):
+@takes(RulesetChoice)
+def add_facts(decision_id: str, query: RulesetChoice):
     """Newly arrived facts for the same family: a new decision, linked to the previous one."""
-    raw, key = _json_body()
+    raw, key = _json_body(query)
     previous = visible_decision(decision_id)
     store = get_store()
     try:
         update = json.loads(raw)
     except ValueError as exc:
         raise Problem(400, "malformed-json", "The body is not valid JSON", str(exc)) from exc
-    merged = merge_facts(store.get_facts(previous.id), update)  # a bad update: 422, its pointers
+    request_hash = request_hash_of(update, query.ruleset, previous.id)
+    replayed = _replayed(key, request_hash)
+    if replayed is not None:
+        return replayed
+    store.require_latest(previous.id)  # facts go on the newest decision of a chain: else 409
+    facts_before = store.get_facts(previous.id)
+    merged = merge_facts(facts_before, update)  # a bad update: 422, its pointers
     try:
-        facts = parse_facts(merged)
+        intake = _take_in(merged, query.ruleset)
     except FactsError as exc:
         raise facts_problem(
             exc,
             "The merged family facts are not valid",
             "pointers are into the merged document: the previous facts with this update folded in",
         ) from exc
-    return _decide_and_store(facts, merged, raw, key, previous_id=previous.id)
+    if _adds_nothing(facts_before, intake.facts):
+        raise NothingNewError(
+            f"the update adds nothing to the facts of decision {previous.id}: every record in it"
+            " is there already, so no new decision was made"
+        )
+    return _decide_and_store(intake, merged, request_hash, key, previous_id=previous.id)

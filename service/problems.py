@@ -14,7 +14,14 @@ from flask import Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from tfp_rules.errors import FactsError, MalformedJSONError, UnknownRulesetError
-from tfp_rules.store import ConflictError, NotFoundError, StoreError
+from tfp_rules.store import (
+    ConflictError,
+    NotFoundError,
+    NothingNewError,
+    ReviewRefusedError,
+    StoreError,
+    SupersededError,
+)
 
 PROBLEM_BASE = "https://tfp-rules.example/problems/"
 log = logging.getLogger("tfp.service")
@@ -81,6 +88,18 @@ def to_problem(exc: Exception) -> Problem:
         return Problem(
             409, "idempotency-conflict", "Idempotency key reused with a different request", str(exc)
         )
+    if isinstance(exc, SupersededError):
+        return Problem(
+            409,
+            "superseded",
+            "Facts were already added to this decision",
+            str(exc),
+            latest_id=exc.latest_id,
+        )
+    if isinstance(exc, NothingNewError):
+        return Problem(422, "nothing-new", "The update adds nothing", str(exc))
+    if isinstance(exc, ReviewRefusedError):
+        return Problem(422, exc.code, "The review does not fit the outcome in force", str(exc))
     if isinstance(exc, StoreError):
         log.error("store unavailable on %s %s: %s", request.method, request.path, exc)
         return Problem(503, "store-unavailable", "The decision store is unavailable", "retry later")

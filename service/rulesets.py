@@ -1,4 +1,8 @@
-"""What rules are loaded: every ruleset version with its hash, effective date and content."""
+"""What rules are loaded: every ruleset version with its hash, effective date and content.
+
+Every role may read them (a partner may want to know which rules decided; a policy officer
+must see the whole logic): the detail is the file as written, conditions included.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from flask import Blueprint, current_app, jsonify
 from tfp_rules.ruleset import Ruleset, RulesetLibrary
 
 from .auth import requires
+from .inputs import NoParameters, takes
 from .problems import Problem
 
 bp = Blueprint("rulesets", __name__, url_prefix="/v1")
@@ -31,50 +36,67 @@ def summary(rs: Ruleset) -> dict[str, Any]:
 
 @bp.get("/rulesets")
 @requires(*ANY_ROLE)
-def list_all():
+@takes(NoParameters)
+def list_all(query: NoParameters):
     return jsonify({"items": [summary(rs) for rs in _library()]})
 
 
 @bp.get("/rulesets/<ruleset_id>/<version>")
 @requires(*ANY_ROLE)
-def get_one(ruleset_id: str, version: str):
+@takes(NoParameters)
+def get_one(ruleset_id: str, version: str, query: NoParameters):
     ref = f"{ruleset_id}@{version}"
     library = _library()
     if ref not in library.refs():
         raise Problem(
             404, "not-found", "No such ruleset", f"no ruleset {ref}", available=library.refs()
         )
-    rs = library.resolve(ref)
-    return jsonify(
-        {
-            **summary(rs),
-            "sources": list(rs.sources),
-            "headlines_required": rs.headlines_required,
-            "parameters": {
-                p.name: {
-                    "value": p.value,
-                    "unit": p.unit,
-                    "description": p.description,
-                    "source": p.source,
-                }
-                for p in rs.parameters.values()
-            },
-            "headlines": [
-                {
-                    "id": h.id,
-                    "name": h.name,
-                    "indicators": [
-                        {
-                            "id": i.id,
-                            "name": i.name,
-                            "applies_to": i.applies_to,
-                            "origin": i.origin,
-                            "source": i.source,
-                        }
-                        for i in h.indicators
-                    ],
-                }
-                for h in rs.headlines
-            ],
-        }
-    )
+    return jsonify(detail(library.resolve(ref)))
+
+
+def detail(rs: Ruleset) -> dict[str, Any]:
+    """The whole ruleset: every top-level section of its file as written (sections this code
+    does not know about included), with the summary, parameters and headlines as the loaded
+    model has them, each indicator adding its `when` and `data_sources` as written."""
+    written = {
+        ind["id"]: ind
+        for h in rs.document.get("headlines") or []
+        for ind in (h.get("indicators") or [] if isinstance(h, dict) else [])
+        if isinstance(ind, dict) and "id" in ind
+    }
+    members = {
+        **summary(rs),
+        "sources": list(rs.sources),
+        "headlines_required": rs.headlines_required,
+        "parameters": {
+            p.name: {
+                "value": p.value,
+                "unit": p.unit,
+                "description": p.description,
+                "source": p.source,
+            }
+            for p in rs.parameters.values()
+        },
+        "headlines": [
+            {
+                "id": h.id,
+                "name": h.name,
+                "indicators": [
+                    {
+                        "id": i.id,
+                        "name": i.name,
+                        "applies_to": i.applies_to,
+                        "origin": i.origin,
+                        "source": i.source,
+                        "data_sources": list(
+                            written.get(i.id, {}).get("data_sources", i.data_sources)
+                        ),
+                        "when": written.get(i.id, {}).get("when"),
+                    }
+                    for i in h.indicators
+                ],
+            }
+            for h in rs.headlines
+        ],
+    }
+    return {**members, **{k: v for k, v in rs.document.items() if k not in members}}

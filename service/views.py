@@ -22,13 +22,6 @@ def review_view(r: Review) -> dict[str, Any]:
     return out
 
 
-def outcome(d: StoredDecision) -> dict[str, Any]:
-    """The outcome in force (the store's rule) and where it comes from."""
-    latest = d.reviews[-1] if d.reviews else None
-    source = "review" if latest is not None and latest.verdict == "override" else "automated"
-    return {"eligible": d.outcome, "source": source, "review_id": latest.id if latest else None}
-
-
 def decision_view(d: StoredDecision) -> dict[str, Any]:
     """A stored decision: the engine's decision as made, plus its identity and review history."""
     return {
@@ -36,9 +29,10 @@ def decision_view(d: StoredDecision) -> dict[str, Any]:
         "created_at": d.created_at,
         "submitted_by": d.submitted_by,
         "previous_id": d.previous_id,
+        "superseded_by": d.superseded_by,
         **d.decision,
         "review_status": d.review_status,
-        "outcome": outcome(d),
+        "outcome": d.outcome.to_dict(),
         "reviews": [review_view(r) for r in d.reviews],
     }
 

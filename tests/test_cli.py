@@ -207,3 +207,21 @@ def test_eval_reports_problems_of_every_kind_at_once(runner, tmp_path, example_d
         "/judgements/0/indicator",
     ):
         assert pointer in result.stderr
+
+
+def test_validate_compiles_rulesets_so_a_condition_too_complex_for_the_engine_is_caught(
+    runner, tmp_path
+):
+    branch = (
+        "            - any: [{field: flags.mental_health_support}, {field: flags.substance_misuse}]"
+    )
+    national = NATIONAL_YAML.read_text()
+    complex_ = national.replace(
+        "        when:\n          field: flags.substance_misuse\n          is: true\n",
+        "        when:\n          all:\n" + "\n".join([branch] * 16) + "\n",
+    ).replace('version: "2015.1"', 'version: "complex"')
+    assert complex_ != national.replace('version: "2015.1"', 'version: "complex"')
+    (tmp_path / "r.yaml").write_text(complex_)
+    result = runner.invoke(main, ["validate", str(tmp_path / "r.yaml")])
+    assert result.exit_code == 1
+    assert "too complex for the rules engine (H6.substance_misuse)" in result.stderr

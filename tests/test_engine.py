@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+import sys
+import textwrap
 import threading
 
 import pytest
 
 from tfp_rules import engine
 from tfp_rules.compile import compile_ruleset
-from tfp_rules.errors import EngineError
+from tfp_rules.errors import EngineError, RulesetError
 from tfp_rules.evaluate import evaluate, fire
 from tfp_rules.facts import parse_facts
 from tfp_rules.ruleset import parse_ruleset
 
-from .conftest import NATIONAL_YAML
+from .conftest import DATA, NATIONAL_YAML
 from .test_ruleset import MINI
+
+NATIONAL_EXAMPLE = (DATA / "example_facts.json").read_text()
 
 
 def quiet_family(doc: dict) -> dict:
@@ -232,3 +238,57 @@ def test_the_engine_refuses_facts_with_an_id_field():
         engine.run("test-id-field", [{"kind": "member", "subject": "a", "id": "p1"}])
     with pytest.raises(EngineError, match="derived a fact with an 'id' field"):
         engine.run("test-id-field", [{"kind": "member", "subject": "a"}])
+
+
+def test_numbers_python_writes_with_a_bare_exponent_do_not_crash_the_engine():
+    """durable_rules 2.0.28 segfaults on a compared number like 1e-05 or 1e+16 (an exponent
+    with no fraction). Run apart, so that a regression fails this test, not the whole run."""
+    probe = textwrap.dedent(
+        """
+        from tfp_rules import engine
+        rule = engine.Rule(
+            [{"m": {"$and": [{"kind": "member"}, {"$gte": {"v": 1e-05}}, {"$lte": {"v": 1e16}}]}}],
+            lambda matched: [{"kind": "hit", "subject": f["subject"]} for f in matched],
+            {"cap": 10},
+        )
+        engine.register("numbers", {"r": rule})
+        for _ in range(20):
+            fired = engine.run("numbers", [
+                {"kind": "member", "subject": "small", "v": 1e-05},
+                {"kind": "member", "subject": "large", "v": 1e16},
+                {"kind": "member", "subject": "below", "v": 1e-07},
+                {"kind": "member", "subject": "above", "v": 1e17},
+            ])
+        print(sorted(f["subject"] for _, derived in fired for f in derived))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "['large', 'small']"
+
+
+def test_a_condition_too_complex_for_the_engine_is_a_ruleset_problem_with_its_line():
+    branches = "\n".join(
+        f"              - any: [{{field: flags.{a}}}, {{field: flags.{b}}}]"
+        for a, b in [("mental_health_support", "substance_misuse")] * 16
+    )
+    text = MINI.replace(
+        "        when:\n          field: flags.leaving_school_no_plan\n",
+        "        when:\n          all:\n" + branches + "\n",
+    ).replace('version: "1"', 'version: "too-complex"')
+    ruleset = parse_ruleset(text.encode(), "complex.yaml")
+    with pytest.raises(RulesetError) as caught:
+        compile_ruleset(ruleset)
+    [problem] = caught.value.problems
+    assert (problem.file, problem.field) == ("complex.yaml", "headlines[0].indicators[1].when")
+    lines = text.splitlines()
+    flagged = next(i for i, line in enumerate(lines) if "id: H2.flagged" in line)
+    when = next(i for i in range(flagged, len(lines)) if lines[i].strip() == "when:")
+    assert problem.line == when + 1
+    assert "too complex for the rules engine (H2.flagged)" in problem.message
+    # the engine still decides afterwards
+    mini = compile_ruleset(parse_ruleset(MINI.encode(), "mini.yaml"))
+    doc = {**json.loads(NATIONAL_EXAMPLE), "judgements": []}
+    assert evaluate(mini, parse_facts(doc))["status"] == "eligible"  # c1 absent 11.35%

@@ -26,9 +26,13 @@ The rule network, all matched and chained by durable_rules:
 Measures are computed in Python first (`measures.py`) and sent as fields
 `m0, m1, ...` of the subject facts; `CompiledRuleset.measures` maps them back.
 While sources are unchecked, each measure's reach goes along too: `mK_lo`,
-`mK_hi` (or `mK_inf`: no upper bound), `mK_none` (no value possible),
+`mK_hi` (`UNBOUNDED` for no upper bound), `mK_none` (no value possible),
 `mK_point` (lo equals hi) for numbers, and `mK_can<i>` for each possible value
 `i` of a true/false or text measure (its index in `Measure.domain`).
+
+durable_rules allows at most 32 expressions in one fact's condition (error 113,
+ERR_EXPRESSION_LIMIT_EXCEEDED); a condition too complex for it is a RulesetError
+naming the indicator's file, line and field, not an engine failure.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from typing import Any
 
 from . import engine
 from .conditions import All, Any_, Compare, Condition, Measure, Not, Reach, compare, measures_of
+from .errors import RulesetError, RulesetProblem
 from .ruleset import Ruleset
 
 # durable_rules delivers at most this many matches to one action call; more than any family has.
@@ -59,6 +64,9 @@ _SUBJECTS_OF = {
 _OPS = {"at_least": "$gte", "more_than": "$gt", "at_most": "$lte", "below": "$lt"}
 _NEGATED = {"at_least": "$lt", "more_than": "$lte", "at_most": "$gt", "below": "$gte"}
 _FALSE: dict[str, Any] = {"kind": "$never"}  # no subject fact has this kind
+# The upper end of a reach with none: above any value a measure can have (amounts are capped
+# at ten million, records at 2,000 a list), and written without an exponent.
+UNBOUNDED = 1e15
 
 
 @dataclass(frozen=True)
@@ -136,12 +144,9 @@ def reach_fields(name: str, m: Measure, reach: Reach) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if reach.lo is not None:
         out[f"{name}_lo"] = reach.lo
-        if reach.hi is None:
-            out[f"{name}_inf"] = True
-        else:
-            out[f"{name}_hi"] = reach.hi
-            if reach.hi == reach.lo:
-                out[f"{name}_point"] = True
+        out[f"{name}_hi"] = UNBOUNDED if reach.hi is None else reach.hi
+        if reach.hi == reach.lo:
+            out[f"{name}_point"] = True
     if reach.none:
         out[f"{name}_none"] = True
     return out
@@ -166,18 +171,23 @@ def could(condition: Condition, fields: dict[str, str], want: bool = True) -> di
             for i, v in enumerate(m.domain)
             if compare(v, condition.op, condition.operands) == want
         ]
-        return {"$or": hits} if hits else _FALSE
+        return _any(hits) if hits else _FALSE
     return _interval(condition, name, want)
+
+
+def _any(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """$or of the parts, or the one part alone (each $or costs durable_rules expressions)."""
+    return parts[0] if len(parts) == 1 else {"$or": parts}
 
 
 def _interval(c: Compare, name: str, want: bool) -> dict[str, Any]:
     """Some number in [lo, hi] (or no value, for `want` false) gives `want`."""
-    lo, hi, inf, none, point = (f"{name}_{x}" for x in ("lo", "hi", "inf", "none", "point"))
+    lo, hi, none, point = (f"{name}_{x}" for x in ("lo", "hi", "none", "point"))
     values = [o.value for o in c.operands]
     t = values[0]
 
-    def top(op: str, v: Any) -> dict[str, Any]:  # hi satisfies op, or there is no upper bound
-        return {"$or": [{op: {hi: v}}, {inf: True}]}
+    def top(op: str, v: Any) -> dict[str, Any]:  # hi satisfies op (UNBOUNDED satisfies any)
+        return {op: {hi: v}}
 
     def within(v: Any) -> dict[str, Any]:  # v lies in [lo, hi]
         return {"$and": [{"$lte": {lo: v}}, top("$gte", v)]}
@@ -219,6 +229,30 @@ def _interval(c: Compare, name: str, want: bool) -> dict[str, Any]:
         },
     }[c.op]()
     return {"$or": [{none: True}, failing]}
+
+
+def _too_complex(ruleset: Ruleset, rules: dict[str, engine.Rule]) -> RulesetProblem | None:
+    """Which condition durable_rules cannot hold, found by registering its rules one by one
+    (only after the whole ruleset was refused)."""
+    for rule_name, rule in rules.items():
+        try:
+            engine.register(f"probe:{ruleset.sha256[:16]}:{rule_name}", {rule_name: rule})
+        except engine.TooComplexError:
+            target = rule_name.split(":", 1)[1] if ":" in rule_name else rule_name
+            indicator = ruleset.indicator(target)
+            at = indicator or ruleset.family
+            line = at.line if at is not None else 0
+            field = at.field if at is not None else ""
+            return RulesetProblem(
+                ruleset.path,
+                line,
+                field,
+                f"this condition is too complex for the rules engine ({target}): durable_rules "
+                "takes at most 32 expressions in one condition, and testing whether a missing "
+                "record could still meet it doubles them; split it into two indicators, or "
+                "use fewer any/all branches",
+            )
+    return None
 
 
 def _indicator_derive(indicator_id: str, headline: str, status: str, basis: str):
@@ -397,7 +431,13 @@ def _compile(ruleset: Ruleset, engine_name: str) -> CompiledRuleset:
         [{"m": {"$and": [{"kind": "enough"}, {"of": "reachable"}]}}, {"f": {"kind": "family"}}],
         _emit({"kind": "decision", "reachable": True}),
     )
-    engine.register(engine_name, rules)
+    try:
+        engine.register(engine_name, rules)
+    except engine.TooComplexError:
+        problem = _too_complex(ruleset, rules)
+        if problem is None:
+            raise
+        raise RulesetError([problem]) from None
     adult_age = ruleset.parameters["adult_age"].value
     return CompiledRuleset(
         ruleset,

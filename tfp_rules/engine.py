@@ -31,6 +31,13 @@ The traps of durable_rules 2.0.28, and what this module does about each
 - The Python host catches exceptions raised inside actions and stores them in
   the state as `exception`, where nobody looks. Here an exception in a rule's
   `derive` abandons the action, and `run` raises EngineError.
+- A JSON number written with an exponent and no fraction (`1e-05`, `1e+16`, as
+  Python writes small and large round floats) crashes the process when a rule
+  compares it. Everything given to the engine is written by `_dumps`, which
+  spells such numbers with a fraction (`1.0e-05`).
+- One fact's condition may hold at most 32 expressions (`MAX_SEQUENCE_EXPRESSIONS`);
+  beyond that `create_ruleset` fails with error 113. `compile` turns that into a
+  RulesetError naming the condition.
 - `durable.lang.get_host()` creates a global host that registers rulesets
   lazily, without a lock (concurrent first calls lose results), and starts
   timer threads that call into the engine in the background. We never use
@@ -42,6 +49,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,6 +61,12 @@ import durable_rules_engine as _engine
 from .errors import EngineError
 
 Fact = dict[str, Any]
+
+
+class TooComplexError(EngineError):
+    """durable_rules refused a rule whose condition holds more than 32 expressions."""
+
+
 Derive = Callable[[list[Fact]], list[Fact]]
 
 _LOCK = threading.RLock()
@@ -88,6 +103,38 @@ _PLUMBING = {
 }
 
 
+_EXPONENT = re.compile(r"\d[eE][-+]?\d")
+
+
+def _number(value: float) -> str:
+    """A float as JSON durable_rules reads safely: an exponent always follows a fraction."""
+    if not math.isfinite(value):
+        raise EngineError(f"durable_rules cannot hold {value!r}")
+    text = repr(value)
+    mantissa, e, exponent = text.partition("e")
+    return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
+
+
+def _exact(value: Any) -> str:
+    if isinstance(value, float):
+        return _number(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)}: {_exact(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_exact(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def _dumps(value: Any) -> str:
+    """JSON for the engine (see the module docstring): json.dumps, unless a number came out
+    with an exponent, which is then spelt out safely."""
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except ValueError as exc:
+        raise EngineError(f"durable_rules cannot hold a value: {exc}") from exc
+    return _exact(value) if _EXPONENT.search(text) else text
+
+
 _registered: dict[
     str, tuple[int, dict[str, Derive]]
 ] = {}  # name -> (engine handle, derive by rule)
@@ -104,8 +151,10 @@ def register(name: str, rules: dict[str, Rule]) -> None:
             definition[rule_name] = {"all": rule.when, **rule.options}
             derives[rule_name] = rule.derive
         try:
-            handle = _engine.create_ruleset(name, json.dumps(definition))
+            handle = _engine.create_ruleset(name, _dumps(definition))
         except Exception as exc:
+            if "error code: 113" in str(exc):  # ERR_EXPRESSION_LIMIT_EXCEEDED
+                raise TooComplexError(f"a condition of ruleset {name} is too complex") from exc
             raise EngineError(f"durable_rules rejected ruleset {name}: {exc}") from exc
         _registered[name] = (handle, derives)
 
@@ -117,7 +166,7 @@ def _assert(handle: int, facts: list[Fact]) -> int:
     facts are identical (it keeps one copy of a fact), silently running none
     of the batch's rules: both are bugs in the caller, so both raise.
     """
-    code, state = _engine.assert_facts(handle, json.dumps(facts))[:2]
+    code, state = _engine.assert_facts(handle, _dumps(facts))[:2]
     if code == _NOT_HANDLED:
         raise EngineError(f"a fact matched no rule, so durable_rules refused the batch: {facts}")
     if code == _OBSERVED:
@@ -146,7 +195,7 @@ def _drain(handle: int, state: int, sid: str, derives: dict[str, Derive], fired:
                 f"rule {rule} derived a fact with an 'id' field (durable_rules' identity)"
             )
         for fact in derived:
-            code = _engine.assert_facts(handle, json.dumps([{**fact, "sid": sid}]))[0]
+            code = _engine.assert_facts(handle, _dumps([{**fact, "sid": sid}]))[0]
             if code not in (_OK, _NOT_HANDLED, _OBSERVED):  # pragma: no cover - engine contract
                 raise EngineError(f"durable_rules refused a derived fact: code {code}")
         message = _engine.complete_and_start_action(handle, state)

@@ -52,6 +52,8 @@ class Indicator:
     source: str
     when: Condition
     data_sources: tuple[str, ...] = ()
+    line: int = 0  # where its `when` is in the file
+    field: str = ""  # e.g. headlines[1].indicators[0].when
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class FamilyRule:
     source: str
     data_sources: tuple[str, ...]
     when: Condition
+    line: int = 0
+    field: str = "family.when"
 
 
 @dataclass(frozen=True)
@@ -268,7 +272,7 @@ def parse_ruleset(raw_bytes: bytes, display: str) -> Ruleset:
         where, message, is_key = _schema_message(error)
         report(where, message, key=is_key)
 
-    ruleset = _build(data, display, report, hashlib.sha256(raw_bytes).hexdigest())
+    ruleset = _build(data, display, report, hashlib.sha256(raw_bytes).hexdigest(), lines)
     if problems or ruleset is None:
         raise RulesetError(problems)
     ruleset.lines.update(
@@ -277,7 +281,7 @@ def parse_ruleset(raw_bytes: bytes, display: str) -> Ruleset:
     return ruleset
 
 
-def _build(data: dict, display: str, report: Any, sha256: str) -> Ruleset | None:
+def _build(data: dict, display: str, report: Any, sha256: str, lines: _LineMap) -> Ruleset | None:
     """Cross-reference checks and model building; None if anything was wrong."""
     parameters = _parameters(data.get("parameters"))
     # Names with a broken value stay known (None), so they are reported once, not at every use.
@@ -297,7 +301,7 @@ def _build(data: dict, display: str, report: Any, sha256: str) -> Ruleset | None
             key=True,
         )
     parser = ConditionParser(values, report, lists)
-    family = _family(data.get("family"), parser)
+    family = _family(data.get("family"), parser, lines.line(("family", "when"), key=True))
     terms = _terms(data.get("school_terms"), report)
 
     required = (
@@ -364,6 +368,8 @@ def _build(data: dict, display: str, report: Any, sha256: str) -> Ruleset | None
                         str(ind.get("source", "")),
                         when,
                         tuple(ind.get("data_sources") or ()),
+                        lines.line((*at, "when"), key=True),
+                        _dotted((*at, "when")),
                     )
                 )
         headlines.append(Headline(str(hid), str(h.get("name", "")), tuple(indicators)))
@@ -421,7 +427,7 @@ def _parameters(raw: Any) -> dict[str, Parameter]:
     return out
 
 
-def _family(raw: Any, parser: ConditionParser) -> FamilyRule | None:
+def _family(raw: Any, parser: ConditionParser, line: int) -> FamilyRule | None:
     """The family rule: a condition on members, like an indicator that applies to any member."""
     if not isinstance(raw, dict):
         return None
@@ -433,6 +439,7 @@ def _family(raw: Any, parser: ConditionParser) -> FamilyRule | None:
         str(raw.get("source", "")),
         tuple(raw.get("data_sources") or ()),
         when,
+        line,
     )
 
 

@@ -9,13 +9,23 @@ from pathlib import Path
 import pytest
 
 from service import create_app
+from tfp_rules.ruleset import DEFAULT_RULESETS_DIR, RulesetLibrary
 from tfp_rules.store import Store
 
 EXAMPLE = Path(__file__).parent.parent / "data" / "example_facts.json"
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, monkeypatch, library):
+    """An app on its own database. The project's rulesets are parsed and checked once per
+    session (tests/conftest.py), not once per app: they are immutable once loaded."""
+    load = RulesetLibrary.from_directory
+
+    def once(directory=DEFAULT_RULESETS_DIR):
+        same = Path(directory).resolve() == DEFAULT_RULESETS_DIR.resolve()
+        return library if same else load(directory)
+
+    monkeypatch.setattr(RulesetLibrary, "from_directory", once)
     return create_app({"DATABASE": str(tmp_path / "tfp.sqlite"), "TESTING": True})
 
 

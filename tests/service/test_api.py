@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from service import evaluations
+from tfp_rules.ruleset import RulesetLibrary
 
 
 def post_facts(client, auth, doc, role="submitter", query="", **headers):
@@ -40,7 +43,12 @@ def test_post_evaluation_returns_201_with_the_decision(client, auth, example, st
     assert body["headlines_met"] == ["H1", "H2", "H3", "H4", "H5", "H6"]
     assert body["ruleset"]["id"] == "national"
     assert body["review_status"] == "unreviewed"
-    assert body["outcome"] == {"eligible": True, "source": "automated", "review_id": None}
+    assert body["outcome"] == {
+        "status": "eligible",
+        "eligible": True,
+        "source": "automated",
+        "review_id": None,
+    }
     assert r.headers["Location"] == f"/v1/decisions/{body['id']}"
     assert r.headers["X-Ruleset-Id"] == "national"
     assert r.headers["X-Ruleset-Version"] == "2015.1"
@@ -72,7 +80,7 @@ def test_invalid_facts_list_every_problem_and_store_nothing_but_audit(client, au
     pointers = {e["pointer"] for e in body["errors"]}
     assert {"/members/1/colour", "/assessment_date"} <= pointers
     assert store.list_decisions()[0] == []
-    rejected = [a for a in store.list_audit() if a["action"] == "request.rejected"]
+    rejected = [a for a in store.list_audit()[0] if a["action"] == "request.rejected"]
     assert rejected and rejected[0]["status"] == 422
 
 
@@ -128,6 +136,48 @@ def test_idempotency_key_with_a_different_body_is_a_conflict(client, auth, examp
     assert len(store.list_decisions()[0]) == 1
 
 
+def test_a_retry_of_the_same_facts_reserialised_replays_the_first_decision(
+    client, auth, example, store
+):
+    first = post_facts(client, auth, json.dumps(example), **{"Idempotency-Key": "jq-1"})
+    # what `jq -S .` would send: the same document, keys sorted, another layout
+    again = post_facts(
+        client, auth, json.dumps(example, sort_keys=True, indent=2), **{"Idempotency-Key": "jq-1"}
+    )
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert len(store.list_decisions()[0]) == 1
+
+
+def test_the_same_idempotency_key_with_another_ruleset_is_a_conflict(client, auth, example):
+    post_facts(client, auth, example, **{"Idempotency-Key": "rs-1"})
+    assert_problem(
+        post_facts(client, auth, example, query="?ruleset=national", **{"Idempotency-Key": "rs-1"}),
+        409,
+        "idempotency-conflict",
+    )
+
+
+def test_a_reserialised_facts_update_replays_and_another_update_conflicts(client, auth, example):
+    first = post_facts(client, auth, example).get_json()
+    url = f"/v1/decisions/{first['id']}/facts"
+    update = {"sources_checked": {"dwp": "2019-03-30"}, "members": [{"ref": "p1", "flags": {}}]}
+    send = lambda body: client.post(  # noqa: E731
+        url,
+        data=body,
+        headers=auth(**{"Idempotency-Key": "upd-1"}),
+        content_type="application/json",
+    )
+    made = send(json.dumps(update))
+    assert made.status_code == 201, made.get_data(as_text=True)
+    replayed = send(json.dumps(update, sort_keys=True, indent=1))
+    assert replayed.status_code == 201 and replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.get_json()["id"] == made.get_json()["id"]
+    other = {**update, "sources_checked": {"dwp": "2019-03-31"}}
+    assert_problem(send(json.dumps(other)), 409, "idempotency-conflict")
+
+
 def test_idempotency_keys_are_per_submitter(client, auth, example, store):
     a = post_facts(client, auth, example, **{"Idempotency-Key": "same"})
     b = post_facts(client, auth, example, role="other_submitter", **{"Idempotency-Key": "same"})
@@ -148,7 +198,7 @@ def test_an_unexpected_failure_is_a_500_problem_without_a_stack_trace(
     def explode(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(evaluations, "decide", explode)
+    monkeypatch.setattr(evaluations, "evaluate", explode)
     r = post_facts(client, auth, example)
     body = assert_problem(r, 500, "internal-error")
     assert "secret internals" not in r.get_data(as_text=True)
@@ -186,6 +236,41 @@ def test_revoked_key_is_401(client, store):
     )
 
 
+def test_decisions_belong_to_the_client_so_a_rotated_key_still_sees_them(client, store, example):
+    key, old_token = store.create_key("submitter", "school-mis")
+    bearer = lambda token: {"Authorization": f"Bearer {token}"}  # noqa: E731
+    created = client.post("/v1/evaluations", json=example, headers=bearer(old_token))
+    assert created.status_code == 201
+    assert created.get_json()["submitted_by"] == key.client_id
+    _, _, new_token = store.rotate_key(key.id)
+    assert_problem(client.get("/v1/decisions", headers=bearer(old_token)), 401, "unauthenticated")
+    location = created.headers["Location"]
+    assert client.get(location, headers=bearer(new_token)).status_code == 200
+    listed = client.get("/v1/decisions", headers=bearer(new_token)).get_json()["items"]
+    assert [d["id"] for d in listed] == [created.get_json()["id"]]
+    # a second key of the same client, alongside: the same decisions, the same retries
+    _, third = store.create_key("submitter", "school-mis")
+    assert client.get(location, headers=bearer(third)).status_code == 200
+
+
+def test_an_expired_key_is_401(client, store):
+    key, token = store.create_key(
+        "reviewer", "temp", expires_at=datetime.now(UTC) + timedelta(days=1)
+    )
+    assert (
+        client.get("/v1/decisions", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    )
+    store.db.execute(
+        "UPDATE api_keys SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE id = ?", [key.id]
+    )
+    body = assert_problem(
+        client.get("/v1/decisions", headers={"Authorization": f"Bearer {token}"}),
+        401,
+        "unauthenticated",
+    )
+    assert "expired" in body["detail"]
+
+
 @pytest.mark.parametrize(
     ("role", "method", "path"),
     [
@@ -199,7 +284,7 @@ def test_revoked_key_is_401(client, store):
 def test_wrong_role_is_403_and_audited(client, auth, store, role, method, path):
     r = getattr(client, method)(path, headers=auth(role), json={})
     assert_problem(r, 403, "forbidden")
-    assert any(a["status"] == 403 for a in store.list_audit())
+    assert any(a["status"] == 403 for a in store.list_audit()[0])
 
 
 def test_public_endpoints_need_no_key(client):
@@ -228,7 +313,7 @@ def test_get_decision_json_and_text(client, auth, example, store):
     assert text.get_data(as_text=True).startswith(
         "Family STK-2019-000123, assessed on 2019-03-31: ELIGIBLE"
     )
-    reads = [a for a in store.list_audit(target=created["id"]) if a["action"] == "decision.read"]
+    reads = [a for a in store.list_audit(target=created["id"])[0] if a["action"] == "decision.read"]
     assert len(reads) == 2
 
 
@@ -267,7 +352,7 @@ def test_list_filters_and_pagination(client, auth, example):
     assert len(get("?eligible=false")["items"]) == 3
     assert len(get("?headline=H2")["items"]) == 4
     assert len(get("?ruleset=national@2015.1")["items"]) == 7
-    assert len(get("?ruleset=national@9")["items"]) == 0
+    assert len(get("?ruleset=national")["items"]) == 7
     assert len(get("?assessed_from=2019-03-31&assessed_to=2019-03-31")["items"]) == 7
     seen, cursor, pages = [], None, 0
     while True:
@@ -321,6 +406,7 @@ def test_confirm_and_override_keep_history_and_never_alter_the_decision(client, 
     assert [r["verdict"] for r in after["reviews"]] == ["confirm", "override"]
     assert after["review_status"] == "overridden"
     assert after["outcome"] == {
+        "status": "not_eligible",
         "eligible": False,
         "source": "review",
         "review_id": override.get_json()["id"],
@@ -331,6 +417,59 @@ def test_confirm_and_override_keep_history_and_never_alter_the_decision(client, 
         "/v1/decisions?review_status=overridden", headers=auth("reviewer")
     ).get_json()["items"]
     assert [d["id"] for d in listed] == [created["id"]]
+
+
+def review(client, auth, decision_id, **body):
+    return client.post(f"/v1/decisions/{decision_id}/reviews", json=body, headers=auth("reviewer"))
+
+
+def test_a_confirmation_after_an_override_keeps_the_override_in_force(client, auth, example):
+    created = post_facts(client, auth, example).get_json()
+    review(client, auth, created["id"], verdict="override", eligible=False, reason="moved away")
+    confirm = review(client, auth, created["id"], verdict="confirm", reason="agreed")
+    assert confirm.status_code == 201
+    after = client.get(f"/v1/decisions/{created['id']}", headers=auth("reviewer")).get_json()
+    assert after["outcome"]["status"] == "not_eligible"
+    assert (after["outcome"]["source"], after["review_status"]) == ("review", "overridden")
+    assert after["outcome"]["review_id"] == confirm.get_json()["id"]
+    listed = client.get("/v1/decisions?outcome=not_eligible", headers=auth("reviewer"))
+    assert [d["id"] for d in listed.get_json()["items"]] == [created["id"]]
+    assert listed.get_json()["items"][0]["outcome"] == after["outcome"]
+    assert client.get("/v1/decisions?outcome=eligible", headers=auth()).get_json()["items"] == []
+
+
+def test_an_override_to_the_outcome_in_force_is_422_and_stores_nothing(
+    client, auth, example, store
+):
+    created = post_facts(client, auth, example).get_json()
+    body = assert_problem(
+        review(client, auth, created["id"], verdict="override", eligible=True, reason="x"),
+        422,
+        "already-in-force",
+    )
+    assert "send verdict 'confirm'" in body["detail"]
+    assert store.get_decision(created["id"]).reviews == []
+    [rejected] = [a for a in store.list_audit()[0] if a["action"] == "request.rejected"]
+    assert (rejected["target"], rejected["status"]) == (created["id"], 422)
+    assert rejected["detail"] == f"already-in-force (POST /v1/decisions/{created['id']}/reviews)"
+
+
+def test_confirming_an_undetermined_decision_is_422_until_it_is_overridden(client, auth, example):
+    example["sources_checked"] = {"education": "2019-03-30"}
+    for m in example["members"]:
+        m.update(events=[], benefits=[], flags={})
+    example["household"], example["judgements"] = {"events": []}, []
+    created = post_facts(client, auth, example).get_json()
+    assert created["outcome"]["status"] == "undetermined"
+    body = assert_problem(
+        review(client, auth, created["id"], verdict="confirm", reason="looks right"),
+        422,
+        "nothing-to-confirm",
+    )
+    assert "nothing to confirm" in body["detail"]
+    made = review(client, auth, created["id"], verdict="override", eligible=True, reason="seen")
+    assert made.status_code == 201
+    assert review(client, auth, created["id"], verdict="confirm", reason="ok").status_code == 201
 
 
 @pytest.mark.parametrize(
@@ -344,6 +483,9 @@ def test_confirm_and_override_keep_history_and_never_alter_the_decision(client, 
         ({"verdict": "maybe", "reason": "x"}, "/verdict"),
         ({"verdict": "confirm", "reason": "x", "extra": 1}, "/extra"),
         ({"verdict": "override", "eligible": "no", "reason": "x"}, "/eligible"),
+        ({"verdict": "confirm", "reason": "checked\x00"}, "/reason"),
+        ({"verdict": "confirm", "reason": "checked \u202egnirts"}, "/reason"),
+        ({"verdict": "confirm", "reason": "\x1b[2Jchecked"}, "/reason"),
     ],
 )
 def test_invalid_reviews_are_422_with_pointers(client, auth, example, body, pointer):
@@ -351,6 +493,22 @@ def test_invalid_reviews_are_422_with_pointers(client, auth, example, body, poin
     r = client.post(f"/v1/decisions/{created['id']}/reviews", json=body, headers=auth("reviewer"))
     problem = assert_problem(r, 422, "invalid-review")
     assert pointer in {e["pointer"] for e in problem["errors"]}
+
+
+def test_a_reason_with_a_bidi_override_is_refused_and_nothing_stored(client, auth, example, store):
+    created = post_facts(client, auth, example).get_json()
+    problem = assert_problem(
+        review(client, auth, created["id"], verdict="confirm", reason="ok \u202eevil"),
+        422,
+        "invalid-review",
+    )
+    [error] = problem["errors"]
+    assert error["pointer"] == "/reason"
+    assert "bidirectional control character (U+202E) at position 3" in error["detail"]
+    assert "evil" not in json.dumps(problem)  # the message never echoes the text
+    assert store.get_decision(created["id"]).reviews == []
+    multiline = review(client, auth, created["id"], verdict="confirm", reason="a\n\tb")
+    assert multiline.status_code == 201
 
 
 def test_review_of_unknown_decision_is_404(client, auth):
@@ -394,6 +552,30 @@ def test_rulesets_for_any_role(client, auth, national):
         client.get("/v1/rulesets/national/9", headers=auth()), 404, "not-found"
     )
     assert missing["available"] == ["national@2015.1"]
+
+
+@pytest.mark.parametrize("role", ["submitter", "reviewer", "policy_officer", "admin"])
+def test_every_role_reads_the_whole_ruleset(client, auth, national, role):
+    assert client.get("/v1/rulesets", headers=auth(role)).status_code == 200
+    detail = client.get("/v1/rulesets/national/2015.1", headers=auth(role)).get_json()
+    written = {i["id"]: i for h in national.document["headlines"] for i in h["indicators"]}
+    indicators = [i for h in detail["headlines"] for i in h["indicators"]]
+    assert len(indicators) == len(written) == 25
+    for ind in indicators:
+        assert ind["when"] == written[ind["id"]]["when"]
+        assert ind["data_sources"] == written[ind["id"]]["data_sources"]
+    assert detail["eligibility"] == national.document["eligibility"]  # a section as written
+    assert detail["id"] == "national" and detail["sha256"] == national.sha256
+
+
+def test_a_ruleset_section_this_code_does_not_know_is_served_as_written(
+    app, client, auth, national
+):
+    terms = {"rule": "easter", "overrides": [{"term": "2019-spring", "ends": "2019-04-12"}]}
+    extended = dataclasses.replace(national, document={**national.document, "school_terms": terms})
+    app.extensions["tfp.library"] = RulesetLibrary([extended])
+    detail = client.get("/v1/rulesets/national/2015.1", headers=auth("policy_officer"))
+    assert detail.get_json()["school_terms"] == terms
 
 
 def test_plain_english_shows_the_review_history(client, auth, example):
@@ -467,3 +649,333 @@ def test_bad_fact_updates(client, auth, example):
         400,
         "malformed-json",
     )
+
+
+# --------------------------------------------------------------------------- the decision chain
+
+
+def add_facts(client, auth, decision_id, update, **headers):
+    return client.post(f"/v1/decisions/{decision_id}/facts", json=update, headers=auth(**headers))
+
+
+def checked(source: str, on: str = "2019-04-02") -> dict:
+    return {"sources_checked": {source: on}}
+
+
+def test_facts_on_a_superseded_decision_are_409_naming_the_latest(client, auth, example, store):
+    first = post_facts(client, auth, example).get_json()
+    second = add_facts(client, auth, first["id"], checked("police")).get_json()
+    third = add_facts(client, auth, second["id"], checked("dwp")).get_json()
+    got = client.get(f"/v1/decisions/{first['id']}", headers=auth()).get_json()
+    assert (got["superseded_by"], third["previous_id"], third["superseded_by"]) == (
+        second["id"],
+        second["id"],
+        None,
+    )
+    body = assert_problem(
+        add_facts(client, auth, first["id"], checked("health")), 409, "superseded"
+    )
+    assert body["latest_id"] == third["id"]
+    assert third["id"] in body["detail"]
+    assert len(store.list_decisions()[0]) == 3
+
+
+def test_a_retried_update_replays_instead_of_being_superseded(client, auth, example):
+    first = post_facts(client, auth, example).get_json()
+    made = add_facts(client, auth, first["id"], checked("police"), **{"Idempotency-Key": "u-1"})
+    again = add_facts(client, auth, first["id"], checked("police"), **{"Idempotency-Key": "u-1"})
+    assert made.status_code == again.status_code == 201
+    assert again.get_json()["id"] == made.get_json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        {},
+        {"members": [{"ref": "p1"}]},
+        {"judgements": []},
+        "the first member's first event again",
+        "the same check again",
+        "nothing, to a document without judgements",
+    ],
+    ids=[
+        "empty",
+        "bare-member",
+        "empty-list",
+        "a-record-already-there",
+        "the-same-check",
+        "merge-spells-out-an-empty-list",
+    ],
+)
+def test_an_update_that_adds_nothing_is_422_and_stores_nothing(
+    client, auth, example, store, update
+):
+    example["sources_checked"] = {"police": "2019-03-30"}
+    if update == "nothing, to a document without judgements":
+        del example["judgements"]  # the merge adds "judgements": [], which says nothing new
+        update = {}
+    first = post_facts(client, auth, example).get_json()
+    if update == "the first member's first event again":
+        update = {"members": [{"ref": "p1", "events": example["members"][0]["events"][:1]}]}
+    elif update == "the same check again":
+        update = {"sources_checked": {"police": "2019-03-30"}}
+    body = assert_problem(add_facts(client, auth, first["id"], update), 422, "nothing-new")
+    assert first["id"] in body["detail"]
+    assert [d.id for d in store.list_decisions()[0]] == [first["id"]]
+    assert store.get_decision(first["id"]).superseded_by is None
+
+
+def test_list_by_family_and_only_the_latest_of_each(client, auth, example):
+    a1 = post_facts(client, auth, {**example, "family_ref": "A"}).get_json()
+    b1 = post_facts(client, auth, {**example, "family_ref": "B"}).get_json()
+    a2 = add_facts(client, auth, a1["id"], checked("police")).get_json()
+    theirs = post_facts(client, auth, {**example, "family_ref": "B"}, role="other_submitter")
+    ids = lambda query, role="submitter": [  # noqa: E731
+        d["id"] for d in client.get(f"/v1/decisions{query}", headers=auth(role)).get_json()["items"]
+    ]
+    assert ids("?family_ref=A") == [a2["id"], a1["id"]]
+    assert ids("?latest=true") == [a2["id"], b1["id"]]  # only what this submitter may see
+    assert ids("?latest=true", role="reviewer") == [theirs.get_json()["id"], a2["id"]]
+    assert ids("?latest=true&family_ref=A") == [a2["id"]]
+    assert ids("?latest=false&family_ref=B") == [b1["id"]]
+    [item] = client.get("/v1/decisions?family_ref=A&latest=true", headers=auth()).get_json()[
+        "items"
+    ]
+    assert (item["previous_id"], item["superseded_by"]) == (a1["id"], None)
+
+
+# --------------------------------------------------------------------------- query parameters
+
+
+def routes(app) -> list[tuple[str, str, object]]:
+    """(method, a URL for it, view function) for every route of the app."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        url = rule.rule.replace("<decision_id>", "d").replace("<ruleset_id>", "national")
+        url = url.replace("<version>", "2015.1")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((method, url, app.view_functions[rule.endpoint]))
+    return found
+
+
+def test_every_route_declares_the_query_parameters_it_takes(app):
+    undeclared = [(m, u) for m, u, view in routes(app) if not hasattr(view, "query_model")]
+    assert undeclared == []
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [("?foo=bar", "foo"), ("?limit=1&limit=2", "limit"), ("?format=text&format=json", "format")],
+    ids=["unknown", "repeated", "repeated-format"],
+)
+def test_an_unknown_or_repeated_parameter_is_400_on_every_route(
+    app, client, auth, query, parameter
+):
+    for method, url, view in routes(app):
+        if parameter in view.query_model.model_fields and query.count("=") == 1:
+            continue
+        r = client.open(url + query, method=method, headers=auth("admin"), json={})
+        body = assert_problem(r, 400, "invalid-query")
+        assert [e["parameter"] for e in body["errors"]] == [parameter], (method, url)
+        assert parameter in body["detail"]
+
+
+def test_a_route_that_takes_no_parameters_says_so(client, auth):
+    body = assert_problem(client.get("/v1/rulesets?foo=bar", headers=auth()), 400, "invalid-query")
+    assert body["detail"] == "foo: unknown parameter: this route takes no parameters"
+    body = assert_problem(
+        client.get("/v1/decisions/x?fmt=text", headers=auth("reviewer")), 400, "invalid-query"
+    )
+    assert body["detail"] == "fmt: unknown parameter: this route takes explain, format"
+
+
+def test_an_unknown_ruleset_is_422_on_every_route_that_takes_one(client, auth, example, store):
+    made = post_facts(client, auth, example).get_json()
+    for method, url in [
+        ("GET", "/v1/decisions?ruleset=nope"),
+        ("GET", "/v1/decisions?ruleset=national@1999"),
+        ("POST", "/v1/evaluations?ruleset=nope"),
+        ("POST", f"/v1/decisions/{made['id']}/facts?ruleset=nope"),
+    ]:
+        r = client.open(
+            url, method=method, headers=auth(), json=example if method == "POST" else None
+        )
+        body = assert_problem(r, 422, "unknown-ruleset")
+        assert body["available"] == ["national@2015.1"], url
+    assert [d.id for d in store.list_decisions()[0]] == [made["id"]]
+
+
+def test_the_list_accepts_a_ruleset_only_stored_decisions_used(client, auth, example, store):
+    decision = post_facts(client, auth, example).get_json()
+    retired = {k: decision[k] for k in ("family_ref", "assessment_date", "eligible", "status")}
+    retired.update(
+        headlines_met=[], ruleset={"id": "national", "version": "2014.9", "sha256": "0" * 64}
+    )
+    old, _ = store.save_decision(retired, example, submitted_by="someone")
+    listed = client.get("/v1/decisions?ruleset=national@2014.9", headers=auth("reviewer"))
+    assert [d["id"] for d in listed.get_json()["items"]] == [old.id]
+    body = assert_problem(
+        client.get("/v1/decisions?ruleset=national@2014.8", headers=auth("reviewer")),
+        422,
+        "unknown-ruleset",
+    )
+    assert body["available"] == ["national@2014.9", "national@2015.1"]
+
+
+def test_explain_chooses_the_plain_english_view(client, auth, example):
+    made = post_facts(client, auth, example).get_json()
+    url = f"/v1/decisions/{made['id']}"
+    full = client.get(f"{url}?format=text", headers=auth()).get_data(as_text=True)
+    failed = client.get(f"{url}?explain=failed", headers=auth())
+    assert failed.mimetype == "text/plain"
+    assert "H1.proven_offence" in full and "H1.proven_offence" not in failed.get_data(as_text=True)
+    for explain in ("full", "summary"):  # summary shows everything until it is written
+        got = client.get(f"{url}?format=text&explain={explain}", headers=auth())
+        assert got.get_data(as_text=True) == full
+    body = assert_problem(
+        client.get(f"{url}?format=json&explain=failed", headers=auth()), 400, "invalid-query"
+    )
+    assert [e["parameter"] for e in body["errors"]] == ["explain"]
+    assert_problem(client.get(f"{url}?explain=everything", headers=auth()), 400, "invalid-query")
+
+
+# --------------------------------------------------------------------------- the audit trail
+
+
+def client_of(store, token: str):
+    return store.authenticate(token)
+
+
+def test_every_audit_row_names_its_actor_key_and_outcome(client, auth, keys, store, example):
+    admin, reviewer = client_of(store, keys["admin"]), client_of(store, keys["reviewer"])
+    made = post_facts(client, auth, example).get_json()
+    review(client, auth, made["id"], verdict="override", eligible=False, reason="moved")
+    client.delete("/v1/evaluations", headers=auth("admin"))  # 405
+    client.get("/v1/nothing", headers=auth("admin"))  # 404, no route
+    client.get("/v1/nothing", headers={"Authorization": "Bearer tfp_forged_key"})
+    client.get("/v1/decisions")  # 401
+    rows = store.list_audit(limit=20)[0]
+    assert all(r["actor"] and r["status"] for r in rows)
+    seen = [(r["action"], r["actor"], r["key_id"], r["status"], r["target"]) for r in rows]
+    submitter = client_of(store, keys["submitter"])
+    assert seen[:6] == [
+        ("request.rejected", "anonymous", None, 401, "GET /v1/decisions"),
+        ("request.rejected", "anonymous", None, 404, "GET /v1/nothing"),
+        ("request.rejected", admin.client_id, admin.id, 404, "GET /v1/nothing"),
+        ("request.rejected", admin.client_id, admin.id, 405, "DELETE /v1/evaluations"),
+        ("review.create", reviewer.client_id, reviewer.id, 201, made["id"]),
+        ("decision.create", submitter.client_id, submitter.id, 201, made["id"]),
+    ]
+
+
+def test_the_audit_trail_can_be_read_by_admins_only(client, auth, keys, store, example):
+    made = post_facts(client, auth, example).get_json()
+    client.get(f"/v1/decisions/{made['id']}", headers=auth("reviewer"))
+    for role in ("submitter", "reviewer", "policy_officer"):
+        assert_problem(client.get("/v1/audit", headers=auth(role)), 403, "forbidden")
+    got = client.get(f"/v1/audit?decision={made['id']}", headers=auth("admin"))
+    assert got.status_code == 200
+    assert [r["action"] for r in got.get_json()["items"]] == ["decision.read", "decision.create"]
+    reviewer = client_of(store, keys["reviewer"])
+    by_actor = client.get(
+        f"/v1/audit?actor={reviewer.client_id}&action=decision.read", headers=auth("admin")
+    ).get_json()["items"]
+    assert [(r["target"], r["key_id"]) for r in by_actor] == [(made["id"], reviewer.id)]
+    today = datetime.now(UTC).date().isoformat()
+    assert client.get(f"/v1/audit?from={today}&to={today}", headers=auth("admin")).get_json()[
+        "items"
+    ]
+    assert client.get("/v1/audit?to=2000-01-01T00:00:00Z", headers=auth("admin")).get_json() == {
+        "items": [],
+        "next_cursor": None,
+    }
+    # reading the trail is itself on the trail, with the filters' names but not their values
+    [last] = store.list_audit(limit=1)[0]
+    admin = client_of(store, keys["admin"])
+    assert (last["action"], last["actor"], last["key_id"], last["status"]) == (
+        "audit.list",
+        admin.client_id,
+        admin.id,
+        200,
+    )
+    assert last["detail"] == "to"  # the last read: ?to=...; names only
+
+
+def test_the_audit_trail_pages(client, auth, store):
+    for n in range(5):
+        store.audit(actor="a", action="decision.list", status=200, detail=str(n))
+    seen, url = [], "/v1/audit?actor=a&limit=2"
+    while url:
+        page = client.get(url, headers=auth("admin")).get_json()
+        seen += [r["detail"] for r in page["items"]]
+        url = page.get("next")
+    assert seen == ["4", "3", "2", "1", "0"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["?from=yesterday", "?to=2026-02-30", "?action=decision.peek", "?limit=0", "?cursor=nope"],
+)
+def test_bad_audit_queries_are_400(client, auth, query):
+    assert_problem(client.get(f"/v1/audit{query}", headers=auth("admin")), 400, "invalid-query")
+
+
+def test_family_references_stay_out_of_the_audit_trail(client, auth, store, example):
+    post_facts(client, auth, example)
+    client.get(f"/v1/decisions?family_ref={example['family_ref']}", headers=auth("reviewer"))
+    client.get("/v1/decisions?family_ref=STK-NOBODY&colour=red", headers=auth("reviewer"))
+    assert example["family_ref"] not in json.dumps(store.list_audit(limit=100)[0])
+    assert "STK-NOBODY" not in json.dumps(store.list_audit(limit=100)[0])
+
+
+# --------------------------------------------------------------------------- decisions the facts get right
+
+
+def test_a_judgement_for_a_member_its_indicator_does_not_apply_to_is_422(
+    client, auth, example, store
+):
+    example["judgements"] = [
+        {"indicator": "H1.proven_offence", "member": "p1", "by": "kw-1", "reason": "court letter"}
+    ]
+    body = assert_problem(post_facts(client, auth, example), 422, "invalid-facts")
+    [problem] = body["errors"]
+    assert problem["pointer"] == "/judgements/0/member"
+    assert "applies to a child, but p1 is an adult" in problem["detail"]
+    assert store.list_decisions()[0] == []
+
+
+def test_one_422_lists_problems_of_every_kind(client, auth, example):
+    example["members"][0]["flags"]["colour"] = "red"  # the schema's
+    example["members"][1]["date_of_birth"] = "2020-01-01"  # cross-field
+    example["judgements"][0]["indicator"] = "H6.nonexistent"  # the ruleset's
+    body = assert_problem(post_facts(client, auth, example), 422, "invalid-facts")
+    assert {e["pointer"] for e in body["errors"]} == {
+        "/members/0/flags/colour",
+        "/members/1/date_of_birth",
+        "/judgements/0/indicator",
+    }
+
+
+def test_one_source_check_on_a_closed_world_decision_takes_nothing_away(client, auth):
+    doc = {
+        "family_ref": "CW-1",
+        "assessment_date": "2019-03-31",
+        "members": [
+            {"ref": "p1", "role": "adult", "date_of_birth": "1980-01-01"},
+            {"ref": "c1", "role": "child", "date_of_birth": "2010-01-01"},
+        ],
+    }
+    first = post_facts(client, auth, doc).get_json()
+    assert first["status"] == "not_eligible"
+    r = client.post(
+        f"/v1/decisions/{first['id']}/facts",
+        json={"sources_checked": {"dwp": "2019-03-30"}},
+        headers=auth("submitter"),
+    )
+    assert r.status_code == 201, r.get_data(as_text=True)
+    after = r.get_json()
+    assert (after["status"], after["headlines_unknown"]) == ("not_eligible", [])
+    assert after["trace"]["sources"]["unchecked"] == []

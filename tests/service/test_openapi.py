@@ -10,6 +10,7 @@ import pytest
 from referencing import Registry, Resource
 
 from service.openapi import spec
+from tfp_rules.store import ACTIONS
 
 
 def documented() -> set[tuple[str, str]]:
@@ -63,6 +64,21 @@ def test_responses_match_the_documented_schemas(client, auth, example):
     assert errors("RulesetDetail", detail) == []
     problem = client.get("/v1/decisions/nope", headers=auth("reviewer")).get_json()
     assert errors("Problem", problem) == []
+    trail = client.get("/v1/audit", headers=auth("admin")).get_json()["items"]
+    assert trail and all(errors("AuditEntry", row) == [] for row in trail)
+
+
+def test_the_documented_audit_actions_are_the_stores():
+    assert spec()["components"]["schemas"]["AuditAction"]["enum"] == list(ACTIONS)
+
+
+def test_a_superseded_problem_validates(client, auth, example):
+    first = client.post("/v1/evaluations", json=example, headers=auth()).get_json()
+    url = f"/v1/decisions/{first['id']}/facts"
+    client.post(url, json={"sources_checked": {"police": "2019-03-30"}}, headers=auth())
+    problem = client.post(url, json={"sources_checked": {"dwp": "2019-03-30"}}, headers=auth())
+    assert problem.status_code == 409
+    assert errors("Problem", problem.get_json()) == []
 
 
 def test_a_stored_decision_with_an_extra_member_is_refused_by_the_schema(client, auth, example):

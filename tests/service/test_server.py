@@ -311,7 +311,7 @@ def test_acknowledged_decisions_survive_kill_9_of_master_and_workers(servers, da
             if (
                 stored.decision != expected
                 or (stored.id, stored.created_at) != (answered["id"], answered["created_at"])
-                or stored.submitted_by != submitter_key.id
+                or stored.submitted_by != submitter_key.client_id
                 or stored.family_ref != load.acked_refs[decision_id]
                 or stored.eligible != answered["eligible"]
                 or stored.headlines_met != answered["headlines_met"]

@@ -1,8 +1,4 @@
-"""`tfp`: command-line tools for policy officers and operators, a thin face over the library.
-
-Exit codes are part of the contract: 0 done, 1 invalid input (facts or
-ruleset; every problem on stderr), 2 wrong usage.
-"""
+"""`tfp validate`, `tfp eval` and `tfp rulesets`: rulesets and facts, checked and evaluated."""
 
 from __future__ import annotations
 
@@ -13,14 +9,15 @@ from pathlib import Path
 
 import click
 
-from .compile import compile_ruleset
-from .errors import FactsError, RulesetError, RulesetProblem, TfpError, UnknownRulesetError
-from .evaluate import evaluate
-from .facts import parse_facts
-from .intake import take_in
-from .ruleset import DEFAULT_RULESETS_DIR, Ruleset, RulesetLibrary, load_ruleset
-from .store import ROLES, NotFoundError, Store, StoreError
-from .trace import render_text
+from ..compile import compile_ruleset
+from ..errors import FactsError, RulesetError, RulesetProblem, TfpError, UnknownRulesetError
+from ..evaluate import evaluate
+from ..facts import parse_facts
+from ..intake import take_in
+from ..ruleset import DEFAULT_RULESETS_DIR, Ruleset, RulesetLibrary, load_ruleset
+from ..trace import render_text
+from .base import fail as _fail
+from .base import main
 
 RULESETS_OPTION = click.option(
     "--rulesets",
@@ -32,22 +29,10 @@ RULESETS_OPTION = click.option(
 )
 
 
-def _fail(lines: list[str]) -> None:
-    for line in lines:
-        click.echo(line, err=True)
-    sys.exit(1)
-
-
 def _read(path: str) -> bytes:
     if path == "-":
         return sys.stdin.buffer.read()
     return Path(path).read_bytes()
-
-
-@click.group()
-@click.version_option(package_name="tfp-rules")
-def main() -> None:
-    """Rules-as-code eligibility for the Targeted Family Support Programme."""
 
 
 RULESET_OPTION = click.option(
@@ -71,11 +56,14 @@ def _files(paths: tuple[Path, ...]) -> list[Path]:
 
 
 def _load_rulesets(files: list[Path]) -> tuple[list[Ruleset], list[RulesetProblem]]:
-    """Each file loaded on its own, then together as a library (as start-up loads them)."""
+    """Each file loaded and compiled on its own, then together as a library (as start-up
+    loads them)."""
     loaded, problems = [], []
     for file in files:
         try:
-            loaded.append(load_ruleset(file))
+            ruleset = load_ruleset(file)
+            compile_ruleset(ruleset)  # a condition too complex for the engine is caught here
+            loaded.append(ruleset)
         except RulesetError as exc:
             problems.extend(exc.problems)
     try:
@@ -189,66 +177,3 @@ def rulesets(rulesets_dir: Path) -> None:
         click.echo(
             f"{rs.ref}\teffective from {rs.effective_from.isoformat()}\tsha256 {rs.sha256}\t{rs.path}"
         )
-
-
-DATABASE_OPTION = click.option(
-    "--database",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=lambda: os.environ.get("TFP_DATABASE", str(Path("var") / "tfp.sqlite")),
-    show_default="$TFP_DATABASE or var/tfp.sqlite",
-    help="The decision store (SQLite file).",
-)
-
-
-def _open_store(database: Path) -> Store:
-    try:
-        return Store(database)
-    except StoreError as exc:
-        _fail([f"error: {exc}"])
-
-
-@main.group()
-def keys() -> None:
-    """Manage the service's API keys (only their hashes are stored)."""
-
-
-@keys.command("create")
-@click.option("--role", required=True, type=click.Choice(ROLES))
-@click.option("--name", required=True, help="Who or what uses the key.")
-@DATABASE_OPTION
-def keys_create(role: str, name: str, database: Path) -> None:
-    """Create a key and print its token, once, on stdout."""
-    with _open_store(database) as store:
-        try:
-            key, token = store.create_key(role, name, actor="cli")
-        except ValueError as exc:
-            _fail([f"error: {exc}"])
-    click.echo(token)
-    click.echo(
-        f"created {key.role} key {key.id} ({key.name}): store the token now; "
-        "it cannot be shown again",
-        err=True,
-    )
-
-
-@keys.command("list")
-@DATABASE_OPTION
-def keys_list(database: Path) -> None:
-    """List every key: id, role, name, when created, whether revoked. Never a token."""
-    with _open_store(database) as store:
-        for key in store.list_keys():
-            revoked = f"revoked {key.revoked_at}" if key.revoked_at else "active"
-            click.echo(f"{key.id}\t{key.role}\t{key.name}\tcreated {key.created_at}\t{revoked}")
-
-
-@keys.command("revoke")
-@click.argument("key_id")
-@DATABASE_OPTION
-def keys_revoke(key_id: str, database: Path) -> None:
-    """Revoke a key for good."""
-    with _open_store(database) as store:
-        try:
-            key = store.revoke_key(key_id, actor="cli")
-        except NotFoundError as exc:
-            _fail([f"error: {exc}"])
-    click.echo(f"revoked {key.id}\t{key.role}\t{key.name}\t{key.revoked_at}")

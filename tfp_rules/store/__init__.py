@@ -1,0 +1,83 @@
+"""The decision store: every automated decision with the facts it was made on, human reviews,
+an audit log and hashed API keys, in one SQLite file.
+
+The only part of the core that touches SQLite. One module per table family (`keys` for
+clients and their keys, `decisions` with `filters` for listing them, `reviews`, `audit`),
+over one `connection` (durability, transactions, `migrations`); `records` are what they
+return, `errors` what they raise. `Store` is the one face callers use. Personal data (the facts as received and
+the decision with its trace) lives apart from the metadata, so retention can later delete the
+one and keep the other.
+"""
+
+from __future__ import annotations
+
+from .audit import ACTIONS, ANONYMOUS, AuditLog, os_actor
+from .connection import BUSY_TIMEOUT_MS
+from .decisions import Decisions
+from .errors import (
+    ClientRoleError,
+    ConflictError,
+    KeyStateError,
+    NotFoundError,
+    NothingNewError,
+    RefusedError,
+    ReviewRefusedError,
+    StoreError,
+    SupersededError,
+)
+from .hashing import request_hash_of
+from .keys import TOKEN_PREFIX, Keys
+from .migrations import MIGRATIONS
+from .records import (
+    KEY_STATES,
+    REVIEW_STATUSES,
+    ROLES,
+    STATUSES,
+    VERDICTS,
+    ApiKey,
+    Client,
+    DecisionRecord,
+    Outcome,
+    Review,
+    StoredDecision,
+)
+from .reviews import Reviews
+
+__all__ = [
+    "ACTIONS",
+    "ANONYMOUS",
+    "BUSY_TIMEOUT_MS",
+    "KEY_STATES",
+    "MIGRATIONS",
+    "REVIEW_STATUSES",
+    "ROLES",
+    "STATUSES",
+    "TOKEN_PREFIX",
+    "VERDICTS",
+    "ApiKey",
+    "Client",
+    "ClientRoleError",
+    "ConflictError",
+    "DecisionRecord",
+    "KeyStateError",
+    "NotFoundError",
+    "NothingNewError",
+    "Outcome",
+    "RefusedError",
+    "Review",
+    "ReviewRefusedError",
+    "Store",
+    "StoreError",
+    "StoredDecision",
+    "SupersededError",
+    "os_actor",
+    "request_hash_of",
+]
+
+
+class Store(Keys, Decisions, Reviews, AuditLog):
+    """The decision store over one SQLite file, created and migrated on open.
+
+    Each base class holds one table family; all share one `Connection`, so a method of one
+    family can run inside another's transaction. A Store may be shared between threads.
+    """

@@ -1,0 +1,178 @@
+"""One SQLite connection, opened durable and migrated: transactions, pragmas and the clock.
+
+Durability: WAL with `synchronous=FULL`, so a write is on disk when its method returns.
+Every write is one `BEGIN IMMEDIATE` transaction, so concurrent writers (threads with their
+own Store, or processes) queue on SQLite's lock (up to `BUSY_TIMEOUT_MS`) instead of failing
+halfway. A connection may be shared between threads: one lock serialises its calls.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Self
+
+import sqlite_utils
+
+from . import migrations
+from .errors import StoreError
+from .listing import timestamp
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Connection:
+    """The store's connection to its file, created and migrated on open.
+
+    `clock` (returning an aware datetime) is for tests; every timestamp the store writes is
+    ISO 8601 UTC with microseconds, e.g. 2026-11-25T17:40:01.123456Z.
+    """
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] | None = None):
+        self.path = Path(path)
+        self._clock = clock or _utcnow
+        self._lock = threading.RLock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with suppress(FileExistsError):
+            # Personal data: readable by the owner only (SQLite gives -wal and -shm the same).
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        try:
+            # isolation_level=None: the driver opens no transactions of its own; we do,
+            # explicitly. check_same_thread=False: the lock above makes sharing threads safe.
+            self._conn = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the decision store: {exc}") from exc
+        try:
+            self.db = sqlite_utils.Database(self._conn, execute_plugins=False)
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._enable_wal()
+            self._conn.execute("PRAGMA synchronous = FULL")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise StoreError(f"{self.path}: cannot open the decision store: {exc}") from exc
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _enable_wal(self) -> None:
+        """Switch to WAL, retrying: the switch needs an exclusive lock and SQLite does not wait
+        for it, so several processes opening a new file at once would fail."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- transactions and migrations ---------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[sqlite_utils.Database]:
+        """A transaction, or part of the one this thread already has open.
+
+        Database errors become StoreError, except IntegrityError: a broken constraint is a
+        bug here (save_decision handles the one expected case itself).
+        """
+        with self._lock:
+            if self._conn.in_transaction:
+                yield self.db
+                return
+            try:
+                self._conn.execute(begin)
+                try:
+                    yield self.db
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.IntegrityError:
+                raise
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: {exc}") from exc
+
+    def _write(self) -> AbstractContextManager[sqlite_utils.Database]:
+        """One write transaction. IMMEDIATE takes the write lock up front, so two writers
+        never both read and then fail to upgrade to writing."""
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def _read(self) -> AbstractContextManager[sqlite_utils.Database]:
+        """One consistent snapshot for several reads."""
+        return self._transaction("BEGIN")
+
+    def _version(self) -> int:
+        if not self.db["schema_version"].exists():
+            return 0
+        row = self._conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        return row[0] or 0
+
+    def _migrate(self) -> None:
+        known = len(migrations.MIGRATIONS)
+        version = self._version()
+        if version > known:
+            raise StoreError(
+                f"{self.path}: schema version {version} is newer than this code knows "
+                f"({known}); upgrade tfp-rules"
+            )
+        if version == known:
+            return
+        # Rebuilding a table must not cascade deletes: foreign keys off (outside a
+        # transaction, as SQLite requires), then checked before each migration commits.
+        self._conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for target in range(version + 1, known + 1):
+                with self._write() as db:
+                    db.execute(
+                        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+                    )
+                    current = self._version()  # another process may have migrated meanwhile
+                    if current >= target:
+                        continue
+                    migrations.MIGRATIONS[target - 1](db)
+                    broken = self._conn.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StoreError(
+                            f"{self.path}: migration {target} broke foreign keys: {broken[:3]}"
+                        )
+                    db.execute("DELETE FROM schema_version")
+                    db.execute("INSERT INTO schema_version (version) VALUES (?)", [target])
+        finally:
+            self._conn.execute("PRAGMA foreign_keys = ON")
+
+    @property
+    def schema_version(self) -> int:
+        with self._read():
+            return self._version()
+
+    def _now(self) -> str:
+        return timestamp(self._clock())

@@ -1,0 +1,375 @@
+"""Decisions: stored with the facts they were made on, idempotently; read back and listed.
+
+Personal data (the facts as received and the decision with its trace) lives in
+`decision_payloads`, apart from the metadata in `decisions`, so retention can later delete
+the one and keep the other.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import sqlite3
+import uuid
+from typing import Any
+
+import sqlite_utils
+
+from .audit import AuditLog
+from .errors import ConflictError, NotFoundError, NothingNewError, SupersededError
+from .filters import where_clauses
+from .hashing import canonical_json, request_hash_of
+from .listing import decode_cursor, encode_cursor
+from .records import (
+    DecisionRecord,
+    Review,
+    StoredDecision,
+)
+from .reviews import reviews_of
+
+
+def record_fields(row: dict[str, Any], reviews: list[Review]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "created_at": row["created_at"],
+        "submitted_by": row["submitted_by"],
+        "family_ref": row["family_ref"],
+        "assessment_date": row["assessment_date"],
+        "eligible": None if row["eligible"] is None else bool(row["eligible"]),
+        "status": row["status"],
+        "headlines_met": json.loads(row["headlines_met"]),
+        "ruleset_id": row["ruleset_id"],
+        "ruleset_version": row["ruleset_version"],
+        "ruleset_sha256": row["ruleset_sha256"],
+        "reviews": reviews,
+        "previous_id": row["previous_id"],
+        "superseded_by": row["superseded_by"],
+    }
+
+
+# The decision that follows d (facts added), by the unique index of migration 4.
+_SUCCESSOR = "(SELECT s.id FROM decisions s WHERE s.previous_id = d.id AND s.forked = 0)"
+_RECORD = f"d.*, {_SUCCESSOR} AS superseded_by"
+
+
+def _metadata_row(
+    decision: dict[str, Any], submitted_by: str, previous_id: str | None
+) -> dict[str, Any]:
+    """The `decisions` row of a decision as evaluate returns it (created_at set on insert)."""
+    try:
+        ruleset = decision["ruleset"]
+        eligible = decision["eligible"]
+        return {
+            "id": uuid.uuid4().hex,
+            "created_at": None,
+            "submitted_by": submitted_by,
+            "family_ref": decision["family_ref"],
+            "assessment_date": decision["assessment_date"],
+            "eligible": None if eligible is None else int(bool(eligible)),
+            "status": decision.get("status", "eligible" if eligible else "not_eligible"),
+            "headlines_met": json.dumps(list(decision["headlines_met"])),
+            "ruleset_id": ruleset["id"],
+            "ruleset_version": ruleset["version"],
+            "ruleset_sha256": ruleset["sha256"],
+            "previous_id": previous_id,
+        }
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"not a decision as evaluate returns it: missing {exc}") from exc
+
+
+class Decisions(AuditLog):
+    """The `decisions`, `decision_payloads` and `idempotency` tables."""
+
+    def save_decision(
+        self,
+        decision: dict[str, Any],
+        facts: dict[str, Any],
+        *,
+        submitted_by: str,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+        previous_id: str | None = None,
+        key_id: str | None = None,
+    ) -> tuple[StoredDecision, bool]:
+        """Store a decision and the facts it was made on; returns (decision, created).
+
+        With an idempotency key (scoped to `submitted_by`), a repeat of the same request
+        returns the first decision and created=False; the same key with a different
+        `request_hash` raises ConflictError. Without `request_hash`, the hash of the facts
+        and the decision's ruleset is used.
+
+        With `previous_id` the decision follows that one, facts added: SupersededError if it
+        already has a successor (a chain cannot fork, even between processes: a unique index
+        says so), NothingNewError if `facts` are the previous facts again (compared as
+        canonical JSON).
+
+        The audit row names `submitted_by` as its actor, and `key_id`, the key used, if given.
+        """
+        if not submitted_by:
+            raise ValueError("submitted_by is required")
+        if idempotency_key is not None and not idempotency_key:
+            raise ValueError("an idempotency key cannot be empty")
+        row = _metadata_row(decision, submitted_by, previous_id)
+        if idempotency_key is not None and request_hash is None:
+            request_hash = request_hash_of(facts, f"{row['ruleset_id']}@{row['ruleset_version']}")
+        payload = {
+            "decision_id": row["id"],
+            "facts": json.dumps(facts, ensure_ascii=False),
+            "decision": json.dumps(decision, ensure_ascii=False),
+        }
+        try:
+            with self._write() as db:
+                if idempotency_key is not None:
+                    earlier = self._replay(db, submitted_by, idempotency_key, request_hash, key_id)
+                    if earlier is not None:
+                        return earlier, False
+                if previous_id is not None:
+                    self._check_follows(db, previous_id, facts)
+                self._insert(db, row, payload, idempotency_key, request_hash, key_id)
+        except sqlite3.IntegrityError as exc:
+            # Another writer stored the same key, or a successor of the same decision, between
+            # our look-up and insert (cannot happen under BEGIN IMMEDIATE, but the unique
+            # indexes are the real guarantee): everything above was rolled back.
+            if previous_id is not None and "decisions.previous_id" in str(exc):
+                raise SupersededError(previous_id, self.latest_in_chain(previous_id)) from exc
+            if idempotency_key is None or "idempotency" not in str(exc):
+                raise
+            with self._write() as db:
+                earlier = self._replay(db, submitted_by, idempotency_key, request_hash, key_id)
+            if earlier is None:
+                raise
+            return earlier, False
+        return self._get(row["id"]), True
+
+    def _insert(
+        self,
+        db: sqlite_utils.Database,
+        row: dict[str, Any],
+        payload: dict[str, Any],
+        idempotency_key: str | None,
+        request_hash: str | None,
+        key_id: str | None,
+    ) -> None:
+        """The decision's rows and its audit row, inside the caller's write transaction."""
+        row["created_at"] = self._now()
+        db["decisions"].insert(row)
+        db["decision_payloads"].insert(payload)
+        if idempotency_key is not None:
+            db["idempotency"].insert(
+                {
+                    "submitted_by": row["submitted_by"],
+                    "key": idempotency_key,
+                    "request_hash": request_hash,
+                    "decision_id": row["id"],
+                    "created_at": row["created_at"],
+                }
+            )
+        previous = f" previous={row['previous_id']}" if row["previous_id"] else ""
+        self._audit(
+            db,
+            actor=row["submitted_by"],
+            key_id=key_id,
+            action="decision.create",
+            status=201,
+            target=row["id"],
+            detail=f"{row['ruleset_id']}@{row['ruleset_version']} status={row['status']}{previous}",
+        )
+
+    def _check_follows(
+        self, db: sqlite_utils.Database, previous_id: str, facts: dict[str, Any]
+    ) -> None:
+        rows = list(
+            db.query(
+                "SELECT p.facts FROM decisions d"
+                " LEFT JOIN decision_payloads p ON p.decision_id = d.id WHERE d.id = ?",
+                [previous_id],
+            )
+        )
+        if not rows:
+            raise NotFoundError(f"no decision {previous_id!r} (previous_id)")
+        self.require_latest(previous_id)
+        before = rows[0]["facts"]
+        if before is not None and canonical_json(json.loads(before)) == canonical_json(facts):
+            raise NothingNewError(
+                f"these facts are the facts of decision {previous_id} again, so a new decision"
+                " would be the same one: send only records that are new"
+            )
+
+    def latest_in_chain(self, decision_id: str) -> str:
+        """The newest decision of the chain `decision_id` is in: follow `superseded_by` to the
+        end (`decision_id` itself if nothing follows it)."""
+        with self._read() as db:
+            rows = list(
+                db.query(
+                    "WITH RECURSIVE chain (id, depth) AS ("
+                    " SELECT ?, 0 UNION ALL SELECT s.id, c.depth + 1"
+                    " FROM decisions s JOIN chain c ON s.previous_id = c.id AND s.forked = 0"
+                    ") SELECT id FROM chain ORDER BY depth DESC LIMIT 1",
+                    [decision_id],
+                )
+            )
+        return rows[0]["id"]
+
+    def require_latest(self, decision_id: str) -> None:
+        """Raise SupersededError, naming the chain's latest decision, if a decision already
+        follows this one: facts belong on the newest decision of a chain."""
+        latest = self.latest_in_chain(decision_id)
+        if latest != decision_id:
+            raise SupersededError(decision_id, latest)
+
+    def replay(
+        self,
+        submitted_by: str,
+        idempotency_key: str,
+        request_hash: str,
+        *,
+        key_id: str | None = None,
+    ) -> StoredDecision | None:
+        """The decision an earlier request with this idempotency key made (audited as a
+        replay), or None if the key is new; ConflictError if that was another request.
+
+        For callers that can answer a retry before doing the work again; `save_decision`
+        makes the same check in its own transaction.
+        """
+        with self._write() as db:
+            return self._replay(db, submitted_by, idempotency_key, request_hash, key_id)
+
+    def _replay(
+        self,
+        db: sqlite_utils.Database,
+        submitted_by: str,
+        key: str,
+        request_hash: str | None,
+        key_id: str | None = None,
+    ) -> StoredDecision | None:
+        rows = list(
+            db.query(
+                "SELECT request_hash, decision_id FROM idempotency"
+                " WHERE submitted_by = ? AND key = ?",
+                [submitted_by, key],
+            )
+        )
+        if not rows:
+            return None
+        decision_id = rows[0]["decision_id"]
+        if not hmac.compare_digest(rows[0]["request_hash"], request_hash or ""):
+            raise ConflictError(
+                f"idempotency key {key!r} was already used for a different request"
+                f" (decision {decision_id})",
+                decision_id,
+            )
+        self._audit(
+            db,
+            actor=submitted_by,
+            key_id=key_id,
+            action="decision.replay",
+            status=200,
+            target=decision_id,
+        )
+        return self._get(decision_id)
+
+    def _get(self, decision_id: str) -> StoredDecision:
+        with self._read() as db:
+            rows = list(
+                db.query(
+                    f"SELECT {_RECORD}, p.decision AS payload FROM decisions d"
+                    " LEFT JOIN decision_payloads p ON p.decision_id = d.id WHERE d.id = ?",
+                    [decision_id],
+                )
+            )
+            if not rows:
+                raise NotFoundError(f"no decision {decision_id!r}")
+            reviews = reviews_of(db, [decision_id])[decision_id]
+        row = rows[0]
+        # After erasure the payload is gone; the metadata remains.
+        decision = json.loads(row["payload"]) if row["payload"] is not None else {}
+        return StoredDecision(**record_fields(row, reviews), decision=decision)
+
+    def get_decision(self, decision_id: str) -> StoredDecision:
+        """One decision with its full decision dict and its reviews, oldest first."""
+        return self._get(decision_id)
+
+    def get_facts(self, decision_id: str) -> dict[str, Any]:
+        """The facts a decision was made on, as received (personal data: subject access)."""
+        with self._read() as db:
+            rows = list(
+                db.query(
+                    "SELECT d.id, p.facts FROM decisions d"
+                    " LEFT JOIN decision_payloads p ON p.decision_id = d.id WHERE d.id = ?",
+                    [decision_id],
+                )
+            )
+        if not rows:
+            raise NotFoundError(f"no decision {decision_id!r}")
+        return json.loads(rows[0]["facts"]) if rows[0]["facts"] is not None else {}
+
+    def list_decisions(
+        self,
+        *,
+        eligible: bool | None = None,
+        status: str | None = None,
+        headline: str | None = None,
+        ruleset: str | None = None,
+        review_status: str | None = None,
+        outcome: str | None = None,
+        family_ref: str | None = None,
+        latest: bool = False,
+        created_from: str | None = None,
+        created_to: str | None = None,
+        assessed_from: str | None = None,
+        assessed_to: str | None = None,
+        submitted_by: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[DecisionRecord], str | None]:
+        """Decisions newest first, metadata and reviews only; returns (page, next cursor or None).
+
+        `eligible` and `status` filter on the automated outcome, `outcome` ("eligible",
+        "not_eligible", "undetermined") on the outcome in force, `review_status` on how the
+        two compare. `ruleset` is "ID" or "ID@VERSION". `latest` keeps only the newest
+        decision of each family_ref among those `submitted_by` (if given) made. Date bounds
+        are inclusive; `created_from/to` take a date (the whole day) or an ISO 8601 time (UTC
+        if no zone). `cursor` is the opaque string a previous call returned. Bad arguments
+        raise ValueError.
+        """
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        where, args = where_clauses(
+            eligible=eligible,
+            status=status,
+            headline=headline,
+            ruleset=ruleset,
+            review_status=review_status,
+            outcome=outcome,
+            family_ref=family_ref,
+            latest=latest,
+            created_from=created_from,
+            created_to=created_to,
+            assessed_from=assessed_from,
+            assessed_to=assessed_to,
+            submitted_by=submitted_by,
+        )
+        if cursor is not None:
+            where.append("(d.created_at, d.id) < (?, ?)")
+            args.extend(decode_cursor(cursor))
+        sql = (
+            f"SELECT {_RECORD} FROM decisions d"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY d.created_at DESC, d.id DESC LIMIT ?"
+        )
+        with self._read() as db:
+            rows = list(db.query(sql, [*args, limit + 1]))
+            page = rows[:limit]
+            reviews = reviews_of(db, [row["id"] for row in page])
+        records = [DecisionRecord(**record_fields(row, reviews[row["id"]])) for row in page]
+        more = len(rows) > limit
+        return records, (encode_cursor(page[-1]["created_at"], page[-1]["id"]) if more else None)
+
+    def ruleset_refs(self) -> list[str]:
+        """Every ruleset ("ID@VERSION") some stored decision was made with, sorted."""
+        with self._read() as db:
+            rows = db.query(
+                "SELECT DISTINCT ruleset_id, ruleset_version FROM decisions"
+                " ORDER BY ruleset_id, ruleset_version"
+            )
+            return [f"{r['ruleset_id']}@{r['ruleset_version']}" for r in rows]

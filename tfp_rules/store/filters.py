@@ -1,0 +1,109 @@
+"""The filters of `list_decisions` in SQL, so they run in the query, before paging.
+
+Among them the outcome in force and the review status: `records.outcome_in_force` says
+the same in Python, and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .listing import day, moment_bound
+from .records import REVIEW_STATUSES, STATUSES
+
+# The outcome in force (records.outcome_in_force) in SQL, for filters that run before paging:
+# the latest override's `eligible`, else the automated one (NULL: undetermined).
+_IN_FORCE = (
+    "COALESCE((SELECT r.eligible FROM reviews r WHERE r.decision_id = d.id"
+    " AND r.verdict = 'override' ORDER BY r.seq DESC LIMIT 1), d.eligible)"
+)
+_REVIEWED = "EXISTS (SELECT 1 FROM reviews r WHERE r.decision_id = d.id)"
+_REVIEW_STATUS_SQL = {
+    "unreviewed": f"NOT {_REVIEWED}",
+    "confirmed": f"{_REVIEWED} AND {_IN_FORCE} IS d.eligible",
+    "overridden": f"{_REVIEWED} AND {_IN_FORCE} IS NOT d.eligible",
+}
+_OUTCOME_SQL = {
+    "eligible": f"{_IN_FORCE} = 1",
+    "not_eligible": f"{_IN_FORCE} = 0",
+    "undetermined": f"{_IN_FORCE} IS NULL",
+}
+# No newer decision for the same family (among those submitted_by, when a caller sees only
+# its own): the family index of migration 4 answers it.
+_NEWEST = (
+    "NOT EXISTS (SELECT 1 FROM decisions n WHERE n.family_ref = d.family_ref"
+    " AND (n.created_at, n.id) > (d.created_at, d.id){mine})"
+)
+
+
+def _one_of(name: str, value: str, allowed: dict[str, str] | tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} is one of {', '.join(allowed)}, not {value!r}")
+
+
+def where_clauses(
+    *,
+    eligible: bool | None,
+    status: str | None,
+    headline: str | None,
+    ruleset: str | None,
+    review_status: str | None,
+    outcome: str | None,
+    family_ref: str | None,
+    latest: bool,
+    created_from: str | None,
+    created_to: str | None,
+    assessed_from: str | None,
+    assessed_to: str | None,
+    submitted_by: str | None,
+) -> tuple[list[str], list[Any]]:
+    """The SQL conditions (on `decisions d`) and their arguments for list_decisions' filters."""
+    where: list[str] = []
+    args: list[Any] = []
+
+    def add(condition: str, *values: Any) -> None:
+        where.append(condition)
+        args.extend(values)
+
+    if eligible is not None:
+        add("d.eligible = ?", int(eligible))
+    if status is not None:
+        _one_of("status", status, STATUSES)
+        add("d.status = ?", status)
+    if headline is not None:
+        add("EXISTS (SELECT 1 FROM json_each(d.headlines_met) h WHERE h.value = ?)", headline)
+    if ruleset is not None:
+        ruleset_id, _, version = ruleset.partition("@")
+        add("d.ruleset_id = ?", ruleset_id)
+        if version:
+            add("d.ruleset_version = ?", version)
+    if review_status is not None:
+        if review_status not in _REVIEW_STATUS_SQL:
+            raise ValueError(
+                f"unknown review_status {review_status!r}; one of: {', '.join(REVIEW_STATUSES)}"
+            )
+        add(_REVIEW_STATUS_SQL[review_status])
+    if outcome is not None:
+        _one_of("outcome", outcome, _OUTCOME_SQL)
+        add(_OUTCOME_SQL[outcome])
+    if family_ref is not None:
+        add("d.family_ref = ?", family_ref)
+    if latest:
+        if submitted_by is None:
+            add(_NEWEST.format(mine=""))
+        else:
+            add(_NEWEST.format(mine=" AND n.submitted_by = ?"), submitted_by)
+    for value, name, upper in (
+        (created_from, "created_from", False),
+        (created_to, "created_to", True),
+    ):
+        if value is not None:
+            op, moment = moment_bound(value, name, upper=upper)
+            add(f"d.created_at {op} ?", moment)
+    if assessed_from is not None:
+        add("d.assessment_date >= ?", day(assessed_from, "assessed_from"))
+    if assessed_to is not None:
+        add("d.assessment_date <= ?", day(assessed_to, "assessed_to"))
+    if submitted_by is not None:
+        add("d.submitted_by = ?", submitted_by)
+    return where, args

@@ -1,0 +1,221 @@
+"""The store's schema, as an ordered list of migrations.
+
+The version of a database is the number of migrations applied. Migrations are appended,
+never edited: a database written by any earlier version migrates in place when opened
+(`Connection._migrate`), each step in its own transaction with foreign keys checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _initial_schema(db: sqlite_utils.Database) -> None:
+    statements = [
+        """CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            token_sha256 TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        )""",
+        # Metadata only; family_ref is a pseudonymous reference, nullable so that erasure can
+        # clear it and keep the rest as anonymous statistics.
+        """CREATE TABLE decisions (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            submitted_by TEXT NOT NULL,
+            family_ref TEXT,
+            assessment_date TEXT NOT NULL,
+            eligible INTEGER NOT NULL CHECK (eligible IN (0, 1)),
+            headlines_met TEXT NOT NULL CHECK (json_valid(headlines_met)),
+            ruleset_id TEXT NOT NULL,
+            ruleset_version TEXT NOT NULL,
+            ruleset_sha256 TEXT NOT NULL,
+            previous_id TEXT REFERENCES decisions (id)
+        )""",
+        "CREATE INDEX decisions_created ON decisions (created_at, id)",
+        "CREATE INDEX decisions_ruleset ON decisions (ruleset_id, ruleset_version)",
+        "CREATE INDEX decisions_family ON decisions (family_ref)",
+        "CREATE INDEX decisions_submitted_by ON decisions (submitted_by)",
+        # The personal data: the facts as received and the decision with its trace.
+        """CREATE TABLE decision_payloads (
+            decision_id TEXT PRIMARY KEY REFERENCES decisions (id) ON DELETE CASCADE,
+            facts TEXT NOT NULL,
+            decision TEXT NOT NULL
+        )""",
+        # seq orders reviews by when they were written, whatever the clocks say.
+        """CREATE TABLE reviews (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            decision_id TEXT NOT NULL REFERENCES decisions (id) ON DELETE CASCADE,
+            verdict TEXT NOT NULL CHECK (verdict IN ('confirm', 'override')),
+            eligible INTEGER CHECK (
+                (verdict = 'confirm' AND eligible IS NULL)
+                OR (verdict = 'override' AND eligible IN (0, 1))
+            ),
+            reason TEXT NOT NULL,
+            reviewer TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX reviews_decision ON reviews (decision_id, seq)",
+        """CREATE TABLE idempotency (
+            submitted_by TEXT NOT NULL,
+            key TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            decision_id TEXT NOT NULL REFERENCES decisions (id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            UNIQUE (submitted_by, key)
+        )""",
+        # No foreign keys: the audit trail outlives what it mentions.
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            actor TEXT,
+            action TEXT NOT NULL,
+            target TEXT,
+            status INTEGER,
+            detail TEXT
+        )""",
+        "CREATE INDEX audit_target ON audit (target, id)",
+        "CREATE INDEX audit_actor ON audit (actor, id)",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
+def _three_valued_outcomes(db: sqlite_utils.Database) -> None:
+    """2: a decision may be undetermined: `status` column, `eligible` NULL while undetermined.
+
+    SQLite cannot change a column's constraints in place, so the table is rebuilt
+    (foreign keys are off during migrations; see `Connection._migrate`).
+    """
+    columns = (
+        "id, created_at, submitted_by, family_ref, assessment_date, eligible, headlines_met, "
+        "ruleset_id, ruleset_version, ruleset_sha256, previous_id"
+    )
+    statements = [
+        """CREATE TABLE decisions_v2 (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            submitted_by TEXT NOT NULL,
+            family_ref TEXT,
+            assessment_date TEXT NOT NULL,
+            eligible INTEGER CHECK (eligible IN (0, 1)),
+            headlines_met TEXT NOT NULL CHECK (json_valid(headlines_met)),
+            ruleset_id TEXT NOT NULL,
+            ruleset_version TEXT NOT NULL,
+            ruleset_sha256 TEXT NOT NULL,
+            previous_id TEXT REFERENCES decisions (id),
+            status TEXT NOT NULL CHECK (status IN ('eligible', 'not_eligible', 'undetermined')),
+            CHECK ((status = 'undetermined') = (eligible IS NULL))
+        )""",
+        f"""INSERT INTO decisions_v2 ({columns}, status)
+            SELECT {columns}, CASE eligible WHEN 1 THEN 'eligible' ELSE 'not_eligible' END
+            FROM decisions""",
+        "DROP TABLE decisions",
+        "ALTER TABLE decisions_v2 RENAME TO decisions",
+        "CREATE INDEX decisions_created ON decisions (created_at, id)",
+        "CREATE INDEX decisions_ruleset ON decisions (ruleset_id, ruleset_version)",
+        "CREATE INDEX decisions_family ON decisions (family_ref)",
+        "CREATE INDEX decisions_submitted_by ON decisions (submitted_by)",
+        "CREATE INDEX decisions_status ON decisions (status)",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
+def _clients_own_keys(db: sqlite_utils.Database) -> None:
+    """3: keys belong to a named client, which owns the decisions and reviews; keys may expire.
+
+    Every existing key becomes a client with the key's own id, so `decisions.submitted_by`
+    and `reviews.reviewer` (key ids until now) name that client unchanged. Client names are
+    unique (ignoring ASCII case); a name that several old keys shared gets each later key's
+    id appended. The key's name and role move to its client.
+    """
+    statements = [
+        """CREATE TABLE clients (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            role TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        """INSERT INTO clients (id, name, role, created_at)
+            SELECT k.id,
+                CASE WHEN EXISTS (
+                    SELECT 1 FROM api_keys o
+                    WHERE o.name = k.name COLLATE NOCASE
+                        AND (o.created_at, o.id) < (k.created_at, k.id)
+                ) THEN k.name || ' (' || k.id || ')' ELSE k.name END,
+                k.role, k.created_at
+            FROM api_keys k""",
+        """CREATE TABLE api_keys_v3 (
+            id TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL REFERENCES clients (id),
+            token_sha256 TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT,
+            revoked_at TEXT
+        )""",
+        """INSERT INTO api_keys_v3 (id, client_id, token_sha256, created_at, expires_at, revoked_at)
+            SELECT id, id, token_sha256, created_at, NULL, revoked_at FROM api_keys""",
+        "DROP TABLE api_keys",
+        "ALTER TABLE api_keys_v3 RENAME TO api_keys",
+        "CREATE INDEX api_keys_client ON api_keys (client_id)",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
+def _one_successor(db: sqlite_utils.Database) -> None:
+    """4: a decision has at most one successor (the chain of facts arriving later cannot
+    fork), and listing by family finds the newest decision of each family by index.
+
+    Chains forked before this migration are kept as they are, never edited: each later
+    sibling is marked `forked` and the earliest stays the successor. The unique index covers
+    every unmarked decision, so no new fork can be made, by any process.
+    """
+    statements = [
+        """ALTER TABLE decisions ADD COLUMN forked INTEGER NOT NULL DEFAULT 0
+            CHECK (forked IN (0, 1))""",
+        """UPDATE decisions SET forked = 1
+            WHERE previous_id IS NOT NULL AND EXISTS (
+                SELECT 1 FROM decisions e
+                WHERE e.previous_id = decisions.previous_id
+                    AND (e.created_at, e.id) < (decisions.created_at, decisions.id)
+            )""",
+        "CREATE UNIQUE INDEX decisions_successor ON decisions (previous_id) WHERE forked = 0",
+        "DROP INDEX decisions_family",
+        "CREATE INDEX decisions_family ON decisions (family_ref, created_at, id)",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
+def _audit_names_the_key(db: sqlite_utils.Database) -> None:
+    """5: an audit row records which API key was used (NULL for local use and rows written
+    before), and the trail can be read by action and by time without a full scan.
+
+    Rows written before keep what they said: some name no actor or status, as that release
+    wrote them; the log is never rewritten.
+    """
+    statements = [
+        "ALTER TABLE audit ADD COLUMN key_id TEXT",
+        "CREATE INDEX audit_action ON audit (action, id)",
+        "CREATE INDEX audit_at ON audit (at)",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
+# Applied in order; the version of a database is the number applied. Append, never edit.
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    _initial_schema,
+    _three_valued_outcomes,
+    _clients_own_keys,
+    _one_successor,
+    _audit_names_the_key,
+)
