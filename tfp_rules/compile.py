@@ -77,11 +77,18 @@ class CompiledRuleset:
     """
 
     ruleset: Ruleset
-    engine_name: str
+    engine_name: str  # every rule: for a family with sources unchecked
     measures: dict[str, Measure]  # fact field (m0, m1, ...) -> measure
     fields: dict[str, str]  # measure key -> fact field
     needs: dict[str, tuple[str, ...]]  # "child"/"adult"/"household" -> fact fields to compute
     adult_age: int
+    # The same network without the "unknown" rules, for a family with nothing unchecked: they
+    # cannot fire there, and their conditions would still be matched against every subject.
+    closed_engine_name: str = ""
+
+    def engine_for(self, unchecked: frozenset[str]) -> str:
+        """The network to run a family on, given the sources not checked for it."""
+        return self.engine_name if unchecked else self.closed_engine_name
 
 
 def to_durable(condition: Condition, fields: dict[str, str]) -> dict[str, Any]:
@@ -431,8 +438,10 @@ def _compile(ruleset: Ruleset, engine_name: str) -> CompiledRuleset:
         [{"m": {"$and": [{"kind": "enough"}, {"of": "reachable"}]}}, {"f": {"kind": "family"}}],
         _emit({"kind": "decision", "reachable": True}),
     )
+    closed = {name: rule for name, rule in rules.items() if not name.startswith("unknown:")}
     try:
         engine.register(engine_name, rules)
+        engine.register(f"{engine_name}/closed", closed)
     except engine.TooComplexError:
         problem = _too_complex(ruleset, rules)
         if problem is None:
@@ -446,4 +455,5 @@ def _compile(ruleset: Ruleset, engine_name: str) -> CompiledRuleset:
         fields,
         {k: tuple(v) for k, v in needs.items()},
         int(adult_age),
+        f"{engine_name}/closed",
     )

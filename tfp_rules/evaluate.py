@@ -101,7 +101,7 @@ def fire(compiled: CompiledRuleset, facts: FamilyFacts) -> Firing:
     )
     engine_facts.extend({"kind": "unchecked", "source": s} for s in sorted(unchecked))
     firing = Firing(people, measured, reach, {}, set(), False, unchecked=unchecked)
-    for _rule, derived in engine.run(compiled.engine_name, engine_facts):
+    for _rule, derived in engine.run(compiled.engine_for(unchecked), engine_facts):
         for f in derived:
             kind = f["kind"]
             if kind == "indicator" and f["status"] == "met":
