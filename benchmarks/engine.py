@@ -4,7 +4,7 @@
                                           [--repeats R] [--seed S] [--json PATH]
 
 1. Generates N random family facts documents (benchmarks/families.py), parses
-   each once with `parse_facts` and compiles the national ruleset once; neither
+   each once with `intake.take_in` (every check the service makes) and compiles the national ruleset once; neither
    is timed.
 2. Checks, before timing anything, that the engine (`tfp_rules.evaluate`) and
    the baseline (benchmarks/baseline.py) agree on every family: eligibility,
@@ -46,7 +46,8 @@ from benchmarks.baseline import evaluate_plain  # noqa: E402
 from benchmarks.families import generate  # noqa: E402
 from tfp_rules.compile import CompiledRuleset, compile_ruleset  # noqa: E402
 from tfp_rules.evaluate import evaluate, fire, measure_family  # noqa: E402
-from tfp_rules.facts import FamilyFacts, parse_facts  # noqa: E402
+from tfp_rules.facts import FamilyFacts  # noqa: E402
+from tfp_rules.intake import take_in  # noqa: E402
 from tfp_rules.ruleset import RulesetLibrary  # noqa: E402
 
 RULESET = "national@2015.1"  # the version the baseline hard-codes
@@ -324,8 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"commit   {commit}")
 
     docs = generate(args.families, args.seed)
-    facts = [parse_facts(d) for d in docs]
-    compiled = compile_ruleset(RulesetLibrary.from_directory().resolve(RULESET))
+    library = RulesetLibrary.from_directory()
+    facts = [take_in(library, d, RULESET).facts for d in docs]
+    compiled = compile_ruleset(library.resolve(RULESET))
     print(f"ruleset  {RULESET} sha256 {compiled.ruleset.sha256[:12]}, compiled once")
     print(f"families {len(facts)} generated (seed {args.seed}), parsed once (not timed)")
 

@@ -25,16 +25,22 @@ import random
 from typing import Any
 
 from tfp_rules.facts import EVENT_TYPES
+from tfp_rules.terms import CENSUS_CALENDAR, term_index, term_label_at
 
 __all__ = ["generate"]
 
 _FIRST_DAY = dt.date(2017, 1, 1)
 _LAST_DAY = dt.date(2020, 12, 31)
 
-# Dates that stress the calendar arithmetic: term ends, month ends, 29 February.
+# Dates that stress the calendar arithmetic: around Easter, term ends, month ends, 29 February.
 _AWKWARD_DATES = (
+    (4, 1),
     (4, 14),
     (4, 15),
+    (4, 21),
+    (4, 22),
+    (7, 31),
+    (8, 1),
     (8, 31),
     (9, 1),
     (12, 31),
@@ -247,10 +253,11 @@ def _school(clock: _Clock, age: int, planted: bool) -> dict[str, Any] | None:
     if rng.random() < (0.2 if planted else 0.03):
         school["alternative_provision"] = rng.choice(("behaviour", "behaviour", "other"))
     # Term records from about two years back up to the term in progress (which starts
-    # on or before the assessment date, so it is a valid record, but has not ended).
-    current = clock.ad.year * 3 + (0 if clock.ad < dt.date(clock.ad.year, 4, 15) else 1)
-    if clock.ad >= dt.date(clock.ad.year, 9, 1):
-        current = clock.ad.year * 3 + 2
+    # on or before the assessment date, so it is a valid record, but has not ended), by
+    # the census calendar the national ruleset uses.
+    current = term_index(CENSUS_CALENDAR.last_terms(clock.ad, 1)[0])
+    if CENSUS_CALENDAR.bounds(term_label_at(current + 1))[0] <= clock.ad:
+        current += 1
     first = current - rng.randint(2, 6)
     r = rng.random()
     if planted and r < 0.7:

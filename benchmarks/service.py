@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.families import generate  # noqa: E402
 from tfp_rules.evaluate import decide  # noqa: E402
-from tfp_rules.facts import parse_facts  # noqa: E402
+from tfp_rules.intake import take_in  # noqa: E402
 from tfp_rules.ruleset import RulesetLibrary  # noqa: E402
 from tfp_rules.store import Store, request_hash_of  # noqa: E402
 
@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     library = RulesetLibrary.from_directory()
     docs = generate(FAMILIES, args.seed)
     bodies = [json.dumps(d).encode() for d in docs]
-    decisions = [decide(library, parse_facts(body)) for body in bodies]
+    decisions = [decide(library, take_in(library, body).facts) for body in bodies]
     eligible = sum(d["eligible"] for d in decisions) / FAMILIES
     print(f"families {FAMILIES} generated (seed {args.seed}), {eligible:.0%} eligible;", end=" ")
     print(f"bodies {sum(map(len, bodies)) / FAMILIES / 1024:.1f} KiB mean")
