@@ -112,7 +112,7 @@ def _results(decision: dict[str, Any]) -> dict[tuple[str, str], str]:
     return {key: "settled" if s.get("settled") else s["status"] for key, s in found}
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(family(), st.sets(st.sampled_from(SOURCES), max_size=7), st.randoms(use_true_random=False))
 def test_unknown_can_be_met_by_unchecked_records_and_not_met_cannot(compiled, doc, checked, rnd):
     doc = {k: v for k, v in doc.items() if k not in ("sources_checked", "judgements")}
@@ -121,9 +121,10 @@ def test_unknown_can_be_met_by_unchecked_records_and_not_met_cannot(compiled, do
     ruleset = compiled.ruleset
     rules = {ind.id: ind.when for ind in ruleset.indicators} | {"family": ruleset.family.when}
     before = _results(evaluate(compiled, facts))
-    for (rule, subject), status in before.items():
-        if status not in ("unknown", "settled"):
-            continue
+    open_results = sorted(k for k, status in before.items() if status in ("unknown", "settled"))
+    # a sample per family keeps the test quick; across examples every kind of result comes up
+    for rule, subject in rnd.sample(open_results, min(6, len(open_results))):
+        status = before[(rule, subject)]
         additions = [
             a
             for m in measures_of(rules[rule])
