@@ -19,7 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from .connection import Connection
-from .listing import moment_bound
+from .listing import moment_bound, page
 
 ANONYMOUS = "anonymous"
 ACTIONS = (
@@ -160,12 +160,8 @@ class AuditLog(Connection):
         if cursor is not None:
             where.append("id < ?")
             args.append(_decode_cursor(cursor))
-        sql = (
-            f"SELECT {', '.join(COLUMNS)} FROM audit"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY id DESC LIMIT ?"
-        )
         with self._read() as db:
-            rows = list(db.query(sql, [*args, limit + 1]))
-        page = rows[:limit]
-        return page, (_encode_cursor(page[-1]["id"]) if len(rows) > limit else None)
+            rows, more = page(
+                db, f"SELECT {', '.join(COLUMNS)} FROM audit", where, args, "id DESC", limit
+            )
+        return rows, (_encode_cursor(rows[-1]["id"]) if more else None)

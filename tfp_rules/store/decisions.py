@@ -19,7 +19,7 @@ from .audit import AuditLog
 from .errors import ConflictError, NotFoundError, NothingNewError, SupersededError
 from .filters import where_clauses
 from .hashing import canonical_json, request_hash_of
-from .listing import decode_cursor, encode_cursor
+from .listing import decode_cursor, encode_cursor, page
 from .records import (
     DecisionRecord,
     Review,
@@ -352,18 +352,18 @@ class Decisions(AuditLog):
         if cursor is not None:
             where.append("(d.created_at, d.id) < (?, ?)")
             args.extend(decode_cursor(cursor))
-        sql = (
-            f"SELECT {_RECORD} FROM decisions d"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY d.created_at DESC, d.id DESC LIMIT ?"
-        )
         with self._read() as db:
-            rows = list(db.query(sql, [*args, limit + 1]))
-            page = rows[:limit]
-            reviews = reviews_of(db, [row["id"] for row in page])
-        records = [DecisionRecord(**record_fields(row, reviews[row["id"]])) for row in page]
-        more = len(rows) > limit
-        return records, (encode_cursor(page[-1]["created_at"], page[-1]["id"]) if more else None)
+            rows, more = page(
+                db,
+                f"SELECT {_RECORD} FROM decisions d",
+                where,
+                args,
+                "d.created_at DESC, d.id DESC",
+                limit,
+            )
+            reviews = reviews_of(db, [row["id"] for row in rows])
+        records = [DecisionRecord(**record_fields(row, reviews[row["id"]])) for row in rows]
+        return records, (encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None)
 
     def ruleset_refs(self) -> list[str]:
         """Every ruleset ("ID@VERSION") some stored decision was made with, sorted."""

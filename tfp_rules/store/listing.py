@@ -6,6 +6,9 @@ import base64
 import binascii
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlite_utils
 
 
 def timestamp(moment: datetime) -> str:
@@ -53,3 +56,18 @@ def day(value: str, name: str) -> str:
         return date.fromisoformat(value).isoformat()
     except ValueError as exc:
         raise ValueError(f"{name}: not an ISO 8601 date (YYYY-MM-DD): {value!r}") from exc
+
+
+def page(
+    db: sqlite_utils.Database,
+    select: str,
+    where: list[str],
+    args: list[Any],
+    order: str,
+    limit: int,
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of `select` filtered by `where` (joined with AND) in `order`, and whether more
+    rows follow it (one extra row is read to know)."""
+    sql = select + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {order} LIMIT ?"
+    rows = list(db.query(sql, [*args, limit + 1]))
+    return rows[:limit], len(rows) > limit
