@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, json, jsonify, request, url_
 from tfp_rules.compile import compile_ruleset
 from tfp_rules.errors import FactsError
 from tfp_rules.evaluate import evaluate
-from tfp_rules.facts import FamilyFacts, parse_facts
+from tfp_rules.facts import FamilyFacts, parse_facts, parse_update
 from tfp_rules.intake import Intake, take_in
 from tfp_rules.merge import merge_facts
 from tfp_rules.store import NothingNewError, StoredDecision, request_hash_of
@@ -122,10 +122,7 @@ def add_facts(decision_id: str, query: RulesetChoice):
     raw, key = _json_body(query)
     previous = visible_decision(decision_id)
     store = get_store()
-    try:
-        update = json.loads(raw)
-    except ValueError as exc:
-        raise Problem(400, "malformed-json", "The body is not valid JSON", str(exc)) from exc
+    update = parse_update(raw)  # not JSON: 400; not an update: 422 with pointers into it
     request_hash = request_hash_of(update, query.ruleset, previous.id)
     replayed = _replayed(key, request_hash)
     if replayed is not None:

@@ -58,8 +58,9 @@ def test_an_exception_inside_an_action_is_raised_not_swallowed():
         "test-broken-action",
         {"explode": engine.Rule([{"m": {"$and": [{"kind": "member"}, {"x": 1}]}}], broken)},
     )
-    with pytest.raises(EngineError, match="rule explode: RuntimeError: boom"):
+    with pytest.raises(EngineError, match="rule explode failed with RuntimeError") as caught:
         engine.run("test-broken-action", [{"kind": "member", "subject": "a", "x": 1}])
+    assert str(caught.value.__cause__) == "boom"  # kept for a debugger, out of the message
     # the engine is still usable afterwards
     assert engine.run("test-broken-action", [{"kind": "member", "subject": "a", "x": 2}]) == []
 
@@ -292,3 +293,23 @@ def test_a_condition_too_complex_for_the_engine_is_a_ruleset_problem_with_its_li
     mini = compile_ruleset(parse_ruleset(MINI.encode(), "mini.yaml"))
     doc = {**json.loads(NATIONAL_EXAMPLE), "judgements": []}
     assert evaluate(mini, parse_facts(doc))["status"] == "eligible"  # c1 absent 11.35%
+
+
+def test_engine_errors_name_the_kinds_of_facts_never_their_values():
+    """An EngineError reaches the service's log: it must not carry measures of people."""
+    engine.register("test-quiet", {"r": engine.Rule([{"m": {"kind": "member"}}], lambda m: [])})
+    personal = {"kind": "stranger", "subject": "c1", "m0": 12, "m1": "1984-06-02"}
+    with pytest.raises(EngineError) as caught:
+        engine.run("test-quiet", [{"kind": "member", "subject": "p1", "m0": 41}, personal])
+    message = str(caught.value)
+    assert "a batch of 2 facts (1 member, 1 stranger)" in message
+    for value in ("1984-06-02", "41", "c1", "p1"):
+        assert value not in message
+
+    def fails(matched):
+        raise ValueError(f"cannot use {matched}")
+
+    engine.register("test-quiet-2", {"r": engine.Rule([{"m": {"kind": "member"}}], fails)})
+    with pytest.raises(EngineError) as caught:
+        engine.run("test-quiet-2", [{"kind": "member", "subject": "p1", "m1": "1984-06-02"}])
+    assert str(caught.value) == "rule r failed with ValueError"

@@ -213,7 +213,22 @@ STRUCTURAL = [
     ("/family_ref", "STK 1", "/family_ref", "pattern"),
     ("/members/1/school/terms/0/term", "2018-winter", "/members/1/school/terms/0/term", "pattern"),
     ("/members/1/school/terms/0/term", "18-spring", "/members/1/school/terms/0/term", "pattern"),
-    ("/members/1/school/terms/0/term", "0000-spring", "/members/1/school/terms/0/term", "0000"),
+    (
+        "/members/1/school/terms/0/term",
+        "0000-spring",
+        "/members/1/school/terms/0/term",
+        "1900 to 2100",
+    ),
+    (
+        "/members/1/school/terms/0/term",
+        "2101-spring",
+        "/members/1/school/terms/0/term",
+        "1900 to 2100",
+    ),
+    ("/assessment_date", "9999-12-31", "/assessment_date", "at most 2100-12-31"),
+    ("/assessment_date", "0001-06-01", "/assessment_date", "at least 1900-01-01"),
+    ("/members/0/date_of_birth", "1899-12-31", "/members/0/date_of_birth", "at least 1900-01-01"),
+    ("/members/0/ref", "household", "/members/0/ref", "names the household itself"),
     (
         "/members/1/school/alternative_provision",
         "x",
@@ -285,11 +300,11 @@ def test_python_name_from_underscore_is_not_json() -> None:
 @pytest.mark.parametrize(
     "pointer, count, limit",
     [
-        ("/members", 51, 50),
-        ("/members/0/events", 2001, 2000),
-        ("/household/events", 2001, 2000),
+        ("/members", 31, 30),
+        ("/members/0/events", 501, 500),
+        ("/household/events", 501, 500),
         ("/members/1/school/terms", 61, 60),
-        ("/judgements", 501, 500),
+        ("/judgements", 201, 200),
     ],
 )
 def test_oversized_lists_rejected(pointer: str, count: int, limit: int) -> None:
@@ -939,3 +954,19 @@ def test_valid_documents_parse_and_round_trip(doc: dict[str, Any]) -> None:
     assert parse_facts(facts.model_dump(mode="json", by_alias=True)) == facts
     assert parse_facts(facts.model_dump_json(by_alias=True)) == facts
     assert not list(_schema_validator().iter_errors(doc))
+
+
+def test_a_document_with_more_records_than_any_family_is_refused_before_it_is_examined() -> None:
+    doc = example()
+    event = {"type": "proven_offence", "date": "2018-11-02"}
+    for member in doc["members"]:
+        member["events"] = [event] * 500  # each list within its own cap
+    doc["household"]["events"] = [event] * 500
+    doc["members"].append({"ref": "p2", "role": "adult", "date_of_birth": "1980-01-01"})
+    doc["members"][2]["events"] = [event] * 500
+    doc["members"][0]["flags"]["colour"] = "red"  # not even looked at
+    [problem] = problems_of(doc)
+    assert problem.pointer == ""
+    # 4 x 500 events, p1's benefit, c1's three terms and the judgement
+    assert "holds 2005 records" in problem.message
+    assert "at most 2000 are taken" in problem.message

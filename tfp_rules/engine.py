@@ -159,6 +159,18 @@ def register(name: str, rules: dict[str, Rule]) -> None:
         _registered[name] = (handle, derives)
 
 
+def _shape(facts: list[Fact]) -> str:
+    """What a batch held, for an error message that reaches the log: how many facts of which
+    kinds, never their values (measures of people are personal data)."""
+    kinds: dict[str, int] = {}
+    for fact in facts:
+        kind = str(fact.get("kind", "?"))
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return (
+        f"a batch of {len(facts)} facts ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})"
+    )
+
+
 def _assert(handle: int, facts: list[Fact]) -> int:
     """Assert a run's own facts into its fresh state; the state handle.
 
@@ -168,9 +180,9 @@ def _assert(handle: int, facts: list[Fact]) -> int:
     """
     code, state = _engine.assert_facts(handle, _dumps(facts))[:2]
     if code == _NOT_HANDLED:
-        raise EngineError(f"a fact matched no rule, so durable_rules refused the batch: {facts}")
+        raise EngineError(f"a fact matched no rule, so durable_rules refused {_shape(facts)}")
     if code == _OBSERVED:
-        raise EngineError(f"two identical facts in one batch, so durable_rules refused it: {facts}")
+        raise EngineError(f"two identical facts, so durable_rules refused {_shape(facts)}")
     if code != _OK:  # pragma: no cover - engine contract
         raise EngineError(f"durable_rules refused the batch: code {code}")
     return state
@@ -187,7 +199,8 @@ def _drain(handle: int, state: int, sid: str, derives: dict[str, Derive], fired:
             derived = derives[rule](matched)
         except Exception as exc:
             _engine.abandon_action(handle, state)
-            raise EngineError(f"rule {rule}: {type(exc).__name__}: {exc}") from exc
+            # the exception's own text may quote the facts it choked on: name only its type
+            raise EngineError(f"rule {rule} failed with {type(exc).__name__}") from exc
         fired.append((rule, derived))
         if any("id" in f for f in derived):
             _engine.abandon_action(handle, state)
@@ -227,7 +240,7 @@ def run(name: str, facts: list[Fact]) -> list[tuple[str, list[Fact]]]:
         except EngineError:
             raise
         except Exception as exc:
-            raise EngineError(f"durable_rules failed: {type(exc).__name__}: {exc}") from exc
+            raise EngineError(f"durable_rules failed with {type(exc).__name__}") from exc
         finally:
             _engine.delete_state(handle, sid)
         if not any(rule == "_run" for rule, _ in fired):

@@ -28,9 +28,9 @@ import re
 import types
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import FactProblem, FactsError, MalformedJSONError, suggest
 from .terms import TERM_PATTERN, split_label, term_index
@@ -49,6 +49,7 @@ __all__ = [
     "Benefit",
     "Event",
     "EventType",
+    "FactsUpdate",
     "FamilyFacts",
     "Flags",
     "Household",
@@ -63,17 +64,21 @@ __all__ = [
     "load_document",
     "objects",
     "parse_facts",
+    "parse_update",
     "validate_document",
     "write_schema",
 ]
 
 # Size caps: a document beyond these is rejected with a pointer to the list, not
-# processed. They are far above any real family, so they only stop abuse.
-MAX_MEMBERS = 50
-MAX_EVENTS = 2000  # per member, and for the household
-MAX_BENEFITS = 200  # per member
+# processed. They are far above any real family (3-6 members with tens of records each),
+# so they only stop abuse; MAX_RECORDS bounds the work of one document (about 60 ms to
+# validate and decide at the cap, against 0.7 s for a 1 MiB document without it).
+MAX_MEMBERS = 30
+MAX_EVENTS = 500  # per member, and for the household
+MAX_BENEFITS = 100  # per member
 MAX_TERMS = 60  # per member: twenty school years
-MAX_JUDGEMENTS = 500
+MAX_JUDGEMENTS = 200
+MAX_RECORDS = 2000  # events, benefits, terms and judgements in one document, all told
 MAX_SESSIONS = 1000  # per term; a real term has at most ~160 (two a day)
 MAX_EXCLUSIONS = 100  # fixed-term exclusions per term
 MAX_AMOUNT_GBP = 10_000_000
@@ -83,6 +88,14 @@ SCHEMA_ID = "https://tfp-rules.example/schemas/family-facts.schema.json"
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "family-facts.schema.json"
 
 _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+# Every date in a document lies in these years: wide enough for anyone alive and any
+# release date, narrow enough that window arithmetic can never leave the calendar.
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2100, 12, 31)
+Day = Annotated[dt.date, Field(ge=EARLIEST, le=LATEST)]
+RESERVED_REFS = frozenset({"household"})
+"""Member refs that name something else in a decision (the household as a subject)."""
 
 # ---------------------------------------------------------------------------
 # Models
@@ -148,8 +161,8 @@ class Event(BaseModel):
     model_config = _STRICT
 
     type: EventType
-    date: dt.date = Field(description="When it happened, or when the episode started.")
-    ended: dt.date | None = Field(
+    date: Day = Field(description="When it happened, or when the episode started.")
+    ended: Day | None = Field(
         default=None, description="When the episode ended; null or absent = still open."
     )
     role: Literal["victim", "perpetrator", "at_risk", "witness"] | None = Field(
@@ -168,7 +181,7 @@ class Event(BaseModel):
         allow_inf_nan=False,
         description="rent_arrears and problem_debt only: the amount owed in pounds.",
     )
-    release_due: dt.date | None = Field(
+    release_due: Day | None = Field(
         default=None,
         description="Custody only: expected release date (may be after the assessment date).",
     )
@@ -191,8 +204,8 @@ class Benefit(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
 
     type: BenefitType
-    from_: dt.date = Field(alias="from")
-    to: dt.date | None = None
+    from_: Day = Field(alias="from")
+    to: Day | None = None
     work_search: bool | None = Field(
         default=None, description="UC only: whether the claim has work-search requirements."
     )
@@ -217,8 +230,9 @@ class Term(BaseModel):
     @field_validator("term")
     @classmethod
     def _real_year(cls, value: str) -> str:
-        if value.startswith("0000"):
-            raise ValueError("year 0000 is not a calendar year")
+        year = int(value[:4])
+        if not EARLIEST.year <= year <= LATEST.year:
+            raise ValueError(f"the year must be from {EARLIEST.year} to {LATEST.year}")
         return value
 
     @property
@@ -234,6 +248,19 @@ class Term(BaseModel):
         return term_index(self.term)
 
 
+def _not_reserved(value: str) -> str:
+    if value in RESERVED_REFS:
+        raise ValueError(f"'{value}' names the household itself; give the member another ref")
+    return value
+
+
+MemberRef = Annotated[str, Field(pattern=_MEMBER_REF.pattern), AfterValidator(_not_reserved)]
+FamilyRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")]
+Role = Literal["adult", "child"]
+Provision = Literal["behaviour", "other"]
+SourcesChecked = dict[Source, Day]
+
+
 class School(BaseModel):
     """A child's school registration and attendance record."""
 
@@ -241,7 +268,7 @@ class School(BaseModel):
 
     registered: bool
     terms: list[Term] = Field(default=[], max_length=MAX_TERMS)
-    alternative_provision: Literal["behaviour", "other"] | None = Field(
+    alternative_provision: Provision | None = Field(
         default=None, description="Why the child is in alternative provision, if they are."
     )
     education_otherwise: bool = Field(
@@ -280,11 +307,9 @@ class Member(BaseModel):
 
     model_config = _STRICT
 
-    ref: str = Field(pattern=_MEMBER_REF.pattern)
-    role: Literal["adult", "child"] = Field(
-        description="As the sender declares it; not trusted for eligibility."
-    )
-    date_of_birth: dt.date
+    ref: MemberRef
+    role: Role = Field(description="As the sender declares it; not trusted for eligibility.")
+    date_of_birth: Day
     parenting_responsibility: bool = False
     benefits: list[Benefit] = Field(default=[], max_length=MAX_BENEFITS)
     events: list[Event] = Field(default=[], max_length=MAX_EVENTS)
@@ -328,7 +353,7 @@ class Judgement(BaseModel):
     member: str | None = Field(default=None, description="Member ref; null = the household.")
     by: str = Field(min_length=1, max_length=128, description="Who made the judgement.")
     reason: str = Field(min_length=1, max_length=2000, description="The evidence relied on.")
-    date: dt.date | None = None
+    date: Day | None = None
 
     @field_validator("by")
     @classmethod
@@ -346,14 +371,14 @@ class FamilyFacts(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, title="Family facts")
 
-    family_ref: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")
-    assessment_date: dt.date = Field(
+    family_ref: FamilyRef
+    assessment_date: Day = Field(
         description="The date the facts describe; every time window ends on it."
     )
     members: list[Member] = Field(min_length=1, max_length=MAX_MEMBERS)
     household: Household = Household()
     judgements: list[Judgement] = Field(default=[], max_length=MAX_JUDGEMENTS)
-    sources_checked: dict[Source, dt.date] | None = Field(
+    sources_checked: SourcesChecked | None = Field(
         default=None,
         description=(
             "The data sources consulted for this family, each with the date it was checked. "
@@ -361,6 +386,54 @@ class FamilyFacts(BaseModel):
             "whose data source is not listed is unknown, not 'not met'."
         ),
     )
+
+
+# ---------------------------------------------------------------------------
+# Updates: newly arrived facts for a family already decided
+# ---------------------------------------------------------------------------
+#
+# The same fields and rules as a whole document, every one optional but a member's
+# ref, so an update is checked before it is merged (merge.merge_facts) and the merged
+# document is checked again in full.
+
+
+class SchoolUpdate(BaseModel):
+    """Any fields of a school record; a term replaces the earlier return for its label."""
+
+    model_config = _STRICT
+
+    registered: bool | None = None
+    terms: list[Term] = Field(default=[], max_length=MAX_TERMS)
+    alternative_provision: Provision | None = None
+    education_otherwise: bool | None = None
+
+
+class MemberUpdate(BaseModel):
+    """New facts about a member, matched by ref (an unknown ref is a new member)."""
+
+    model_config = _STRICT
+
+    ref: MemberRef
+    role: Role | None = None
+    date_of_birth: Day | None = None
+    parenting_responsibility: bool | None = None
+    benefits: list[Benefit] = Field(default=[], max_length=MAX_BENEFITS)
+    events: list[Event] = Field(default=[], max_length=MAX_EVENTS)
+    school: SchoolUpdate | None = None
+    flags: Flags | None = None
+
+
+class FactsUpdate(BaseModel):
+    """Newly arrived facts for a family; see `merge.merge_facts` for how they fold in."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, title="Facts update")
+
+    family_ref: FamilyRef | None = Field(default=None, description="If given, the same family's.")
+    assessment_date: Day | None = None
+    members: list[MemberUpdate] = Field(default=[], max_length=MAX_MEMBERS)
+    household: Household | None = None
+    judgements: list[Judgement] = Field(default=[], max_length=MAX_JUDGEMENTS)
+    sources_checked: SourcesChecked | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -457,9 +530,9 @@ def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+def _model_at(loc: tuple[Any, ...], root: type[BaseModel]) -> type[BaseModel] | None:
     """The model that holds the field `loc` points to (for naming the fields it allows)."""
-    model: type[BaseModel] | None = FamilyFacts
+    model: type[BaseModel] | None = root
     for step in loc[:-1]:
         if model is None:
             return None
@@ -489,7 +562,7 @@ def _allowed(expected: str) -> list[str]:
     return re.findall(r"'([^']*)'", expected)
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: dict[str, Any], root: type[BaseModel]) -> str:
     """A plain sentence for one pydantic error, without echoing the offending value.
 
     Where a close valid name exists it is suggested: the suggestion is a valid
@@ -501,7 +574,7 @@ def _message(err: dict[str, Any]) -> str:
     field = loc[-1] if loc else None
     match kind:
         case "extra_forbidden":
-            model = _model_at(loc)
+            model = _model_at(loc, root)
             names = [f.alias or n for n, f in model.model_fields.items()] if model else []
             return f"unknown field {field!r}{suggest(field, names)}"
         case "missing":
@@ -551,10 +624,12 @@ def _message(err: dict[str, Any]) -> str:
     return str(err["msg"])
 
 
-def _validation_problems(exc: ValidationError) -> list[FactProblem]:
+def _validation_problems(
+    exc: ValidationError, root: type[BaseModel] = FamilyFacts
+) -> list[FactProblem]:
     return [
         # pydantic marks a bad mapping key with a "[key]" step; the pointer names the member
-        FactProblem(_pointer(*(t for t in err["loc"] if t != "[key]")), _message(err))
+        FactProblem(_pointer(*(t for t in err["loc"] if t != "[key]")), _message(err, root))
         for err in exc.errors(include_url=False, include_input=True)
     ]
 
@@ -581,9 +656,37 @@ def load_document(data: str | bytes | bytearray | Mapping[str, Any]) -> dict[str
     return plain
 
 
+def _too_many_records(plain: dict[str, Any]) -> FactProblem | None:
+    """The document holds more records than MAX_RECORDS: counted before anything else is
+    examined, so an oversized document costs next to nothing."""
+    count = len(plain["judgements"]) if isinstance(plain.get("judgements"), list) else 0
+    holders = [plain.get("household")]
+    for _, member in objects(plain, "members"):
+        holders.append(member)
+        count += len(member["benefits"]) if isinstance(member.get("benefits"), list) else 0
+        school = member.get("school")
+        if isinstance(school, dict) and isinstance(school.get("terms"), list):
+            count += len(school["terms"])
+    count += sum(
+        len(h["events"])
+        for h in holders
+        if isinstance(h, dict) and isinstance(h.get("events"), list)
+    )
+    if count <= MAX_RECORDS:
+        return None
+    return FactProblem(
+        "",
+        f"the document holds {count} records (events, benefits, school terms and judgements); "
+        f"at most {MAX_RECORDS} are taken, far more than any family has",
+    )
+
+
 def validate_document(plain: dict[str, Any]) -> tuple[FamilyFacts | None, list[FactProblem]]:
     """The model if the document is well formed, and every problem found (schema and
     cross-field) in one list."""
+    too_many = _too_many_records(plain)
+    if too_many is not None:
+        return None, [too_many]
     try:
         # by_name=False: the JSON field is "from"; "from_" is only for Python callers.
         facts = FamilyFacts.model_validate_json(json.dumps(plain), by_alias=True, by_name=False)
@@ -602,6 +705,24 @@ def _beside(schema: list[FactProblem], cross: list[FactProblem]) -> list[FactPro
         for p in cross
         if not any(p.pointer == f or p.pointer.startswith(f + "/") for f in faulted)
     ]
+
+
+def parse_update(data: str | bytes | bytearray | Mapping[str, Any]) -> dict[str, Any]:
+    """An update (JSON text or a dict) checked against `FactsUpdate`, as plain JSON data.
+
+    Raises MalformedJSONError for text that is not JSON, FactsError listing every problem
+    of shape (with JSON Pointers into the update) otherwise.
+    """
+    plain = load_document(data)
+    problems = [] if (p := _too_many_records(plain)) is None else [p]
+    if not problems:
+        try:
+            FactsUpdate.model_validate_json(json.dumps(plain), by_alias=True, by_name=False)
+        except ValidationError as exc:
+            problems = _validation_problems(exc, FactsUpdate)
+    if problems:
+        raise FactsError(problems)
+    return plain
 
 
 def document_problems(plain: dict[str, Any]) -> list[FactProblem]:
@@ -634,15 +755,16 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def as_date(value: Any) -> dt.date | None:
-    """A date from an ISO "YYYY-MM-DD" string (or a date), else None."""
+    """A date the model accepts, from an ISO "YYYY-MM-DD" string (or a date), else None."""
+    day = None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str) and _ISO_DATE.match(value):
+        day = value
+    elif isinstance(value, str) and _ISO_DATE.match(value):
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             return None
-    return None
+    return day if day is not None and EARLIEST <= day <= LATEST else None
 
 
 def objects(parent: Any, key: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -794,7 +916,9 @@ def check_facts(facts: FamilyFacts | Mapping[str, Any]) -> list[FactProblem]:
     # a judgement's member can only be looked for among refs that are all well formed
     members = doc.get("members") if isinstance(doc.get("members"), list) else []
     refs = [m.get("ref") if isinstance(m, dict) else None for m in members]
-    refs_ok = bool(refs) and all(isinstance(r, str) and _MEMBER_REF.match(r) for r in refs)
+    refs_ok = bool(refs) and all(
+        isinstance(r, str) and _MEMBER_REF.match(r) and r not in RESERVED_REFS for r in refs
+    )
     for k, judgement in objects(doc, "judgements"):
         at = f"/judgements/{k}"
         who = judgement.get("member")

@@ -16,34 +16,36 @@ the later is kept.
 from __future__ import annotations
 
 import copy
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from .errors import FactProblem, FactsError
-from .facts import SOURCES
+from .facts import SOURCES, parse_update
 
-UPDATE_KEYS = {
-    "family_ref",
-    "assessment_date",
-    "members",
-    "household",
-    "judgements",
-    "sources_checked",
-}
 _LISTS = ("events", "benefits")
 
 
+def _key(item: Any) -> str:
+    """A record's identity for "sent twice": its canonical JSON."""
+    return json.dumps(item, sort_keys=True, separators=(",", ":"))
+
+
 def _append_new(target: list[Any], items: list[Any]) -> None:
-    """Append items not already present (a record sent twice is one record)."""
+    """Append items not already present (a record sent twice is one record), in linear time."""
+    seen = {_key(item) for item in target}
     for item in items:
-        if item not in target:
-            target.append(item)
+        key = _key(item)
+        if key not in seen:
+            seen.add(key)
+            target.append(copy.deepcopy(item))
 
 
 def _merge_school(school: dict[str, Any], update: dict[str, Any]) -> None:
     terms = {t.get("term"): t for t in school.get("terms", [])}
     for term in update.get("terms", []):
         terms[term.get("term")] = term  # a later return for a term replaces the earlier one
-    school.update({k: v for k, v in update.items() if k != "terms"})
+    school.update({k: copy.deepcopy(v) for k, v in update.items() if k != "terms"})
     school["terms"] = sorted(terms.values(), key=lambda t: str(t.get("term")))
 
 
@@ -53,45 +55,10 @@ def _merge_member(member: dict[str, Any], update: dict[str, Any]) -> None:
             _append_new(member.setdefault(key, []), value)
         elif key == "flags":
             member["flags"] = {**member.get("flags", {}), **value}
-        elif key == "school" and isinstance(member.get("school"), dict):
+        elif key == "school" and isinstance(member.get("school"), dict) and value is not None:
             _merge_school(member["school"], value)
         else:
             member[key] = copy.deepcopy(value)
-
-
-def _check_shape(update: Any) -> None:
-    """Enough shape to merge safely; the merged document is then validated in full."""
-    problems = []
-    if not isinstance(update, dict):
-        raise FactsError([FactProblem("", "an update is a JSON object")])
-    problems += [
-        FactProblem(f"/{k}", f"unknown field {k!r}") for k in update if k not in UPDATE_KEYS
-    ]
-    members = update.get("members", [])
-    if not isinstance(members, list):
-        problems.append(FactProblem("/members", "expected a list of members"))
-        members = []
-    for i, m in enumerate(members):
-        if not isinstance(m, dict) or not isinstance(m.get("ref"), str):
-            problems.append(FactProblem(f"/members/{i}/ref", "each member needs its ref"))
-            continue
-        for key in (*_LISTS, "flags", "school"):
-            expected = dict if key in ("flags", "school") else list
-            if key in m and not isinstance(m[key], expected):
-                problems.append(
-                    FactProblem(f"/members/{i}/{key}", f"expected a {expected.__name__}")
-                )
-        school = m.get("school")
-        if isinstance(school, dict) and not isinstance(school.get("terms", []), list):
-            problems.append(FactProblem(f"/members/{i}/school/terms", "expected a list"))
-    for key, expected in (("household", dict), ("judgements", list), ("sources_checked", dict)):
-        if key in update and not isinstance(update[key], expected):
-            problems.append(FactProblem(f"/{key}", f"expected a {expected.__name__}"))
-    household = update.get("household")
-    if isinstance(household, dict) and not isinstance(household.get("events", []), list):
-        problems.append(FactProblem("/household/events", "expected a list"))
-    if problems:
-        raise FactsError(problems)
 
 
 def _checks(previous: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -108,7 +75,9 @@ def _checks(previous: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return checks
 
 
-def merge_facts(previous: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+def merge_facts(
+    previous: dict[str, Any], update: str | bytes | bytearray | Mapping[str, Any]
+) -> dict[str, Any]:
     """The previous document with the update folded in; raises FactsError on a bad update.
 
     Members are matched by `ref`: their events and benefits are appended (exact
@@ -119,7 +88,7 @@ def merge_facts(previous: dict[str, Any], update: dict[str, Any]) -> dict[str, A
     every source checked on its assessment date); `assessment_date` may move
     forward. The family must stay the same: a different `family_ref` is refused.
     """
-    _check_shape(update)
+    update = parse_update(update)  # every problem of shape, with pointers into the update
     if "family_ref" in update and update["family_ref"] != previous.get("family_ref"):
         raise FactsError(
             [FactProblem("/family_ref", "facts for another family: family_ref must stay the same")]
@@ -130,7 +99,9 @@ def merge_facts(previous: dict[str, Any], update: dict[str, Any]) -> dict[str, A
         if member["ref"] in by_ref:
             _merge_member(by_ref[member["ref"]], member)
         else:
-            merged.setdefault("members", []).append(copy.deepcopy(member))
+            added = copy.deepcopy(member)
+            merged.setdefault("members", []).append(added)
+            by_ref[member["ref"]] = added  # a ref given twice in one update is one member
     if "household" in update:
         _append_new(
             merged.setdefault("household", {}).setdefault("events", []),
