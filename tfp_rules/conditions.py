@@ -488,7 +488,10 @@ class ConditionParser:
         """A list of names as written, or the values of the list parameter it names."""
         if isinstance(raw, str) and raw in self.lists:
             return list(self.lists[raw]), raw
-        return ([raw] if isinstance(raw, str | bool) else list(raw)), None
+        if isinstance(raw, list):
+            return list(raw), None
+        # a single name (or a value the schema has already reported as the wrong type)
+        return ([raw] if raw is not None and not isinstance(raw, dict) else []), None
 
     def _measure(self, kind: str, raw: Any, path: Path, applies_to: str) -> Measure | None:
         if kind == "field":

@@ -15,6 +15,7 @@ looked wrong (a declared role the date of birth contradicts).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from .errors import FactProblem, FactsError, suggest
 from .facts import FamilyFacts, as_date, load_document, objects, validate_document
 from .ruleset import Ruleset, RulesetLibrary
+from .terms import TERM_PATTERN
 
 _WHO = {"child": "a child", "adult": "an adult", "any_member": "any member"}
 
@@ -116,10 +118,12 @@ def _term_problems(ruleset: Ruleset, doc: Mapping[str, Any], on: dt.date) -> lis
     for i, member in objects(doc, "members"):
         for k, term in objects(member.get("school"), "terms"):
             label = term.get("term")
+            if not isinstance(label, str) or not re.match(TERM_PATTERN, label):
+                continue  # not a term label: the schema has said so
             try:
                 starts = ruleset.terms.bounds(label)[0]
-            except (ValueError, TypeError):
-                continue  # not a term label: the schema has said so
+            except ValueError:
+                continue  # a year outside the calendar: the schema has said so
             if starts > on:
                 problems.append(
                     FactProblem(

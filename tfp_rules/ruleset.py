@@ -246,6 +246,10 @@ def parse_ruleset(raw_bytes: bytes, display: str) -> Ruleset:
 
     try:
         node = yaml.compose(raw_bytes.decode("utf-8"))
+    except RecursionError:
+        raise RulesetError(
+            [RulesetProblem(display, 0, "", "not valid YAML: nested too deeply")]
+        ) from None
     except UnicodeDecodeError as exc:
         raise RulesetError(
             [RulesetProblem(display, 0, "", f"not UTF-8 text: {exc.reason}")]
@@ -268,11 +272,22 @@ def parse_ruleset(raw_bytes: bytes, display: str) -> Ruleset:
             [*problems, RulesetProblem(display, 1, "", "a ruleset is a mapping of fields")]
         )
 
-    for error in _schema_validator().iter_errors(data):
-        where, message, is_key = _schema_message(error)
-        report(where, message, key=is_key)
+    try:
+        for error in _schema_validator().iter_errors(data):
+            where, message, is_key = _schema_message(error)
+            report(where, message, key=is_key)
+    except RecursionError:
+        raise RulesetError([RulesetProblem(display, 1, "", "nested too deeply")]) from None
 
-    ruleset = _build(data, display, report, hashlib.sha256(raw_bytes).hexdigest(), lines)
+    faulted = bool(problems)
+    try:
+        ruleset = _build(data, display, report, hashlib.sha256(raw_bytes).hexdigest(), lines)
+    except (TypeError, AttributeError, ValueError, KeyError):
+        # The cross-reference pass reads what the schema allows; over a document the schema
+        # has faulted it may trip, and the schema's problems are the answer. Otherwise a bug.
+        if not faulted:
+            raise
+        ruleset = None
     if problems or ruleset is None:
         raise RulesetError(problems)
     ruleset.lines.update(
