@@ -1,8 +1,9 @@
 """The tfp-rules web service: a thin Flask app over the core library.
 
-`create_app(config)` loads and compiles every ruleset once (a broken ruleset
-stops start-up with its file, line and field), creates or migrates the
-decision store, and registers one blueprint per area.
+`create_app(config)` loads and compiles every ruleset (a broken ruleset stops
+start-up with its file, line and field; later edits are reloaded, see
+`library`), creates or migrates the decision store, and registers one
+blueprint per area.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from tfp_rules.compile import compile_ruleset
-from tfp_rules.ruleset import DEFAULT_RULESETS_DIR, RulesetLibrary
+from tfp_rules.ruleset import DEFAULT_RULESETS_DIR
 from tfp_rules.store import Store
 
 from . import audit, auth, db, decisions, evaluations, meta, problems, rulesets
+from .library import LiveLibrary
 
 log = logging.getLogger("tfp.service")
 
@@ -30,15 +31,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         DATABASE=os.environ.get("TFP_DATABASE", "var/tfp.sqlite"),
         RULESETS=os.environ.get("TFP_RULESETS", str(DEFAULT_RULESETS_DIR)),
         MAX_CONTENT_LENGTH=int(os.environ.get("TFP_MAX_BODY_BYTES", str(1024 * 1024))),
+        RULESETS_CHECK_SECONDS=float(os.environ.get("TFP_RULESETS_CHECK_SECONDS", "2")),
     )
     if config:
         app.config.update(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the decision's own order
 
-    library = RulesetLibrary.from_directory(app.config["RULESETS"])
-    for ruleset in library:
-        compile_ruleset(ruleset)  # register every version with the engine now, not lazily
-    app.extensions["tfp.library"] = library
+    app.extensions["tfp.library"] = LiveLibrary(
+        app.config["RULESETS"], check_every=app.config["RULESETS_CHECK_SECONDS"]
+    )
     Store(app.config["DATABASE"]).close()  # create or migrate the store before the first request
 
     db.register(app)

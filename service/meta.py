@@ -15,7 +15,14 @@ bp = Blueprint("meta", __name__)
 @takes(NoParameters)
 def healthz(query: NoParameters):
     get_store().schema_version  # noqa: B018 (touches the database: a broken store is not healthy)
-    return jsonify({"status": "ok", "rulesets": current_app.extensions["tfp.library"].refs()})
+    library = current_app.extensions["tfp.library"]
+    body = {"status": "ok", "rulesets": library.refs()}
+    if library.refused is not None:  # serving, but not what is on disk: say so, and why
+        body["rulesets_refused"] = {
+            "since": library.refused_at,
+            "problems": [str(p) for p in library.refused.problems],
+        }
+    return jsonify(body)
 
 
 @bp.get("/v1/openapi.json")
