@@ -107,6 +107,18 @@ def _pointer(loc: tuple) -> str:
     return "".join(f"/{part}" for part in loc)
 
 
+def list_detail(parameters: list[str], decision_ids: list[str]) -> str:
+    """The audit detail of a list read: the parameters' names (never their values: a
+    family_ref must not outlive its decisions in the log), how many decisions were returned
+    and their ids, in the order returned. A page holds at most 200, so this is at most about
+    6.7 KB: `filters=family_ref,latest returned=2 ids=<id>,<id>`."""
+    parts = [f"filters={','.join(sorted(parameters))}"] if parameters else []
+    parts.append(f"returned={len(decision_ids)}")
+    if decision_ids:
+        parts.append(f"ids={','.join(decision_ids)}")
+    return " ".join(parts)
+
+
 def _readable(decision_id: str) -> StoredDecision:
     """The decision if this caller may see it; a refused read is audited as a read."""
     try:
@@ -136,8 +148,8 @@ def list_all(query: DecisionQuery):
         items, next_cursor = store.list_decisions(**filters, limit=query.limit, cursor=query.cursor)
     except ValueError as exc:
         raise Problem(400, "invalid-query", "Invalid query parameters", str(exc)) from exc
-    # filter names only: values (a family_ref) must not outlive the decisions in the log
-    record("decision.list", 200, detail=",".join(sorted(request.args)) or None)
+    # who saw which decisions: the ids returned, and the filters' names but not their values
+    record("decision.list", 200, detail=list_detail(list(request.args), [d.id for d in items]))
     body = {"items": [d.summary() for d in items], "next_cursor": next_cursor}
     if next_cursor:
         body["next"] = url_for(
