@@ -24,7 +24,7 @@ from .auth import actor, requires, visible_decision
 from .db import get_store
 from .inputs import IsoDate, NoParameters, RulesetSpec, Status, known_ruleset, require_json, takes
 from .problems import Problem
-from .views import decision_view, review_view, with_ruleset_headers
+from .views import decision_view, review_view, text_view, with_ruleset_headers
 
 bp = Blueprint("decisions", __name__, url_prefix="/v1")
 READERS = ("submitter", "reviewer")
@@ -164,11 +164,12 @@ def list_all(query: DecisionQuery):
 def get_one(decision_id: str, query: DecisionView):
     d = _readable(decision_id)
     record("decision.read", 200, target=d.id)
+    role = actor().role  # a submitter does not see reviewers' reasons or who they were
     if query.text:
-        text = render_text(decision_view(d), only_failed=query.explain == "failed")
+        text = render_text(text_view(d, role), only_failed=query.explain == "failed")
         response = Response(text, mimetype="text/plain")
     else:
-        response = jsonify(decision_view(d))
+        response = jsonify(decision_view(d, role))
     return with_ruleset_headers(response, d.decision["ruleset"])
 
 

@@ -89,7 +89,8 @@ def _json_body(query: RulesetChoice) -> tuple[bytes, str | None]:
 
 def _answer(stored: StoredDecision, created: bool) -> Response:
     """201 with the stored decision, its URL and the rules that made it."""
-    response = jsonify(decision_view(stored))
+    # a replay may answer a decision reviewed since: the caller sees it as its role may
+    response = jsonify(decision_view(stored, actor().role))
     response.status_code = 201
     response.headers["Location"] = url_for("decisions.get_one", decision_id=stored.id)
     if not created:
