@@ -24,7 +24,7 @@ from .auth import actor, requires, visible_decision
 from .db import get_store
 from .inputs import IsoDate, NoParameters, RulesetSpec, Status, known_ruleset, require_json, takes
 from .problems import Problem
-from .views import decision_view, review_view, with_ruleset_headers
+from .views import decision_view, review_view, text_view, with_ruleset_headers
 
 bp = Blueprint("decisions", __name__, url_prefix="/v1")
 READERS = ("submitter", "reviewer")
@@ -107,6 +107,18 @@ def _pointer(loc: tuple) -> str:
     return "".join(f"/{part}" for part in loc)
 
 
+def list_detail(parameters: list[str], decision_ids: list[str]) -> str:
+    """The audit detail of a list read: the parameters' names (never their values: a
+    family_ref must not outlive its decisions in the log), how many decisions were returned
+    and their ids, in the order returned. A page holds at most 200, so this is at most about
+    6.7 KB: `filters=family_ref,latest returned=2 ids=<id>,<id>`."""
+    parts = [f"filters={','.join(sorted(parameters))}"] if parameters else []
+    parts.append(f"returned={len(decision_ids)}")
+    if decision_ids:
+        parts.append(f"ids={','.join(decision_ids)}")
+    return " ".join(parts)
+
+
 def _readable(decision_id: str) -> StoredDecision:
     """The decision if this caller may see it; a refused read is audited as a read."""
     try:
@@ -136,8 +148,8 @@ def list_all(query: DecisionQuery):
         items, next_cursor = store.list_decisions(**filters, limit=query.limit, cursor=query.cursor)
     except ValueError as exc:
         raise Problem(400, "invalid-query", "Invalid query parameters", str(exc)) from exc
-    # filter names only: values (a family_ref) must not outlive the decisions in the log
-    record("decision.list", 200, detail=",".join(sorted(request.args)) or None)
+    # who saw which decisions: the ids returned, and the filters' names but not their values
+    record("decision.list", 200, detail=list_detail(list(request.args), [d.id for d in items]))
     body = {"items": [d.summary() for d in items], "next_cursor": next_cursor}
     if next_cursor:
         body["next"] = url_for(
@@ -152,11 +164,12 @@ def list_all(query: DecisionQuery):
 def get_one(decision_id: str, query: DecisionView):
     d = _readable(decision_id)
     record("decision.read", 200, target=d.id)
+    role = actor().role  # a submitter does not see reviewers' reasons or who they were
     if query.text:
-        text = render_text(decision_view(d), only_failed=query.explain == "failed")
+        text = render_text(text_view(d, role), only_failed=query.explain == "failed")
         response = Response(text, mimetype="text/plain")
     else:
-        response = jsonify(decision_view(d))
+        response = jsonify(decision_view(d, role))
     return with_ruleset_headers(response, d.decision["ruleset"])
 
 

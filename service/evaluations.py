@@ -5,14 +5,20 @@ takes newly arrived facts for a family already decided, merges them into that
 decision's facts and stores a new decision linked to it (the old one is never edited).
 A chain of such decisions cannot fork (facts go on its latest decision: 409 otherwise)
 and an update that adds nothing makes no decision (422).
+
+An `Idempotency-Key` is honoured for `IDEMPOTENCY_HOURS` after its first use (setting
+`TFP_IDEMPOTENCY_HOURS`, default 24, at most 720), then it is new again.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, json, jsonify, request, url_for
+from flask.blueprints import BlueprintSetupState
 
 from tfp_rules.compile import compile_ruleset
 from tfp_rules.errors import FactsError
@@ -20,7 +26,13 @@ from tfp_rules.evaluate import evaluate
 from tfp_rules.facts import FamilyFacts, parse_facts, parse_update
 from tfp_rules.intake import Intake, take_in
 from tfp_rules.merge import merge_facts
-from tfp_rules.store import NothingNewError, StoredDecision, request_hash_of
+from tfp_rules.store import (
+    IDEMPOTENCY_LIFETIME,
+    MAX_IDEMPOTENCY_LIFETIME,
+    NothingNewError,
+    StoredDecision,
+    request_hash_of,
+)
 
 from .auth import actor, requires, visible_decision
 from .db import get_store
@@ -30,6 +42,36 @@ from .views import decision_view, with_ruleset_headers
 
 bp = Blueprint("evaluations", __name__, url_prefix="/v1")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+HOURS = 3600
+
+
+def idempotency_hours(value: object) -> int:
+    """The key lifetime setting as whole hours, 1 to 720; ValueError naming the setting."""
+    most = int(MAX_IDEMPOTENCY_LIFETIME.total_seconds()) // HOURS
+    try:
+        hours = int(str(value).strip())
+    except ValueError:
+        hours = 0
+    if not 1 <= hours <= most:
+        raise ValueError(
+            f"TFP_IDEMPOTENCY_HOURS (IDEMPOTENCY_HOURS) is whole hours from 1 to {most},"
+            f" not {value!r}"
+        )
+    return hours
+
+
+@bp.record_once
+def _settings(state: BlueprintSetupState) -> None:
+    """Read the key lifetime when the app is made (a bad value stops start-up), unless the
+    app's config already gives it."""
+    default = int(IDEMPOTENCY_LIFETIME.total_seconds()) // HOURS
+    config = state.app.config
+    config.setdefault("IDEMPOTENCY_HOURS", os.environ.get("TFP_IDEMPOTENCY_HOURS", default))
+    config["IDEMPOTENCY_HOURS"] = idempotency_hours(config["IDEMPOTENCY_HOURS"])
+
+
+def _lifetime() -> timedelta:
+    return timedelta(hours=current_app.config["IDEMPOTENCY_HOURS"])
 
 
 def _json_body(query: RulesetChoice) -> tuple[bytes, str | None]:
@@ -47,7 +89,8 @@ def _json_body(query: RulesetChoice) -> tuple[bytes, str | None]:
 
 def _answer(stored: StoredDecision, created: bool) -> Response:
     """201 with the stored decision, its URL and the rules that made it."""
-    response = jsonify(decision_view(stored))
+    # a replay may answer a decision reviewed since: the caller sees it as its role may
+    response = jsonify(decision_view(stored, actor().role))
     response.status_code = 201
     response.headers["Location"] = url_for("decisions.get_one", decision_id=stored.id)
     if not created:
@@ -60,7 +103,9 @@ def _replayed(key: str | None, request_hash: str) -> Response | None:
     key was used for another request), before any work is repeated."""
     if key is None:
         return None
-    earlier = get_store().replay(actor().client_id, key, request_hash, key_id=actor().id)
+    earlier = get_store().replay(
+        actor().client_id, key, request_hash, key_id=actor().id, idempotency_lifetime=_lifetime()
+    )
     return None if earlier is None else _answer(earlier, created=False)
 
 
@@ -87,6 +132,7 @@ def _decide_and_store(
         idempotency_key=key,
         request_hash=request_hash,
         previous_id=previous_id,
+        idempotency_lifetime=_lifetime(),
     )
     return _answer(stored, created)
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tfp_rules.store import MIGRATIONS, Store, SupersededError, migrations
+
+from .conftest import Clock
 
 
 def created_at_version(path: Path, version: int) -> None:
@@ -130,7 +133,8 @@ def version_2(tmp_path, make) -> Path:
 
 
 def test_a_version_2_database_migrates_in_place_keeping_decisions_keys_and_ownership(version_2):
-    with Store(version_2) as store:
+    # opened within a day of the old idempotency record, so that it is still live
+    with Store(version_2, clock=Clock("2026-02-01T12:00:00+00:00")) as store:
         assert store.schema_version == len(MIGRATIONS)
         # every old key is a client with the key's id, so old owners stay the owners
         keys = {k.id: k for k in store.list_keys()}
@@ -163,7 +167,53 @@ def test_a_version_2_database_migrates_in_place_keeping_decisions_keys_and_owner
             d1.decision, {}, submitted_by="a1", idempotency_key="retry-1", request_hash="h"
         )
         assert (again.id, created) == ("d1", False)
+        # ... and expires a day after it was made, like any other
+        store._clock.now = datetime(2026, 2, 2, tzinfo=UTC)
+        _, created = store.save_decision(
+            d1.decision, {}, submitted_by="a1", idempotency_key="retry-1", request_hash="h"
+        )
+        assert created is True
         assert [r["action"] for r in store.list_audit(target="d1")[0]][-1] == "decision.create"
     connection = sqlite3.connect(version_2)
     assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_version_5_database_gains_the_idempotency_index_and_its_keys_expire(tmp_path, make):
+    """Migration 6 only adds an index: keys stored before it still replay, then expire and
+    are purged like any other."""
+    path = tmp_path / "v5.sqlite"
+    created_at_version(path, 5)
+    decision, facts = make()
+    rs = decision["ruleset"]
+    db = sqlite3.connect(path)
+    with db:  # as schema 5 wrote them
+        db.execute(
+            "INSERT INTO decisions (id, created_at, submitted_by, family_ref, assessment_date,"
+            " eligible, headlines_met, ruleset_id, ruleset_version, ruleset_sha256, status)"
+            " VALUES ('d1', '2026-06-01T08:00:00.000000Z', 'a1', 'F1', '2019-03-31', 1, ?, ?, ?,"
+            " ?, 'eligible')",
+            [json.dumps(decision["headlines_met"]), rs["id"], rs["version"], rs["sha256"]],
+        )
+        db.execute(
+            "INSERT INTO decision_payloads VALUES ('d1', ?, ?)",
+            [json.dumps(facts), json.dumps(decision)],
+        )
+        db.execute(
+            "INSERT INTO idempotency VALUES"
+            " ('a1', 'retry-1', 'h', 'd1', '2026-06-01T08:00:00.000000Z')"
+        )
+    db.close()
+    clock = Clock("2026-06-01T20:00:00+00:00")
+    with Store(path, clock=clock) as store:
+        assert store.schema_version == len(MIGRATIONS) == 6
+        assert store.replay("a1", "retry-1", "h").id == "d1"
+        clock.now = datetime(2026, 6, 2, 8, tzinfo=UTC)
+        assert store.replay("a1", "retry-1", "h") is None
+        store.save_decision(decision, facts, submitted_by="a2")
+        assert store.db["idempotency"].count == 0
+    connection = sqlite3.connect(path)
+    indexes = {r[1] for r in connection.execute("PRAGMA index_list(idempotency)")}
+    assert "idempotency_created" in indexes
+    assert connection.execute("SELECT count(*) FROM decisions").fetchone() == (2,)
     assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)

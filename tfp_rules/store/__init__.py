@@ -2,11 +2,12 @@
 an audit log and hashed API keys, in one SQLite file.
 
 The only part of the core that touches SQLite. One module per table family (`keys` for
-clients and their keys, `decisions` with `filters` for listing them, `reviews`, `audit`),
-over one `connection` (durability, transactions, `migrations`); `records` are what they
-return, `errors` what they raise. `Store` is the one face callers use. Personal data (the facts as received and
-the decision with its trace) lives apart from the metadata, so retention can later delete the
-one and keep the other.
+clients and their keys, `decisions` with `filters` for listing them and `idempotency` for
+the keys that make retries safe, `reviews`, `audit`), over one `connection` (durability,
+transactions, `migrations`); `records` are what they return, `errors` what they raise.
+`Store` is the one face callers use. Personal data (the facts as received and the decision
+with its trace) lives apart from the metadata, so retention can later delete the one and
+keep the other.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .errors import (
     SupersededError,
 )
 from .hashing import request_hash_of
+from .idempotency import IDEMPOTENCY_LIFETIME, MAX_IDEMPOTENCY_LIFETIME, check_lifetime
 from .keys import TOKEN_PREFIX, Keys
 from .migrations import MIGRATIONS
 from .records import (
@@ -47,7 +49,9 @@ __all__ = [
     "ACTIONS",
     "ANONYMOUS",
     "BUSY_TIMEOUT_MS",
+    "IDEMPOTENCY_LIFETIME",
     "KEY_STATES",
+    "MAX_IDEMPOTENCY_LIFETIME",
     "MIGRATIONS",
     "REVIEW_STATUSES",
     "ROLES",
@@ -70,6 +74,7 @@ __all__ = [
     "StoreError",
     "StoredDecision",
     "SupersededError",
+    "check_lifetime",
     "os_actor",
     "request_hash_of",
 ]

@@ -4,6 +4,10 @@ Durability: WAL with `synchronous=FULL`, so a write is on disk when its method r
 Every write is one `BEGIN IMMEDIATE` transaction, so concurrent writers (threads with their
 own Store, or processes) queue on SQLite's lock (up to `BUSY_TIMEOUT_MS`) instead of failing
 halfway. A connection may be shared between threads: one lock serialises its calls.
+
+Faults (a full disk, a read-only file, an I/O error) are StoreError and leave nothing behind:
+the transaction is rolled back whole, and a transaction a failed rollback left open is rolled
+back before the next one begins, so a later write can never be folded into it and lost.
 """
 
 from __future__ import annotations
@@ -42,10 +46,14 @@ class Connection:
         self.path = Path(path)
         self._clock = clock or _utcnow
         self._lock = threading.RLock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with suppress(FileExistsError):
-            # Personal data: readable by the owner only (SQLite gives -wal and -shm the same).
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        self._depth = 0  # 1 while one of our transactions is open (under the lock)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with suppress(FileExistsError):
+                # Personal data: readable by the owner only (SQLite gives -wal and -shm the same).
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except OSError as exc:  # a full disk, a read-only file system, a path through a file
+            raise StoreError(f"{self.path}: cannot open the decision store: {exc}") from exc
         try:
             # isolation_level=None: the driver opens no transactions of its own; we do,
             # explicitly. check_same_thread=False: the lock above makes sharing threads safe.
@@ -101,25 +109,43 @@ class Connection:
         """A transaction, or part of the one this thread already has open.
 
         Database errors become StoreError, except IntegrityError: a broken constraint is a
-        bug here (save_decision handles the one expected case itself).
+        bug here (save_decision handles the one expected case itself). Whatever fails, the
+        transaction is rolled back whole (SQLite itself already did, after a full disk).
         """
         with self._lock:
-            if self._conn.in_transaction:
+            if self._depth:
                 yield self.db
                 return
             try:
+                self._roll_back_stale()
                 self._conn.execute(begin)
+                self._depth = 1
                 try:
                     yield self.db
                     self._conn.execute("COMMIT")
                 except BaseException:
-                    if self._conn.in_transaction:
-                        self._conn.execute("ROLLBACK")
+                    self._roll_back()
                     raise
+                finally:
+                    self._depth = 0
             except sqlite3.IntegrityError:
                 raise
             except sqlite3.Error as exc:
                 raise StoreError(f"{self.path}: {exc}") from exc
+
+    def _roll_back(self) -> None:
+        """Undo the failed transaction. If the rollback fails too, the error that caused it is
+        the one to report; the transaction is left for `_roll_back_stale`."""
+        if self._conn.in_transaction:
+            with suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
+
+    def _roll_back_stale(self) -> None:
+        """A transaction none of ours has open can only be one a failed rollback left: writing
+        inside it would be acknowledged and never committed. Roll it back first (a
+        StoreError if that still fails)."""
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
 
     def _write(self) -> AbstractContextManager[sqlite_utils.Database]:
         """One write transaction. IMMEDIATE takes the write lock up front, so two writers

@@ -11,6 +11,7 @@ import hmac
 import json
 import sqlite3
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import sqlite_utils
@@ -19,7 +20,15 @@ from .audit import AuditLog
 from .errors import ConflictError, NotFoundError, NothingNewError, SupersededError
 from .filters import where_clauses
 from .hashing import canonical_json, request_hash_of
-from .listing import decode_cursor, encode_cursor, page
+from .idempotency import (
+    IDEMPOTENCY_LIFETIME,
+    check_lifetime,
+    cutoff,
+    earlier_request,
+    purge_expired,
+    remember,
+)
+from .listing import decode_cursor, encode_cursor, page, timestamp
 from .records import (
     DecisionRecord,
     Review,
@@ -78,7 +87,8 @@ def _metadata_row(
 
 
 class Decisions(AuditLog):
-    """The `decisions`, `decision_payloads` and `idempotency` tables."""
+    """The `decisions`, `decision_payloads` and `idempotency` tables (the keys' lifetime and
+    purge are `idempotency`'s)."""
 
     def save_decision(
         self,
@@ -90,13 +100,16 @@ class Decisions(AuditLog):
         request_hash: str | None = None,
         previous_id: str | None = None,
         key_id: str | None = None,
+        idempotency_lifetime: timedelta = IDEMPOTENCY_LIFETIME,
     ) -> tuple[StoredDecision, bool]:
         """Store a decision and the facts it was made on; returns (decision, created).
 
         With an idempotency key (scoped to `submitted_by`), a repeat of the same request
-        returns the first decision and created=False; the same key with a different
-        `request_hash` raises ConflictError. Without `request_hash`, the hash of the facts
-        and the decision's ruleset is used.
+        within `idempotency_lifetime` of its first use returns the first decision and
+        created=False; the same key with a different `request_hash` raises ConflictError.
+        After the lifetime the key is new again. Without `request_hash`, the hash of the
+        facts and the decision's ruleset is used. Every save also purges a bounded batch of
+        expired keys (see `idempotency`).
 
         With `previous_id` the decision follows that one, facts added: SupersededError if it
         already has a successor (a chain cannot fork, even between processes: a unique index
@@ -117,15 +130,25 @@ class Decisions(AuditLog):
             "facts": json.dumps(facts, ensure_ascii=False),
             "decision": json.dumps(decision, ensure_ascii=False),
         }
+        lifetime = check_lifetime(idempotency_lifetime)
         try:
             with self._write() as db:
+                moment = self._clock()  # one reading: the decision's time and the keys' cutoff
+                expired_at = cutoff(moment, lifetime)
                 if idempotency_key is not None:
-                    earlier = self._replay(db, submitted_by, idempotency_key, request_hash, key_id)
+                    earlier = self._replay(
+                        db, submitted_by, idempotency_key, request_hash, key_id, expired_at
+                    )
                     if earlier is not None:
                         return earlier, False
                 if previous_id is not None:
                     self._check_follows(db, previous_id, facts)
-                self._insert(db, row, payload, idempotency_key, request_hash, key_id)
+                purge_expired(db, expired_at)
+                row["created_at"] = timestamp(moment)
+                self._insert(db, row, payload, idempotency_key, request_hash, key_id, expired_at)
+                # read back inside the transaction: what is returned is what was committed,
+                # and a fault after the commit cannot report a stored decision as unsaved
+                stored = self._get(row["id"])
         except sqlite3.IntegrityError as exc:
             # Another writer stored the same key, or a successor of the same decision, between
             # our look-up and insert (cannot happen under BEGIN IMMEDIATE, but the unique
@@ -135,11 +158,14 @@ class Decisions(AuditLog):
             if idempotency_key is None or "idempotency" not in str(exc):
                 raise
             with self._write() as db:
-                earlier = self._replay(db, submitted_by, idempotency_key, request_hash, key_id)
+                expired_at = cutoff(self._clock(), lifetime)
+                earlier = self._replay(
+                    db, submitted_by, idempotency_key, request_hash, key_id, expired_at
+                )
             if earlier is None:
                 raise
             return earlier, False
-        return self._get(row["id"]), True
+        return stored, True
 
     def _insert(
         self,
@@ -149,20 +175,21 @@ class Decisions(AuditLog):
         idempotency_key: str | None,
         request_hash: str | None,
         key_id: str | None,
+        expired_at: str,
     ) -> None:
-        """The decision's rows and its audit row, inside the caller's write transaction."""
-        row["created_at"] = self._now()
+        """The decision's rows and its audit row, inside the caller's write transaction
+        (`row["created_at"]` set by the caller)."""
         db["decisions"].insert(row)
         db["decision_payloads"].insert(payload)
         if idempotency_key is not None:
-            db["idempotency"].insert(
-                {
-                    "submitted_by": row["submitted_by"],
-                    "key": idempotency_key,
-                    "request_hash": request_hash,
-                    "decision_id": row["id"],
-                    "created_at": row["created_at"],
-                }
+            remember(
+                db,
+                submitted_by=row["submitted_by"],
+                key=idempotency_key,
+                request_hash=request_hash or "",
+                decision_id=row["id"],
+                created_at=row["created_at"],
+                expired_at=expired_at,
             )
         previous = f" previous={row['previous_id']}" if row["previous_id"] else ""
         self._audit(
@@ -224,15 +251,18 @@ class Decisions(AuditLog):
         request_hash: str,
         *,
         key_id: str | None = None,
+        idempotency_lifetime: timedelta = IDEMPOTENCY_LIFETIME,
     ) -> StoredDecision | None:
         """The decision an earlier request with this idempotency key made (audited as a
-        replay), or None if the key is new; ConflictError if that was another request.
+        replay), or None if the key is new or was first used longer ago than
+        `idempotency_lifetime`; ConflictError if that was another request.
 
         For callers that can answer a retry before doing the work again; `save_decision`
         makes the same check in its own transaction.
         """
         with self._write() as db:
-            return self._replay(db, submitted_by, idempotency_key, request_hash, key_id)
+            expired_at = cutoff(self._clock(), idempotency_lifetime)
+            return self._replay(db, submitted_by, idempotency_key, request_hash, key_id, expired_at)
 
     def _replay(
         self,
@@ -240,19 +270,16 @@ class Decisions(AuditLog):
         submitted_by: str,
         key: str,
         request_hash: str | None,
-        key_id: str | None = None,
+        key_id: str | None,
+        expired_at: str,
     ) -> StoredDecision | None:
-        rows = list(
-            db.query(
-                "SELECT request_hash, decision_id FROM idempotency"
-                " WHERE submitted_by = ? AND key = ?",
-                [submitted_by, key],
-            )
-        )
-        if not rows:
+        """The live use of this key (audited as a replay) or None; ConflictError if it was
+        used for another request. Keys used at or before `expired_at` count as new."""
+        earlier = earlier_request(db, submitted_by, key, expired_at)
+        if earlier is None:
             return None
-        decision_id = rows[0]["decision_id"]
-        if not hmac.compare_digest(rows[0]["request_hash"], request_hash or ""):
+        decision_id = earlier["decision_id"]
+        if not hmac.compare_digest(earlier["request_hash"], request_hash or ""):
             raise ConflictError(
                 f"idempotency key {key!r} was already used for a different request"
                 f" (decision {decision_id})",

@@ -211,6 +211,16 @@ def _audit_names_the_key(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _idempotency_keys_expire(db: sqlite_utils.Database) -> None:
+    """6: idempotency keys expire (`idempotency.py`), so expired rows are found, oldest first,
+    by when they were made without a scan of the table.
+
+    Rows written before keep their `created_at` (some, from the first release, without
+    microseconds) and expire a lifetime after it like any other.
+    """
+    db.execute("CREATE INDEX idempotency_created ON idempotency (created_at)")
+
+
 # Applied in order; the version of a database is the number applied. Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _initial_schema,
@@ -218,4 +228,5 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _clients_own_keys,
     _one_successor,
     _audit_names_the_key,
+    _idempotency_keys_expire,
 )
