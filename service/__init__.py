@@ -3,6 +3,8 @@
 `create_app(config)` loads and compiles every ruleset once (a broken ruleset
 stops start-up with its file, line and field), creates or migrates the
 decision store, and registers one blueprint per area.
+
+Every refusal is problem+json with one audit line (`rejections.py`).
 """
 
 from __future__ import annotations
@@ -12,13 +14,23 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 
 from tfp_rules.compile import compile_ruleset
 from tfp_rules.ruleset import DEFAULT_RULESETS_DIR, RulesetLibrary
 from tfp_rules.store import Store
 
-from . import audit, auth, db, decisions, evaluations, meta, problems, rulesets
+from . import (
+    audit,
+    auth,
+    db,
+    decisions,
+    evaluations,
+    meta,
+    problems,
+    rejections,
+    rulesets,
+)
 
 log = logging.getLogger("tfp.service")
 
@@ -29,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         DATABASE=os.environ.get("TFP_DATABASE", "var/tfp.sqlite"),
         RULESETS=os.environ.get("TFP_RULESETS", str(DEFAULT_RULESETS_DIR)),
-        MAX_CONTENT_LENGTH=int(os.environ.get("TFP_MAX_BODY_BYTES", str(1024 * 1024))),
+        MAX_CONTENT_LENGTH=int(os.environ.get("TFP_MAX_BODY_BYTES") or 1024 * 1024),
     )
     if config:
         app.config.update(config)
@@ -49,25 +61,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     @app.errorhandler(Exception)
     def handle(exc: Exception) -> Response:
         problem = problems.to_problem(exc)
-        _audit_rejection(problem)
+        try:
+            rejections.record_rejection(problem)
+        except Exception:  # the store itself may be what failed; never mask the original problem
+            log.exception("could not audit a rejected request")
         return problems.problem_response(problem)
 
     return app
-
-
-def _audit_rejection(problem: problems.Problem) -> None:
-    """A rejected request stores nothing but this audit line: its caller (or anonymous), the
-    decision it was about (else the method and path), its status and problem type."""
-    if request.endpoint in auth.PUBLIC:
-        return
-    where = f"{request.method} {request.path[:200]}"
-    decision_id = (request.view_args or {}).get("decision_id")
-    try:
-        audit.record(
-            "request.rejected",
-            problem.status,
-            target=decision_id[:200] if decision_id else where,
-            detail=f"{problem.slug} ({where})" if decision_id else problem.slug,
-        )
-    except Exception:  # the store itself may be what failed; never mask the original problem
-        log.exception("could not audit a rejected request")
