@@ -4,7 +4,9 @@
 stops start-up with its file, line and field), creates or migrates the
 decision store, and registers one blueprint per area.
 
-Every refusal is problem+json with one audit line (`rejections.py`).
+Every request passes, in order: its size (URI and headers), its key, its client's rate
+limit, then its body's size (a chunked body is counted); every response gets the headers
+of `headers.py`; every refusal is problem+json with one audit line (`rejections.py`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from . import (
     meta,
     problems,
     rejections,
+    request_size,
     rulesets,
 )
 
@@ -42,6 +45,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         DATABASE=os.environ.get("TFP_DATABASE", "var/tfp.sqlite"),
         RULESETS=os.environ.get("TFP_RULESETS", str(DEFAULT_RULESETS_DIR)),
         MAX_CONTENT_LENGTH=int(os.environ.get("TFP_MAX_BODY_BYTES") or 1024 * 1024),
+        MAX_URI_BYTES=int(os.environ.get("TFP_MAX_URI_BYTES") or 4096),
+        MAX_HEADER_BYTES=int(os.environ.get("TFP_MAX_HEADER_BYTES") or 16 * 1024),
     )
     if config:
         app.config.update(config)
@@ -54,7 +59,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Store(app.config["DATABASE"]).close()  # create or migrate the store before the first request
 
     db.register(app)
+    app.before_request(request_size.check_head)
     auth.register(app)
+    app.before_request(request_size.count_chunked_body)
     for blueprint in (meta.bp, evaluations.bp, decisions.bp, rulesets.bp, audit.bp):
         app.register_blueprint(blueprint)
 
