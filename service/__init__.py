@@ -28,6 +28,7 @@ from . import (
     db,
     decisions,
     evaluations,
+    headers,
     meta,
     problems,
     rejections,
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(request_size.check_head)
     auth.register(app)
     app.before_request(request_size.count_chunked_body)
+    headers.register(app)
     for blueprint in (meta.bp, evaluations.bp, decisions.bp, rulesets.bp, audit.bp):
         app.register_blueprint(blueprint)
 
