@@ -31,12 +31,15 @@ from . import (
     headers,
     meta,
     problems,
+    rate_limits,
     rejections,
     request_size,
     rulesets,
 )
 
 log = logging.getLogger("tfp.service")
+DEFAULT_RATE_LIMIT = "20 per second;600 per minute"
+TESTING_RATE_LIMIT = "100000 per second"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -48,9 +51,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=int(os.environ.get("TFP_MAX_BODY_BYTES") or 1024 * 1024),
         MAX_URI_BYTES=int(os.environ.get("TFP_MAX_URI_BYTES") or 4096),
         MAX_HEADER_BYTES=int(os.environ.get("TFP_MAX_HEADER_BYTES") or 16 * 1024),
+        # Flask-Limiter's notation: several limits separated by ";", each must hold.
+        RATE_LIMIT=os.environ.get("TFP_RATE_LIMIT") or DEFAULT_RATE_LIMIT,
     )
     if config:
         app.config.update(config)
+    if app.testing and "RATE_LIMIT" not in (config or {}):
+        # The suite posts as one client far faster than any partner; the fuzzing run would
+        # meet 429s instead of the routes. Tests of the limit set RATE_LIMIT themselves.
+        app.config["RATE_LIMIT"] = TESTING_RATE_LIMIT
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the decision's own order
 
     library = RulesetLibrary.from_directory(app.config["RULESETS"])
@@ -62,6 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.register(app)
     app.before_request(request_size.check_head)
     auth.register(app)
+    rate_limits.register(app)  # after auth: it counts per client
     app.before_request(request_size.count_chunked_body)
     headers.register(app)
     for blueprint in (meta.bp, evaluations.bp, decisions.bp, rulesets.bp, audit.bp):
