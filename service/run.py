@@ -32,8 +32,9 @@ APP_READY_TIMEOUT_S = 120.0  # loading and compiling every ruleset, on a slow ma
 STOP_TIMEOUT_S = 20.0
 # gunicorn's own header limits sit above nginx's (service/edge.py), so whatever nginx lets
 # through gunicorn accepts, and every refusal is nginx's problem+json, not gunicorn's HTML.
-GUNICORN_LIMIT_REQUEST_LINE = 8190  # its maximum
+GUNICORN_LIMIT_REQUEST_LINE = 8190  # its maximum; nginx passes at most 8190 (8 KiB less CRLF)
 GUNICORN_LIMIT_REQUEST_FIELDS = 32768  # its maximum
+GUNICORN_LIMIT_REQUEST_FIELD_SIZE = 16384  # gunicorn's default, 8190, is under nginx's 8192
 
 
 def nginx_executable(env: Mapping[str, str] = os.environ) -> str:
@@ -58,6 +59,8 @@ def gunicorn_command(env: Mapping[str, str], app_socket: Path) -> list[str]:
         str(GUNICORN_LIMIT_REQUEST_LINE),
         "--limit-request-fields",
         str(GUNICORN_LIMIT_REQUEST_FIELDS),
+        "--limit-request-field_size",
+        str(GUNICORN_LIMIT_REQUEST_FIELD_SIZE),
         "service.wsgi:app",
     ]
 
