@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The HTTP edge is Debian's nginx (service/edge.py): installed on first use if missing.
+NGINX := $(shell command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: setup run examples test lint format bench bench-service clean
 
@@ -12,15 +15,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(NGINX):
+	@echo "Installing Debian's nginx, the service's HTTP edge (apt-get; root or sudo needed)"
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx
 
-## Start the service on a production WSGI server (gunicorn), store created on first start.
-## Settings: TFP_BIND (127.0.0.1:8000), TFP_WORKERS (2), TFP_THREADS (4), TFP_DATABASE (var/tfp.sqlite).
-run: $(STAMP)
+setup: $(STAMP) $(NGINX)
+
+## Start the service: nginx on TFP_BIND in front of gunicorn on a private socket (service/run.py).
+## Settings: TFP_BIND (127.0.0.1:8000), TFP_WORKERS (2), TFP_THREADS (4), TFP_DATABASE (var/tfp.sqlite),
+## TFP_MAX_BODY_BYTES, TFP_HEADER_TIMEOUT_S, TFP_BODY_TIMEOUT_S, TFP_RATE_LIMIT, ... (README, "The service").
+run: setup
 	@mkdir -p var
-	$(BIN)/gunicorn --preload --bind $${TFP_BIND:-127.0.0.1:8000} --workers $${TFP_WORKERS:-2} \
-		--threads $${TFP_THREADS:-4} --control-socket $${TFP_CONTROL_SOCKET:-var/gunicorn.ctl} \
-		--access-logfile - 'service.wsgi:app'
+	$(BIN)/python -m service.run
 
 ## Evaluate every example family with the national ruleset and print each decision.
 examples: $(STAMP)
@@ -29,7 +36,7 @@ examples: $(STAMP)
 	done
 
 ## Lint, format check, then the test suite.
-test: $(STAMP)
+test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -41,7 +48,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py
 
-bench-service: $(STAMP)
+bench-service: setup
 	$(BIN)/python benchmarks/service.py
 
 clean:

@@ -3,8 +3,10 @@
     .venv/bin/python benchmarks/service.py [--workers W] [--threads T] [--connections C]
         [--seconds S] [--rounds R] [--requests N] [--seed SEED] [--json PATH]
 
-1. Starts gunicorn with the Makefile's `run` command on a loopback port, its files in a
-   temporary directory, and always stops it (SIGTERM, then SIGKILL), Ctrl-C included.
+1. Starts the service with the Makefile's `run` command (nginx in front of gunicorn) on a
+   loopback port, its files in a temporary directory, the per-client rate limit lifted
+   (one client sends the whole load), and always stops it (SIGTERM, then SIGKILL to its
+   process group), Ctrl-C included.
 2. C keep-alive connections (a thread each) alternate phases of POST /v1/evaluations (each
    with its own Idempotency-Key) and GET /healthz, the cheapest route, as the baseline:
    R rounds, each phase S seconds or N requests. Warm-up answers are checked against a
@@ -54,6 +56,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchm
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.families import generate  # noqa: E402
+from service.run import nginx_executable  # noqa: E402
 from tfp_rules.evaluate import decide  # noqa: E402
 from tfp_rules.intake import take_in  # noqa: E402
 from tfp_rules.ruleset import RulesetLibrary  # noqa: E402
@@ -69,7 +72,19 @@ STORE_S = 3.0  # per store line
 REQUEST_TIMEOUT_S, STARTUP_TIMEOUT_S, STOP_TIMEOUT_S = 30.0, 60.0, 15.0
 NOISY_CORES = 0.3
 # The Makefile's command with this project's rulesets and limits, whatever the shell holds.
-CLEARED_ENV = ("TFP_RULESETS", "TFP_MAX_BODY_BYTES", "GUNICORN_CMD_ARGS")
+CLEARED_ENV = (
+    "TFP_RULESETS",
+    "TFP_MAX_BODY_BYTES",
+    "TFP_MAX_URI_BYTES",
+    "TFP_MAX_HEADER_BYTES",
+    "TFP_HEADER_TIMEOUT_S",
+    "TFP_BODY_TIMEOUT_S",
+    "TFP_CONNECTIONS_PER_ADDRESS",
+    "TFP_RUN_DIR",
+    "GUNICORN_CMD_ARGS",
+)
+# One client sends the whole load: the per-client rate limit would measure itself.
+UNLIMITED = "100000 per second"
 
 Request = tuple[str, str, bytes | None, dict[str, str], int]  # method, path, body, headers, doc
 
@@ -84,6 +99,8 @@ def _machine() -> dict[str, Any]:
     except (OSError, subprocess.SubprocessError):
         commit = "unknown (git failed)"
     versions = {d: importlib.metadata.version(d) for d in ("gunicorn", "flask", "durable-rules")}
+    nginx = subprocess.run([nginx_executable(), "-v"], capture_output=True, text=True).stderr
+    versions["nginx"] = nginx.strip().rpartition("/")[2]
     return {
         "platform": platform.platform(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
@@ -122,23 +139,15 @@ def _other_cores(pids: list[int], before: tuple[float, int, int, list[int | None
 # --------------------------------------------------------------------------- the server
 
 
-def run_command(settings: dict[str, str], workdir: Path) -> list[str]:
-    """The gunicorn command of the Makefile's `run` recipe, its `${VAR:-default}`s taken from
-    `settings`, or, for a default under var/, made a path in `workdir`."""
+def run_command() -> list[str]:
+    """The command of the Makefile's `run` recipe (`$(BIN)/python -m service.run`, which
+    reads its settings from the environment)."""
     match = re.search(r"^run:.*\n((?:\t.*\n?)+)", (ROOT / "Makefile").read_text(), re.MULTILINE)
     recipe = match.group(1).replace("\\\n", " ").splitlines() if match else []
-    lines = [line.strip().lstrip("@-+") for line in recipe if "gunicorn" in line]
+    lines = [line.strip().lstrip("@-+") for line in recipe if "service.run" in line]
     if len(lines) != 1:
-        raise RuntimeError("the Makefile's `run` recipe has no single gunicorn command line")
-
-    def resolve(m: re.Match[str]) -> str:
-        name, default = m.groups()
-        if name in settings:
-            return settings[name]
-        return str(workdir / default[4:]) if default.startswith("var/") else default
-
+        raise RuntimeError("the Makefile's `run` recipe has no single service.run command line")
     line = lines[0].replace("$(BIN)", str(ROOT / ".venv" / "bin"))
-    line = re.sub(r"\$\$\{(\w+):-([^}]*)\}", resolve, line)
     if "$" in line:
         raise RuntimeError(f"cannot resolve the Makefile's run command: {line}")
     return shlex.split(line)
@@ -146,17 +155,24 @@ def run_command(settings: dict[str, str], workdir: Path) -> list[str]:
 
 @contextlib.contextmanager
 def serving(workdir: Path, args: Namespace) -> Iterator[tuple[int, list[int]]]:
-    """gunicorn as `make run` starts it, healthy: (port, pids of master and workers).
+    """The service as `make run` starts it, healthy: (port, pids of all its processes).
     On the way out, SIGTERM (its graceful stop), then SIGKILL to what is left of it."""
     with socket.socket() as s:
         s.bind((HOST, 0))
         port = s.getsockname()[1]
-    settings = {"TFP_BIND": f"{HOST}:{port}", "TFP_WORKERS": str(args.workers)}
-    command = run_command(settings | {"TFP_THREADS": str(args.threads)}, workdir)
-    print("server   " + " ".join(c.replace(f"{ROOT}/", "") for c in command))
+    settings = {
+        "TFP_BIND": f"{HOST}:{port}",
+        "TFP_WORKERS": str(args.workers),
+        "TFP_THREADS": str(args.threads),
+        "TFP_RATE_LIMIT": UNLIMITED,
+    }
+    command = run_command()
+    print("server   " + " ".join(c.replace(f"{ROOT}/", "") for c in command), end=" ")
+    print(" ".join(f"{k}={v!r}" if " " in v else f"{k}={v}" for k, v in settings.items()))
     print(f"         TFP_DATABASE and the store lines' databases in {workdir}")
-    env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV} | settings
     env["TFP_DATABASE"] = str(workdir / "tfp.sqlite")
+    env["TFP_CONTROL_SOCKET"] = str(workdir / "gunicorn.ctl")
     with open(workdir / "access.log", "wb") as out, open(workdir / "error.log", "wb") as err:
         proc = subprocess.Popen(
             command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
@@ -173,19 +189,19 @@ def serving(workdir: Path, args: Namespace) -> Iterator[tuple[int, list[int]]]:
             time.sleep(0.1)
         else:
             late = f"did not answer /healthz within {STARTUP_TIMEOUT_S:g} s"
-            raise RuntimeError(f"gunicorn {'exited' if proc.poll() is not None else late}")
+            raise RuntimeError(f"the service {'exited' if proc.poll() is not None else late}")
         conn.close()
         group = [str(proc.pid)]
         yield port, [int(p) for p in os.listdir("/proc") if p.isdigit() and _stat(p)[2:3] == group]
         if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn died during the run (exit status {proc.returncode})")
+            raise RuntimeError(f"the service died during the run (exit status {proc.returncode})")
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(STOP_TIMEOUT_S)
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)  # any worker that outlived its master
+            os.killpg(proc.pid, signal.SIGKILL)  # any process that outlived the launcher
         proc.wait()
         print(f"server   stopped (exit status {proc.returncode})")
 
@@ -377,9 +393,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--seconds must be positive")
 
     m = _machine()
-    print("tfp-rules service benchmark: gunicorn as `make run` starts it, on loopback")
+    print("tfp-rules service benchmark: nginx and gunicorn as `make run` starts them, on loopback")
     print(f"machine  {m['platform']}, {m['python']}, {m['cpu_count']} CPUs")
-    print(f"         gunicorn {m['gunicorn']}, Flask {m['flask']},", end=" ")
+    print(f"         nginx {m['nginx']}, gunicorn {m['gunicorn']}, Flask {m['flask']},", end=" ")
     print(f"durable-rules {m['durable-rules']}, SQLite {m['sqlite']}")
     print(f"commit   {m['commit']}")
     library = RulesetLibrary.from_directory()
@@ -398,7 +414,9 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, RuntimeError) as exc:
             log = workdir / "error.log"
             tail = log.read_text(errors="replace").splitlines()[-20:] if log.exists() else []
-            print(f"ABORTED: {exc}", *(["gunicorn's log ends:", *tail] if tail else []), sep="\n")
+            print(
+                f"ABORTED: {exc}", *(["the service's log ends:", *tail] if tail else []), sep="\n"
+            )
             return 1
         before = _ticks([os.getpid()])
         store = store_rates(workdir, docs, bodies, decisions)

@@ -4,6 +4,10 @@
 start-up with its file, line and field; later edits are reloaded, see
 `library`), creates or migrates the decision store, and registers one
 blueprint per area.
+
+Every request passes, in order: its size (URI and headers), its key, its client's rate
+limit, then its body's size (a chunked body is counted); every response gets the headers
+of `headers.py`; every refusal is problem+json with one audit line (`rejections.py`).
 """
 
 from __future__ import annotations
@@ -13,15 +17,30 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 
 from tfp_rules.ruleset import DEFAULT_RULESETS_DIR
 from tfp_rules.store import Store
 
-from . import audit, auth, db, decisions, evaluations, meta, problems, rulesets
+from . import (
+    audit,
+    auth,
+    db,
+    decisions,
+    evaluations,
+    headers,
+    meta,
+    problems,
+    rate_limits,
+    rejections,
+    request_size,
+    rulesets,
+)
 from .library import LiveLibrary
 
 log = logging.getLogger("tfp.service")
+DEFAULT_RATE_LIMIT = "20 per second;600 per minute"
+TESTING_RATE_LIMIT = "100000 per second"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -30,11 +49,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         DATABASE=os.environ.get("TFP_DATABASE", "var/tfp.sqlite"),
         RULESETS=os.environ.get("TFP_RULESETS", str(DEFAULT_RULESETS_DIR)),
-        MAX_CONTENT_LENGTH=int(os.environ.get("TFP_MAX_BODY_BYTES", str(1024 * 1024))),
-        RULESETS_CHECK_SECONDS=float(os.environ.get("TFP_RULESETS_CHECK_SECONDS", "2")),
+        MAX_CONTENT_LENGTH=int(os.environ.get("TFP_MAX_BODY_BYTES") or 1024 * 1024),
+        MAX_URI_BYTES=int(os.environ.get("TFP_MAX_URI_BYTES") or 4096),
+        MAX_HEADER_BYTES=int(os.environ.get("TFP_MAX_HEADER_BYTES") or 16 * 1024),
+        # Flask-Limiter's notation: several limits separated by ";", each must hold.
+        RATE_LIMIT=os.environ.get("TFP_RATE_LIMIT") or DEFAULT_RATE_LIMIT,
+        RULESETS_CHECK_SECONDS=float(os.environ.get("TFP_RULESETS_CHECK_SECONDS") or 2),
     )
     if config:
         app.config.update(config)
+    if app.testing and "RATE_LIMIT" not in (config or {}):
+        # The suite posts as one client far faster than any partner; the fuzzing run would
+        # meet 429s instead of the routes. Tests of the limit set RATE_LIMIT themselves.
+        app.config["RATE_LIMIT"] = TESTING_RATE_LIMIT
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the decision's own order
 
     app.extensions["tfp.library"] = LiveLibrary(
@@ -43,32 +70,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Store(app.config["DATABASE"]).close()  # create or migrate the store before the first request
 
     db.register(app)
+    app.before_request(request_size.check_head)
     auth.register(app)
+    rate_limits.register(app)  # after auth: it counts per client
+    app.before_request(request_size.count_chunked_body)
+    headers.register(app)
     for blueprint in (meta.bp, evaluations.bp, decisions.bp, rulesets.bp, audit.bp):
         app.register_blueprint(blueprint)
 
     @app.errorhandler(Exception)
     def handle(exc: Exception) -> Response:
         problem = problems.to_problem(exc)
-        _audit_rejection(problem)
+        try:
+            rejections.record_rejection(problem)
+        except Exception:  # the store itself may be what failed; never mask the original problem
+            log.exception("could not audit a rejected request")
         return problems.problem_response(problem)
 
     return app
-
-
-def _audit_rejection(problem: problems.Problem) -> None:
-    """A rejected request stores nothing but this audit line: its caller (or anonymous), the
-    decision it was about (else the method and path), its status and problem type."""
-    if request.endpoint in auth.PUBLIC:
-        return
-    where = f"{request.method} {request.path[:200]}"
-    decision_id = (request.view_args or {}).get("decision_id")
-    try:
-        audit.record(
-            "request.rejected",
-            problem.status,
-            target=decision_id[:200] if decision_id else where,
-            detail=f"{problem.slug} ({where})" if decision_id else problem.slug,
-        )
-    except Exception:  # the store itself may be what failed; never mask the original problem
-        log.exception("could not audit a rejected request")

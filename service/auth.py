@@ -31,6 +31,23 @@ def caller() -> ApiKey | None:
     return g.get("actor")
 
 
+def refused_key() -> ApiKey | None:
+    """The revoked or expired key this request came with, if that is why it was refused."""
+    return g.get("refused_key")
+
+
+def _refusal(token: str) -> str:
+    """Why `token` does not authenticate, for the one who holds it (naming a revoked or
+    expired key tells nothing to anyone else: the token's hash must match)."""
+    refused = get_store().refused_key(token)
+    if refused is None:
+        return "the API key is unknown"
+    g.refused_key = refused
+    if refused.state == "revoked":
+        return f"the API key was revoked at {refused.revoked_at}; ask for a new one"
+    return f"the API key expired at {refused.expires_at}; ask for a new one"
+
+
 def _bearer() -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
@@ -46,6 +63,8 @@ def _authenticate() -> None:
         key = get_store().authenticate(token) if token else None
         if key is not None:
             g.actor = key
+        elif token:
+            _refusal(token)  # names a revoked or expired key in the audit line
         return
     if token is None:
         raise Problem(
@@ -56,12 +75,7 @@ def _authenticate() -> None:
         )
     key = get_store().authenticate(token)
     if key is None:
-        raise Problem(
-            401,
-            "unauthenticated",
-            "Authentication required",
-            "the API key is unknown, revoked or expired",
-        )
+        raise Problem(401, "unauthenticated", "Authentication required", _refusal(token))
     g.actor = key
 
 

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from flask import Response, json, request
+from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 from tfp_rules.errors import FactsError, MalformedJSONError, UnknownRulesetError
@@ -103,6 +104,13 @@ def to_problem(exc: Exception) -> Problem:
     if isinstance(exc, StoreError):
         log.error("store unavailable on %s %s: %s", request.method, request.path, exc)
         return Problem(503, "store-unavailable", "The decision store is unavailable", "retry later")
+    if isinstance(exc, RateLimitExceeded):  # Retry-After: service/rate_limits.py
+        return Problem(
+            429,
+            "too-many-requests",
+            "Too Many Requests",
+            f"this client is over its limit of {exc.limit.limit}; retry after Retry-After seconds",
+        )
     if isinstance(exc, HTTPException):
         slug = (exc.name or "error").lower().replace(" ", "-")
         problem = Problem(exc.code or 500, slug, exc.name or "Error", exc.description or "")

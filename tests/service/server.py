@@ -1,9 +1,11 @@
-"""The real service, run for tests exactly as `make run` runs it: gunicorn in a subprocess on
-loopback, with bounded waits and a teardown that always leaves no process behind.
+"""The real service, run for tests exactly as `make run` runs it: `python -m service.run`
+(nginx on a loopback port in front of gunicorn on a private socket) in a subprocess, with
+bounded waits and a teardown that always leaves no process behind.
 
 The command line is the Makefile's `run` target, with the settings passed through the same
-environment variables (TFP_BIND, TFP_WORKERS, TFP_THREADS, TFP_DATABASE). The server runs in
-a session of its own, so its process group is the master and its workers and nothing else.
+environment variables (TFP_BIND, TFP_WORKERS, TFP_THREADS, TFP_DATABASE, ...). The service
+runs in a session of its own, so its process group is the launcher, nginx's master and
+worker, gunicorn's master and workers, and nothing else.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,38 +29,36 @@ ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 15.0
 # Settings that would change how the server runs or which rules it loads: the tests want the
-# Makefile's command with this project's rulesets, whatever the caller's shell holds.
-_CLEARED_ENV = ("TFP_RULESETS", "TFP_MAX_BODY_BYTES", "GUNICORN_CMD_ARGS")
+# Makefile's command with this project's rulesets and limits, whatever the caller's shell
+# holds (a test that wants another limit passes it to Server).
+_CLEARED_ENV = (
+    "TFP_RULESETS",
+    "TFP_MAX_BODY_BYTES",
+    "TFP_MAX_URI_BYTES",
+    "TFP_MAX_HEADER_BYTES",
+    "TFP_HEADER_TIMEOUT_S",
+    "TFP_BODY_TIMEOUT_S",
+    "TFP_CONNECTIONS_PER_ADDRESS",
+    "TFP_RATE_LIMIT",
+    "TFP_RUN_DIR",
+    "GUNICORN_CMD_ARGS",
+)
+# The durability and end-to-end tests post as one client faster than the default per-client
+# limit allows; they are not about the limit (tests/service/test_limits.py is).
+UNLIMITED = "100000 per second"
 
 
-def gunicorn_executable() -> Path:
-    """The venv's gunicorn, as `make run` uses (`.venv/bin/gunicorn`)."""
-    for candidate in (
-        ROOT / ".venv" / "bin" / "gunicorn",
-        Path(sys.executable).parent / "gunicorn",
-    ):
-        if candidate.exists():
+def python_executable() -> Path:
+    """The venv's Python, as `make run` uses (`.venv/bin/python`)."""
+    for candidate in (ROOT / ".venv" / "bin" / "python", Path(sys.executable)):
+        if candidate.exists() and (candidate.parent / "gunicorn").exists():
             return candidate
     raise RuntimeError("gunicorn is not installed next to this Python nor in .venv/bin")
 
 
-def command(gunicorn: Path, env: dict[str, str]) -> list[str]:
-    """The Makefile's `run` command line, its ${VAR:-default}s resolved from `env`."""
-    return [
-        str(gunicorn),
-        "--preload",
-        "--bind",
-        env.get("TFP_BIND") or "127.0.0.1:8000",
-        "--workers",
-        env.get("TFP_WORKERS") or "2",
-        "--threads",
-        env.get("TFP_THREADS") or "4",
-        "--control-socket",
-        env.get("TFP_CONTROL_SOCKET") or "var/gunicorn.ctl",
-        "--access-logfile",
-        "-",
-        "service.wsgi:app",
-    ]
+def command(python: Path) -> list[str]:
+    """The Makefile's `run` command line (settings come from the environment)."""
+    return [str(python), "-m", "service.run"]
 
 
 def free_port() -> int:
@@ -131,17 +133,35 @@ def children_of(pid: int) -> list[int]:
     return sorted(set(children))
 
 
-class Server:
-    """One gunicorn service on a database file; `start()`, then always `stop()`."""
+def is_gunicorn(pid: int) -> bool:
+    try:
+        return b"gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
-    def __init__(self, database: Path, workdir: Path, *, workers: int = 2, threads: int = 4):
+
+class Server:
+    """One service (nginx in front of gunicorn) on a database file; `start()`, then always
+    `stop()`. `env` adds or overrides settings (TFP_RATE_LIMIT is UNLIMITED unless given)."""
+
+    def __init__(
+        self,
+        database: Path,
+        workdir: Path,
+        *,
+        workers: int = 2,
+        threads: int = 4,
+        env: dict[str, str] | None = None,
+    ):
         self.database = Path(database)
         self.workdir = Path(workdir)
         self.workers = workers
         self.threads = threads
+        self.env = {"TFP_RATE_LIMIT": UNLIMITED, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
-        self.log_path = self.workdir / "gunicorn.log"
+        self.log_path = self.workdir / "server.log"
+        self.run_dir: Path | None = None
         self._starts = 0
 
     # -- life cycle ------------------------------------------------------------------------
@@ -150,7 +170,7 @@ class Server:
         """Start; wait until /healthz answers 200 and every worker is up (at most
         READY_TIMEOUT_S per attempt).
 
-        The port is free when picked but may be taken before gunicorn binds it; then, and
+        The port is free when picked but may be taken before nginx binds it; then, and
         only then, try again on another port.
         """
         for attempt in range(attempts):
@@ -172,8 +192,10 @@ class Server:
     def _spawn(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._starts += 1
-        self.log_path = self.workdir / f"gunicorn-{self._starts}.log"
+        self.log_path = self.workdir / f"server-{self._starts}.log"
         self.port = free_port()
+        # The app's unix socket lives here: a short path (at most 107 bytes), removed by stop().
+        self.run_dir = Path(tempfile.mkdtemp(prefix="tfp-test-"))
         env = {k: v for k, v in os.environ.items() if k not in _CLEARED_ENV}
         env.update(
             TFP_BIND=f"127.0.0.1:{self.port}",
@@ -183,11 +205,13 @@ class Server:
             # gunicorn >= 25 opens a control socket, by default one path for every instance:
             # keep this server's private.
             TFP_CONTROL_SOCKET=str(self.workdir / "gunicorn.ctl"),
+            TFP_RUN_DIR=str(self.run_dir),
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.env)
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                command(gunicorn_executable(), env),
+                command(python_executable()),
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -205,7 +229,7 @@ class Server:
                 log = self.log_tail()
                 if "Address already in use" in log:
                     raise _PortTaken()
-                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}\n{log}")
+                raise RuntimeError(f"the service exited with {self.proc.returncode}\n{log}")
             try:
                 r = request(self.port, "GET", "/healthz", timeout=2.0)
                 # Ready: healthy, and every worker booted (the first answers before the last).
@@ -223,15 +247,20 @@ class Server:
     @property
     def pgid(self) -> int:
         assert self.proc is not None
-        return self.proc.pid  # start_new_session: the master leads its own group
+        return self.proc.pid  # start_new_session: the launcher leads its own group
+
+    def gunicorn_master(self) -> int | None:
+        assert self.proc is not None
+        return next((p for p in children_of(self.proc.pid) if is_gunicorn(p)), None)
 
     def worker_pids(self) -> list[int]:
-        assert self.proc is not None
-        return children_of(self.proc.pid)
+        """gunicorn's workers (the processes that run the app)."""
+        master = self.gunicorn_master()
+        return [] if master is None else children_of(master)
 
     def kill_all(self) -> list[int]:
-        """SIGKILL the master and every worker at once (the whole process group); return the
-        pids that were alive just before."""
+        """SIGKILL the launcher, nginx and gunicorn, masters and workers, at once (the whole
+        process group); return the pids that were alive just before."""
         assert self.proc is not None
         alive = group_members(self.pgid)
         os.killpg(self.pgid, signal.SIGKILL)
@@ -268,13 +297,15 @@ class Server:
             self.proc.kill()
             self.proc.wait(timeout=STOP_TIMEOUT_S)
         self.wait_gone()
+        if self.run_dir is not None:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
             text = self.log_path.read_text(errors="replace")
         except OSError:
-            return "(no gunicorn log)"
-        return "--- gunicorn log (tail) ---\n" + "\n".join(text.splitlines()[-lines:])
+            return "(no service log)"
+        return "--- service log (tail) ---\n" + "\n".join(text.splitlines()[-lines:])
 
 
 class _PortTaken(Exception):
