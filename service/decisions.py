@@ -10,14 +10,13 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from tfp_rules.store import StoredDecision
 from tfp_rules.text import check_text
-from tfp_rules.trace import render_text
+from tfp_rules.trace import failed_only, render_text
 
 from .audit import record
 from .auth import actor, requires, visible_decision
@@ -52,20 +51,14 @@ class DecisionQuery(BaseModel):
 
 
 class DecisionView(BaseModel):
-    """How to show one decision: JSON, or plain English at a chosen level of detail."""
+    """How to show one decision: JSON or plain English, with its whole trace or only what was
+    not met (`explain=failed`, in either format)."""
 
     model_config = ConfigDict(extra="forbid")
 
     format: Literal["json", "text"] | None = None
     # summary is to be a short account for caseworkers; until it exists it shows `full`
     explain: Literal["summary", "failed", "full"] | None = None
-
-    @field_validator("explain")
-    @classmethod
-    def _text_only(cls, explain: str | None, info: ValidationInfo) -> str | None:
-        if explain is not None and info.data.get("format") == "json":
-            raise ValueError("explain chooses what the plain-English view shows; not with json")
-        return explain
 
     @property
     def text(self) -> bool:
@@ -165,11 +158,13 @@ def get_one(decision_id: str, query: DecisionView):
     d = _readable(decision_id)
     record("decision.read", 200, target=d.id)
     role = actor().role  # a submitter does not see reviewers' reasons or who they were
+    failed = query.explain == "failed"
     if query.text:
-        text = render_text(text_view(d, role), only_failed=query.explain == "failed")
+        text = render_text(text_view(d, role), only_failed=failed)
         response = Response(text, mimetype="text/plain")
     else:
-        response = jsonify(decision_view(d, role))
+        view = decision_view(d, role)
+        response = jsonify(failed_only(view) if failed else view)
     return with_ruleset_headers(response, d.decision["ruleset"])
 
 

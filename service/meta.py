@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify
 
 from .db import get_store
 from .inputs import NoParameters, takes
-from .openapi import spec
+from .openapi import served
 
 bp = Blueprint("meta", __name__)
 
@@ -28,4 +28,4 @@ def healthz(query: NoParameters):
 @bp.get("/v1/openapi.json")
 @takes(NoParameters)
 def openapi(query: NoParameters):
-    return jsonify(spec())
+    return jsonify(served(current_app.extensions["tfp.library"]))

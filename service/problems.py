@@ -7,6 +7,7 @@ Core exceptions map to precise 4xx statuses; anything unexpected becomes a
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
 from typing import Any
 
@@ -14,7 +15,13 @@ from flask import Response, json, request
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
-from tfp_rules.errors import FactsError, MalformedJSONError, UnknownRulesetError
+from tfp_rules.errors import (
+    EngineError,
+    FactsError,
+    MalformedJSONError,
+    OtherFamilyError,
+    UnknownRulesetError,
+)
 from tfp_rules.store import (
     ConflictError,
     NotFoundError,
@@ -99,8 +106,10 @@ def to_problem(exc: Exception) -> Problem:
         )
     if isinstance(exc, NothingNewError):
         return Problem(422, "nothing-new", "The update adds nothing", str(exc))
-    if isinstance(exc, ReviewRefusedError):
-        return Problem(422, exc.code, "The review does not fit the outcome in force", str(exc))
+    if isinstance(exc, ReviewRefusedError):  # a conflict with the decision's state
+        return Problem(409, exc.code, "The review does not fit the outcome in force", str(exc))
+    if isinstance(exc, OtherFamilyError):  # a conflict with the decision added to
+        return Problem(409, "other-family", "Facts for another family", str(exc))
     if isinstance(exc, StoreError):
         log.error("store unavailable on %s %s: %s", request.method, request.path, exc)
         return Problem(503, "store-unavailable", "The decision store is unavailable", "retry later")
@@ -118,13 +127,29 @@ def to_problem(exc: Exception) -> Problem:
         problem.headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
         return problem
     incident = uuid.uuid4().hex[:12]
-    log.exception(
-        "incident %s: unhandled %s on %s %s",
-        incident,
-        type(exc).__name__,
-        request.method,
-        request.path,
-    )
+    _log_incident(incident, exc)
     return Problem(
         500, "internal-error", "Internal error", f"incident {incident}: the error was logged"
+    )
+
+
+def _log_incident(incident: str, exc: BaseException) -> None:
+    """Log where a request failed, never what it held: an exception's message may quote the
+    facts it choked on, so only the types of the exception and its causes, and the stack,
+    are logged (an EngineError's own message is written to carry no personal data)."""
+    chain, seen = [], set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        chain.append(
+            type(cause).__name__ + (f" ({cause})" if isinstance(cause, EngineError) else "")
+        )
+        cause = cause.__cause__ or cause.__context__
+    log.error(
+        "incident %s: unhandled %s on %s %s\n%s",
+        incident,
+        " caused by ".join(chain),
+        request.method,
+        request.path,
+        "".join(traceback.format_tb(exc.__traceback__)).rstrip(),
     )

@@ -168,7 +168,7 @@ STRUCTURAL = [
     ),
     (
         "/members/1/school/terms/0/possible_sessions",
-        12.0,
+        12.5,
         "/members/1/school/terms/0/possible_sessions",
         "expected an integer",
     ),
@@ -970,3 +970,29 @@ def test_a_document_with_more_records_than_any_family_is_refused_before_it_is_ex
     # 4 x 500 events, p1's benefit, c1's three terms and the judgement
     assert "holds 2005 records" in problem.message
     assert "at most 2000 are taken" in problem.message
+
+
+def test_an_integral_number_is_an_integer_as_json_reads_it() -> None:
+    doc = example()
+    doc["members"][1]["school"]["terms"][0]["possible_sessions"] = 120.0
+    assert parse_facts(doc).members[1].school.terms[0].possible_sessions == 120
+    assert parse_facts(json.dumps(doc)) == parse_facts(doc)
+
+
+def test_the_published_schema_states_the_rules_json_schema_can_say() -> None:
+    """What the parser refuses for these is also what the schema refuses (no 1.0 surprises,
+    no field on a record type it does not belong to, no dates outside the bounds)."""
+    validator = _schema_validator()
+    for edit in (
+        {"/assessment_date": "2101-01-01"},
+        {"/members/1/school/terms/0/term": "1899-autumn"},
+        {"/members/0/ref": "household"},
+        {"/members/0/benefits/0/work_search": True},  # ESA
+        {"/members/1/events/0/role": "victim"},  # a proven offence
+    ):
+        doc = example()
+        for where, value in edit.items():
+            _set(doc, where, value)
+        assert list(validator.iter_errors(doc)), edit
+        with pytest.raises(FactsError):
+            parse_facts(doc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from typing import Any
 
 import pytest
@@ -23,7 +24,12 @@ from .conftest import DATA, NATIONAL_YAML
 
 EXAMPLE = json.loads((DATA / "example_facts.json").read_text())
 NATIONAL = NATIONAL_YAML.read_text()
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 150 cases per test in the suite; TFP_FUZZ_EXAMPLES=N for a long run (README, "Hostile input")
+FUZZ = settings(
+    max_examples=int(os.environ.get("TFP_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 _NUMBERS = (
     st.integers(min_value=-(10**30), max_value=10**30)

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from tfp_rules.errors import FactsError, MalformedJSONError
+from tfp_rules.errors import FactsError, MalformedJSONError, OtherFamilyError
 from tfp_rules.evaluate import evaluate
 from tfp_rules.facts import SOURCES, parse_facts
 from tfp_rules.merge import merge_facts
@@ -53,7 +53,6 @@ def test_a_later_term_return_replaces_the_earlier_one(example_doc):
 @pytest.mark.parametrize(
     ("update", "pointer"),
     [
-        ({"family_ref": "SOMEONE-ELSE"}, "/family_ref"),
         ({"colour": "blue"}, "/colour"),
         ({"members": [{"events": []}]}, "/members/0/ref"),
         ({"members": [{"ref": "c1", "events": {}}]}, "/members/0/events"),
@@ -137,3 +136,24 @@ def test_records_sent_again_are_kept_once_in_linear_time(example_doc):
     doc["members"][1]["events"] = events[:300]
     merged = merge_facts(doc, {"members": [{"ref": "c1", "events": events[100:400]}]})
     assert merged["members"][1]["events"] == events[:400]
+
+
+def test_facts_for_another_family_are_refused_as_a_conflict_not_as_bad_input(example_doc):
+    with pytest.raises(OtherFamilyError, match="for another family"):
+        merge_facts(example_doc, {"family_ref": "SOMEONE-ELSE"})
+    assert merge_facts(example_doc, {"family_ref": example_doc["family_ref"]}) == {
+        **example_doc,
+        "judgements": example_doc["judgements"],
+    }
+
+
+def test_null_in_an_update_changes_nothing(example_doc):
+    update = {
+        "family_ref": None,
+        "assessment_date": None,
+        "household": None,
+        "sources_checked": None,
+        "members": [{"ref": "c1", "school": None, "flags": None, "role": None}],
+    }
+    merged = merge_facts(example_doc, update)
+    assert merged == {**example_doc, "judgements": example_doc["judgements"]}

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from tfp_rules.text import check_text, text_problem
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tfp_rules.text import (
+    LINE_PATTERN,
+    NOT_BLANK_TEXT_PATTERN,
+    TEXT_PATTERN,
+    check_text,
+    text_problem,
+)
 
 
 @pytest.mark.parametrize(
@@ -35,3 +45,14 @@ def test_newlines_and_tabs_only_where_text_runs_over_lines():
     assert "U+000A" in (text_problem("one\ntwo") or "")
     with pytest.raises(ValueError, match=r"U\+0000"):
         check_text("\x00")
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=12))
+def test_the_published_patterns_say_exactly_what_the_check_refuses(text):
+    # fullmatch: JSON Schema's "$" is the end of the text, not "before a final newline"
+    assert (re.fullmatch(TEXT_PATTERN, text) is not None) == (
+        text_problem(text, multiline=True) is None
+    )
+    assert (re.fullmatch(LINE_PATTERN, text) is not None) == (text_problem(text) is None)
+    not_blank = text_problem(text, multiline=True) is None and bool(text.strip())
+    assert (re.fullmatch(NOT_BLANK_TEXT_PATTERN, text) is not None) == not_blank

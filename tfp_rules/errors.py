@@ -75,6 +75,10 @@ class RulesetError(TfpError):
         )
 
 
+class OtherFamilyError(TfpError):
+    """Facts for one family sent to add to another family's decision."""
+
+
 class UnknownRulesetError(TfpError):
     """No loaded ruleset matches the requested id, version or date."""
 

@@ -34,7 +34,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from .errors import FactProblem, FactsError, MalformedJSONError, suggest
 from .terms import TERM_PATTERN, split_label, term_index
-from .text import check_text
+from .text import LINE_PATTERN, TEXT_PATTERN, check_text
 
 __all__ = [
     "AMOUNT_EVENT_TYPES",
@@ -93,7 +93,12 @@ _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
 # release date, narrow enough that window arithmetic can never leave the calendar.
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2100, 12, 31)
-Day = Annotated[dt.date, Field(ge=EARLIEST, le=LATEST)]
+YEAR = r"(19[0-9]{2}|20[0-9]{2}|2100)"
+# The bounds as JSON Schema can say them too (a date has no minimum there, but a pattern).
+Day = Annotated[
+    dt.date,
+    Field(ge=EARLIEST, le=LATEST, json_schema_extra={"pattern": f"^{YEAR}-"}),
+]
 RESERVED_REFS = frozenset({"household"})
 """Member refs that name something else in a decision (the household as a subject)."""
 
@@ -155,10 +160,27 @@ _REF = r"^[A-Za-z0-9_.:/-]{1,64}$"
 _MEMBER_REF = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
+def _only_on(field: str, kinds: list[str]) -> dict[str, Any]:
+    """JSON Schema for "`field` only on records of these types" (the cross-field check)."""
+    return {
+        "if": {"not": {"properties": {"type": {"enum": kinds}}}},
+        "then": {"properties": {field: {"type": "null"}}},
+    }
+
+
 class Event(BaseModel):
     """One dated record about a person or household; an episode if it has an end."""
 
-    model_config = _STRICT
+    model_config = ConfigDict(
+        **_STRICT,
+        json_schema_extra={
+            "allOf": [
+                _only_on("role", sorted(ROLE_EVENT_TYPES)),
+                _only_on("amount_gbp", sorted(AMOUNT_EVENT_TYPES)),
+                _only_on("release_due", ["custody"]),
+            ]
+        },
+    )
 
     type: EventType
     date: Day = Field(description="When it happened, or when the episode started.")
@@ -201,7 +223,15 @@ class Benefit(BaseModel):
 
     # populate_by_name lets Python build Benefit(from_=...); parse_facts still
     # demands the JSON name "from" (it validates by alias only).
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        populate_by_name=True,
+        json_schema_extra={
+            "allOf": [_only_on("work_search", ["UC"]), _only_on("conditionality", ["UC"])]
+        },
+    )
 
     type: BenefitType
     from_: Day = Field(alias="from")
@@ -220,7 +250,11 @@ class Term(BaseModel):
 
     model_config = _STRICT
 
-    term: str = Field(pattern=TERM_PATTERN, description="e.g. '2018-autumn'.")
+    term: str = Field(
+        pattern=TERM_PATTERN,
+        description="e.g. '2018-autumn'.",
+        json_schema_extra={"pattern": f"^{YEAR}-(spring|summer|autumn)$"},
+    )
     possible_sessions: int = Field(ge=0, le=MAX_SESSIONS)
     absent_sessions: int = Field(ge=0, le=MAX_SESSIONS, description="Authorised + unauthorised.")
     unauthorised_sessions: int = Field(default=0, ge=0, le=MAX_SESSIONS)
@@ -254,7 +288,11 @@ def _not_reserved(value: str) -> str:
     return value
 
 
-MemberRef = Annotated[str, Field(pattern=_MEMBER_REF.pattern), AfterValidator(_not_reserved)]
+MemberRef = Annotated[
+    str,
+    Field(pattern=_MEMBER_REF.pattern, json_schema_extra={"not": {"enum": sorted(RESERVED_REFS)}}),
+    AfterValidator(_not_reserved),
+]
 FamilyRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")]
 Role = Literal["adult", "child"]
 Provision = Literal["behaviour", "other"]
@@ -351,8 +389,18 @@ class Judgement(BaseModel):
         description="Headline and indicator id, e.g. 'H6.mental_health'.",
     )
     member: str | None = Field(default=None, description="Member ref; null = the household.")
-    by: str = Field(min_length=1, max_length=128, description="Who made the judgement.")
-    reason: str = Field(min_length=1, max_length=2000, description="The evidence relied on.")
+    by: str = Field(
+        min_length=1,
+        max_length=128,
+        description="Who made the judgement.",
+        json_schema_extra={"pattern": LINE_PATTERN},  # what _plain_name checks, published
+    )
+    reason: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="The evidence relied on.",
+        json_schema_extra={"pattern": TEXT_PATTERN},
+    )
     date: Day | None = None
 
     @field_validator("by")
@@ -424,7 +472,8 @@ class MemberUpdate(BaseModel):
 
 
 class FactsUpdate(BaseModel):
-    """Newly arrived facts for a family; see `merge.merge_facts` for how they fold in."""
+    """Newly arrived facts for a family; see `merge.merge_facts` for how they fold in. A field
+    left out, or null, changes nothing."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, title="Facts update")
 
@@ -500,7 +549,8 @@ def _normalise(value: Any, pointer: str, problems: list[FactProblem], depth: int
         if not math.isfinite(value):
             problems.append(FactProblem(pointer, "expected a finite number"))
             return None
-        return value
+        # JSON has one kind of number: 120.0 is the integer 120, as JSON Schema reads it
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
     if isinstance(value, dt.datetime):
         problems.append(FactProblem(pointer, "expected a date YYYY-MM-DD, not a date-time"))
         return None
@@ -722,7 +772,19 @@ def parse_update(data: str | bytes | bytearray | Mapping[str, Any]) -> dict[str,
             problems = _validation_problems(exc, FactsUpdate)
     if problems:
         raise FactsError(problems)
-    return plain
+    return _without_nulls(plain)
+
+
+def _without_nulls(update: dict[str, Any]) -> dict[str, Any]:
+    """An update's `null` means "no change" at its top level and in a member's own fields
+    (inside a school record a null is a value: no longer in alternative provision)."""
+    out = {k: v for k, v in update.items() if v is not None}
+    if isinstance(out.get("members"), list):
+        out["members"] = [
+            {k: v for k, v in m.items() if v is not None} if isinstance(m, dict) else m
+            for m in out["members"]
+        ]
+    return out
 
 
 def document_problems(plain: dict[str, Any]) -> list[FactProblem]:

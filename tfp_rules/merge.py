@@ -20,7 +20,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import FactProblem, FactsError
+from .errors import OtherFamilyError
 from .facts import SOURCES, parse_update
 
 _LISTS = ("events", "benefits")
@@ -78,7 +78,8 @@ def _checks(previous: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 def merge_facts(
     previous: dict[str, Any], update: str | bytes | bytearray | Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The previous document with the update folded in; raises FactsError on a bad update.
+    """The previous document with the update folded in; raises FactsError on a bad update and
+    OtherFamilyError on facts for another family.
 
     Members are matched by `ref`: their events and benefits are appended (exact
     duplicates dropped), flags and school fields overwritten by the update's, term
@@ -90,8 +91,9 @@ def merge_facts(
     """
     update = parse_update(update)  # every problem of shape, with pointers into the update
     if "family_ref" in update and update["family_ref"] != previous.get("family_ref"):
-        raise FactsError(
-            [FactProblem("/family_ref", "facts for another family: family_ref must stay the same")]
+        raise OtherFamilyError(
+            "these facts are for another family: an update's family_ref, if given, is the"
+            " family_ref of the decision it adds to"
         )
     merged = copy.deepcopy(previous)
     by_ref = {m.get("ref"): m for m in merged.get("members", [])}

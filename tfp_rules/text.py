@@ -15,6 +15,15 @@ import unicodedata
 BIDI_CONTROLS = frozenset(chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 _MULTILINE_OK = frozenset("\n\t\r")
 
+# The same rules as JSON Schema patterns, for published schemas: what text_problem refuses.
+_REFUSED = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+LINE_PATTERN = rf"^[^\x09\x0a\x0d{_REFUSED}]*$"
+"""One line of free text (`multiline=False`)."""
+TEXT_PATTERN = rf"^[^{_REFUSED}]*$"
+"""Free text over lines (`multiline=True`)."""
+NOT_BLANK_TEXT_PATTERN = rf"^[^{_REFUSED}]*[^\s{_REFUSED}][^{_REFUSED}]*$"
+"""Free text over lines, with something in it besides white space."""
+
 
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
     """Why `value` is not acceptable free text, or None if it is.

@@ -263,6 +263,30 @@ def _in_force(decision: Mapping[str, Any]) -> str:
     return f"{_VERDICTS[status]} (by review; the automated decision was {automated})"
 
 
+def failed_only(decision: Mapping[str, Any]) -> dict[str, Any]:
+    """The decision with only what was not met in its trace (`--explain failed` as data):
+    headlines all of whose indicators were met, indicators met and subjects met are left
+    out; everything else, the outcome included, is kept as it is."""
+
+    def unmet(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [r for r in results if not r["met"]]
+
+    trace = dict(decision["trace"])
+    trace["headlines"] = [
+        {
+            **h,
+            "indicators": [
+                {**i, "subjects": unmet(i["subjects"])} for i in h["indicators"] if not i["met"]
+            ],
+        }
+        for h in trace["headlines"]
+        if not all(i["met"] for i in h["indicators"])
+    ]
+    if "family" in trace:
+        trace["family"] = {**trace["family"], "subjects": unmet(trace["family"]["subjects"])}
+    return {**decision, "trace": trace}
+
+
 def render_text(decision: Mapping[str, Any], *, only_failed: bool = False) -> str:
     """A decision and its trace in plain English; `only_failed` keeps only what was not met.
 

@@ -438,23 +438,23 @@ def test_a_confirmation_after_an_override_keeps_the_override_in_force(client, au
     assert client.get("/v1/decisions?outcome=eligible", headers=auth()).get_json()["items"] == []
 
 
-def test_an_override_to_the_outcome_in_force_is_422_and_stores_nothing(
+def test_an_override_to_the_outcome_in_force_is_409_and_stores_nothing(
     client, auth, example, store
 ):
     created = post_facts(client, auth, example).get_json()
     body = assert_problem(
         review(client, auth, created["id"], verdict="override", eligible=True, reason="x"),
-        422,
+        409,  # a conflict with the outcome in force, not a malformed review
         "already-in-force",
     )
     assert "send verdict 'confirm'" in body["detail"]
     assert store.get_decision(created["id"]).reviews == []
     [rejected] = [a for a in store.list_audit()[0] if a["action"] == "request.rejected"]
-    assert (rejected["target"], rejected["status"]) == (created["id"], 422)
+    assert (rejected["target"], rejected["status"]) == (created["id"], 409)
     assert rejected["detail"] == f"already-in-force (POST /v1/decisions/{created['id']}/reviews)"
 
 
-def test_confirming_an_undetermined_decision_is_422_until_it_is_overridden(client, auth, example):
+def test_confirming_an_undetermined_decision_is_409_until_it_is_overridden(client, auth, example):
     example["sources_checked"] = {"education": "2019-03-30"}
     for m in example["members"]:
         m.update(events=[], benefits=[], flags={})
@@ -463,7 +463,7 @@ def test_confirming_an_undetermined_decision_is_422_until_it_is_overridden(clien
     assert created["outcome"]["status"] == "undetermined"
     body = assert_problem(
         review(client, auth, created["id"], verdict="confirm", reason="looks right"),
-        422,
+        409,
         "nothing-to-confirm",
     )
     assert "nothing to confirm" in body["detail"]
@@ -637,10 +637,11 @@ def test_facts_for_someone_elses_decision_are_404(client, auth, example):
 def test_bad_fact_updates(client, auth, example):
     first = post_facts(client, auth, example).get_json()
     url = f"/v1/decisions/{first['id']}/facts"
+    # facts for another family conflict with the decision they are sent to
     body = assert_problem(
-        client.post(url, json={"family_ref": "OTHER"}, headers=auth()), 422, "invalid-facts"
+        client.post(url, json={"family_ref": "OTHER"}, headers=auth()), 409, "other-family"
     )
-    assert body["errors"][0]["pointer"] == "/family_ref"
+    assert "another family" in body["detail"]
     merged_bad = {"members": [{"ref": "c9", "role": "child", "date_of_birth": "2030-01-01"}]}
     body = assert_problem(client.post(url, json=merged_bad, headers=auth()), 422, "invalid-facts")
     assert "merged" in body["detail"]
@@ -835,10 +836,11 @@ def test_explain_chooses_the_plain_english_view(client, auth, example):
     for explain in ("full", "summary"):  # summary shows everything until it is written
         got = client.get(f"{url}?format=text&explain={explain}", headers=auth())
         assert got.get_data(as_text=True) == full
-    body = assert_problem(
-        client.get(f"{url}?format=json&explain=failed", headers=auth()), 400, "invalid-query"
-    )
-    assert [e["parameter"] for e in body["errors"]] == ["explain"]
+    # in JSON too, explain=failed keeps only what was not met; the outcome is whole
+    data = client.get(f"{url}?format=json&explain=failed", headers=auth()).get_json()
+    ids = {i["id"] for h in data["trace"]["headlines"] for i in h["indicators"]}
+    assert "H1.proven_offence" not in ids and "H1.prisoner_due_for_release" in ids
+    assert (data["status"], data["headlines_met"]) == (made["status"], made["headlines_met"])
     assert_problem(client.get(f"{url}?explain=everything", headers=auth()), 400, "invalid-query")
 
 

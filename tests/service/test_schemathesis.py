@@ -21,11 +21,15 @@ as a `curl` line.
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Callable
 
+import jsonschema
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis import Case
 from schemathesis.checks import (
     content_type_conformance,
@@ -36,14 +40,25 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from service.openapi import spec
+from service.openapi import served
+from tfp_rules.ruleset import RulesetLibrary
+from tfp_rules.store.audit import _encode_cursor as audit_cursor
+from tfp_rules.store.listing import encode_cursor as decision_cursor
 
 # The document the app serves at /v1/openapi.json (test_served_document_is_the_one_fuzzed
 # keeps the two equal). Loaded at import, because schemathesis makes one test per operation
 # at collection time; the app itself comes from the conftest fixture, one per test.
 # (schemathesis.pytest.from_fixture would load it from the app, but with pytest 9.2 its lazy
 # tests crash: "'Function' object has no attribute '_nodeid'".)
-DOCUMENT = json.loads(json.dumps(spec()))
+DOCUMENT = json.loads(json.dumps(served(RulesetLibrary.from_directory())))
+# Cursors are opaque: what a client sends is a `next_cursor` the service gave it. Generate
+# real ones, as the service makes them, so a valid request carries a valid cursor.
+_MOMENTS = st.datetimes().map(lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+schemathesis.openapi.format(
+    "decision-cursor",
+    st.builds(decision_cursor, _MOMENTS, st.text("0123456789abcdef", min_size=32, max_size=32)),
+)
+schemathesis.openapi.format("audit-cursor", st.builds(audit_cursor, st.integers(1, 10**9)))
 schema = schemathesis.openapi.from_dict(DOCUMENT)
 # Invalid input only: the cases that must be refused with a 4xx. Without the security
 # parameters: a case generated without its Authorization header counts as invalid, yet the
@@ -51,7 +66,7 @@ schema = schemathesis.openapi.from_dict(DOCUMENT)
 # a failure). Missing and bad keys are test_api's business. An undeclared query parameter
 # alone is not counted as invalid (schemathesis knows servers ignore them).
 negative_schema = schemathesis.openapi.from_dict(
-    json.loads(json.dumps(spec())),
+    json.loads(json.dumps(DOCUMENT)),
     config=schemathesis.Config.from_dict(
         {"generation": {"mode": "negative", "with-security-parameters": False}}
     ),
@@ -65,9 +80,11 @@ CONFORMANCE = [
     response_schema_conformance,
 ]
 
+_LONG_RUN = os.environ.get("TFP_FUZZ_EXAMPLES")  # a long, random run (README, "Hostile input")
 BOUNDED = settings(
-    max_examples=40,  # fuzzing phase, per operation; examples and coverage cases come on top
-    derandomize=True,
+    # fuzzing phase, per operation; examples and coverage cases come on top
+    max_examples=int(_LONG_RUN or 40),
+    derandomize=not _LONG_RUN,
     database=None,
     deadline=None,
     suppress_health_check=[
@@ -105,6 +122,83 @@ def test_no_server_error_and_every_response_is_documented(case, role, app, auth,
         case,
         decision_id,
         lambda c: c.call_and_validate(app=app, headers=auth(role), checks=CONFORMANCE),
+    )
+
+
+# Refusals of valid requests that JSON Schema cannot express, so the description lists them
+# in words: cross-field facts (born after the assessment date, a judgement for a member its
+# indicator does not apply to, a term not begun), an update that adds nothing, no ruleset in
+# force on the assessment date (only when none is named). Any other 400 or 422 to a request
+# the description allows is a mismatch between the two.
+CROSS_FIELD = re.compile(
+    "|".join(
+        [
+            "after the assessment date",  # born, dated, ended, started, a term begun
+            "ends before its start date",
+            "release due before the custody began",
+            "exceed (possible|absent) sessions",
+            "duplicate (member ref|term)",
+            "no member with ref",
+            "applies to (a child|an adult|the household|any member)",
+            "has no indicator",  # one a version other than the one in force has
+            "records .* at most",  # the cap on all of a document's lists together
+        ]
+    )
+)
+# ... and for /facts, what only the merged document shows: a new member must be whole
+MERGED = re.compile("missing required field")
+
+
+def _unexpressible(response, case: Case) -> bool:
+    """A 422 for a rule the description can only state in words (see above)."""
+    body = response.json()
+    slug = body.get("type", "").rsplit("/", 1)[-1]
+    if slug == "nothing-new":
+        return True
+    if slug == "unknown-ruleset":  # an ID names the version in force then: perhaps none
+        return "@" not in ((case.query or {}).get("ruleset") or "")
+    if slug != "invalid-facts":
+        return False
+    merged = case.operation.path.endswith("/facts")
+    return all(
+        CROSS_FIELD.search(e["detail"]) or (merged and MERGED.search(e["detail"]))
+        for e in body.get("errors", [])
+    )
+
+
+def _declared(case: Case) -> set[str]:
+    return {p.name for p in case.operation.query}
+
+
+@schemathesis.check
+def valid_requests_are_accepted(ctx, response, case):
+    """A request the description allows is not refused as malformed (400/422), but for the
+    refusals it can only state in words (above). Cases generated as invalid, and cases with
+    a query parameter the operation does not declare (which every route refuses, as the
+    description says), are the negative test's."""
+    if response.status_code not in (400, 422) or not case.meta.generation.mode.is_positive:
+        return None
+    if set(case.query or {}) - _declared(case):
+        return None
+    if response.status_code == 422 and _unexpressible(response, case):
+        return None
+    raise AssertionError(
+        f"a request valid under the description was refused: {response.status_code}: "
+        f"{response.text[:400]}"
+    )
+
+
+@pytest.mark.parametrize("role", ["admin"])
+@BOUNDED
+@schema.parametrize()
+def test_requests_the_description_allows_are_accepted(case, role, app, auth, decision_id):
+    """Every valid request is answered as the description says, not refused as invalid."""
+    _as_generated_and_with_a_real_decision(
+        case,
+        decision_id,
+        lambda c: c.call_and_validate(
+            app=app, headers=auth(role), checks=[not_a_server_error, valid_requests_are_accepted]
+        ),
     )
 
 
@@ -166,6 +260,50 @@ def test_review_reason_length_is_checked_as_sent(client, auth, decision_id):
         headers=auth("admin"),
     )
     assert response.status_code == 422, response.get_data(as_text=True)
+
+
+def _allowed(schema: dict, value: object) -> bool:
+    """Whether the served description allows `value` under `schema` (its $refs resolved)."""
+    root = {**schema, "components": DOCUMENT["components"]}
+    return jsonschema.Draft202012Validator(root).is_valid(value)
+
+
+def _query_schema(path: str, method: str, name: str) -> dict:
+    parameters = DOCUMENT["paths"][path][method]["parameters"]
+    return next(p["schema"] for p in parameters if p["name"] == name)
+
+
+def test_requests_once_refused_against_the_description_are_now_refused_by_it(
+    client, auth, example, decision_id
+):
+    """Four requests were valid under the description and refused by the code (issue 14): an
+    empty cursor, an unknown ruleset, a confirm that names an outcome, another family's
+    facts. The code still refuses each; the description now says so."""
+    admin = auth("admin")
+    assert client.get("/v1/decisions?cursor=", headers=admin).status_code == 400
+    assert not _allowed(_query_schema("/v1/decisions", "get", "cursor"), "")
+
+    refused = client.post("/v1/evaluations?ruleset=a", json=example, headers=admin)
+    assert refused.status_code == 422
+    assert not _allowed(_query_schema("/v1/evaluations", "post", "ruleset"), "a")
+    assert _allowed(_query_schema("/v1/evaluations", "post", "ruleset"), "national@2015.1")
+
+    review = {"verdict": "confirm", "eligible": False, "reason": "seen the file"}
+    reviews = f"/v1/decisions/{decision_id}/reviews"
+    assert client.post(reviews, json=review, headers=admin).status_code == 422
+    assert not _allowed({"$ref": "#/components/schemas/ReviewIn"}, review)
+    assert _allowed({"$ref": "#/components/schemas/ReviewIn"}, {**review, "verdict": "override"})
+
+    facts = f"/v1/decisions/{decision_id}/facts"
+    other = client.post(facts, json={"family_ref": "SOMEONE-ELSE"}, headers=admin)
+    assert other.status_code == 409
+    assert other.get_json()["type"].endswith("/other-family")
+    assert (
+        "other-family"
+        in DOCUMENT["paths"]["/v1/decisions/{decision_id}/facts"]["post"]["responses"]["409"][
+            "description"
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- the rest
