@@ -56,7 +56,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchm
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.families import generate  # noqa: E402
-from service.run import nginx_executable  # noqa: E402
+from service.run import RUN_SETTINGS, nginx_executable  # noqa: E402
 from tfp_rules.evaluate import decide  # noqa: E402
 from tfp_rules.intake import take_in  # noqa: E402
 from tfp_rules.ruleset import RulesetLibrary  # noqa: E402
@@ -71,18 +71,6 @@ CHECK_KEYS = ("family_ref", "status", "eligible", "headlines_met")
 STORE_S = 3.0  # per store line
 REQUEST_TIMEOUT_S, STARTUP_TIMEOUT_S, STOP_TIMEOUT_S = 30.0, 60.0, 15.0
 NOISY_CORES = 0.3
-# The Makefile's command with this project's rulesets and limits, whatever the shell holds.
-CLEARED_ENV = (
-    "TFP_RULESETS",
-    "TFP_MAX_BODY_BYTES",
-    "TFP_MAX_URI_BYTES",
-    "TFP_MAX_HEADER_BYTES",
-    "TFP_HEADER_TIMEOUT_S",
-    "TFP_BODY_TIMEOUT_S",
-    "TFP_CONNECTIONS_PER_ADDRESS",
-    "TFP_RUN_DIR",
-    "GUNICORN_CMD_ARGS",
-)
 # One client sends the whole load: the per-client rate limit would measure itself.
 UNLIMITED = "100000 per second"
 
@@ -170,7 +158,7 @@ def serving(workdir: Path, args: Namespace) -> Iterator[tuple[int, list[int]]]:
     print("server   " + " ".join(c.replace(f"{ROOT}/", "") for c in command), end=" ")
     print(" ".join(f"{k}={v!r}" if " " in v else f"{k}={v}" for k, v in settings.items()))
     print(f"         TFP_DATABASE and the store lines' databases in {workdir}")
-    env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV} | settings
+    env = {k: v for k, v in os.environ.items() if k not in RUN_SETTINGS} | settings
     env["TFP_DATABASE"] = str(workdir / "tfp.sqlite")
     env["TFP_CONTROL_SOCKET"] = str(workdir / "gunicorn.ctl")
     with open(workdir / "access.log", "wb") as out, open(workdir / "error.log", "wb") as err:

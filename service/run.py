@@ -36,6 +36,22 @@ GUNICORN_LIMIT_REQUEST_LINE = 8190  # its maximum; nginx passes at most 8190 (8 
 GUNICORN_LIMIT_REQUEST_FIELDS = 32768  # its maximum
 GUNICORN_LIMIT_REQUEST_FIELD_SIZE = 16384  # gunicorn's default, 8190, is under nginx's 8192
 
+# The settings that change how the server runs or which rules it loads. A caller that wants
+# `make run`'s server with this project's rulesets and limits (the tests, the benchmark)
+# clears them from its environment, whatever the caller's shell holds.
+RUN_SETTINGS = (
+    "TFP_RULESETS",
+    "TFP_MAX_BODY_BYTES",
+    "TFP_MAX_URI_BYTES",
+    "TFP_MAX_HEADER_BYTES",
+    "TFP_HEADER_TIMEOUT_S",
+    "TFP_BODY_TIMEOUT_S",
+    "TFP_CONNECTIONS_PER_ADDRESS",
+    "TFP_RATE_LIMIT",
+    "TFP_RUN_DIR",
+    "GUNICORN_CMD_ARGS",
+)
+
 
 def nginx_executable(env: Mapping[str, str] = os.environ) -> str:
     """TFP_NGINX, else nginx on PATH, else Debian's /usr/sbin/nginx (not on a user's PATH)."""

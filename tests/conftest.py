@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,19 @@ from tfp_rules.ruleset import Ruleset, RulesetLibrary
 
 DATA = Path(__file__).parent / "data"
 NATIONAL_YAML = Path(__file__).parent.parent / "rulesets" / "national" / "2015.1.yaml"
+
+
+def paths_in(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path to a value inside a JSON value, itself (the empty path) included; the
+    places a mutation strategy may edit."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += paths_in(item, (*prefix, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += paths_in(item, (*prefix, i))
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,8 @@ from tfp_rules.facts import (
 )
 from tfp_rules.terms import CENSUS_CALENDAR
 
+from .conftest import paths_in
+
 EXAMPLE_PATH = Path(__file__).parent / "data" / "example_facts.json"
 EXAMPLE_TEXT = EXAMPLE_PATH.read_text(encoding="utf-8")
 ASSESSED = dt.date(2019, 3, 31)
@@ -784,23 +786,12 @@ _JSON = st.recursive(
 )
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found += _paths(item, (*prefix, i))
-    return found
-
-
 @st.composite
 def mutated_documents(draw: st.DrawFn) -> Any:
     """The example with a few random edits: replaced values, removed or added keys."""
     doc: Any = example()
     for _ in range(draw(st.integers(min_value=0, max_value=3))):
-        path = draw(st.sampled_from(_paths(doc)))
+        path = draw(st.sampled_from(paths_in(doc)))
         if not path:
             doc = draw(_JSON)
             continue

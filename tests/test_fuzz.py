@@ -20,7 +20,7 @@ from tfp_rules.intake import take_in
 from tfp_rules.merge import merge_facts
 from tfp_rules.ruleset import parse_ruleset
 
-from .conftest import DATA, NATIONAL_YAML
+from .conftest import DATA, NATIONAL_YAML, paths_in
 
 EXAMPLE = json.loads((DATA / "example_facts.json").read_text())
 NATIONAL = NATIONAL_YAML.read_text()
@@ -89,23 +89,12 @@ JSON = st.recursive(
 )
 
 
-def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found += _paths(item, (*prefix, i))
-    return found
-
-
 @st.composite
 def mutated(draw: st.DrawFn, base: Any) -> Any:
     """`base` with a few of its values replaced by arbitrary JSON."""
     doc = copy.deepcopy(base)
     for _ in range(draw(st.integers(1, 4))):
-        path = draw(st.sampled_from(_paths(doc)))
+        path = draw(st.sampled_from(paths_in(doc)))
         if not path:
             return draw(JSON)
         parent = doc

@@ -25,24 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.run import RUN_SETTINGS
+
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 15.0
-# Settings that would change how the server runs or which rules it loads: the tests want the
-# Makefile's command with this project's rulesets and limits, whatever the caller's shell
-# holds (a test that wants another limit passes it to Server).
-_CLEARED_ENV = (
-    "TFP_RULESETS",
-    "TFP_MAX_BODY_BYTES",
-    "TFP_MAX_URI_BYTES",
-    "TFP_MAX_HEADER_BYTES",
-    "TFP_HEADER_TIMEOUT_S",
-    "TFP_BODY_TIMEOUT_S",
-    "TFP_CONNECTIONS_PER_ADDRESS",
-    "TFP_RATE_LIMIT",
-    "TFP_RUN_DIR",
-    "GUNICORN_CMD_ARGS",
-)
 # The durability and end-to-end tests post as one client faster than the default per-client
 # limit allows; they are not about the limit (tests/service/test_limits.py is).
 UNLIMITED = "100000 per second"
@@ -196,7 +183,7 @@ class Server:
         self.port = free_port()
         # The app's unix socket lives here: a short path (at most 107 bytes), removed by stop().
         self.run_dir = Path(tempfile.mkdtemp(prefix="tfp-test-"))
-        env = {k: v for k, v in os.environ.items() if k not in _CLEARED_ENV}
+        env = {k: v for k, v in os.environ.items() if k not in RUN_SETTINGS}
         env.update(
             TFP_BIND=f"127.0.0.1:{self.port}",
             TFP_DATABASE=str(self.database),

@@ -17,19 +17,14 @@ from __future__ import annotations
 import base64
 import binascii
 import getpass
-import hmac
 import json
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlite_utils
 
 from .connection import Connection
-from .hashing import sha256_hex
 from .listing import moment_bound, page
-
-if TYPE_CHECKING:
-    from .records import ApiKey
 
 ANONYMOUS = "anonymous"
 ACTIONS = (
@@ -246,24 +241,6 @@ class AuditLog(Connection):
             )
         )
         return rows[0] if rows else None
-
-    def refused_key(self, token: str) -> ApiKey | None:
-        """The revoked or expired key `token` is the token of (its hash matches), so that a
-        refusal can name the client and key; None for a malformed or unknown token and for
-        an active key. Never a way in: `authenticate` is."""
-        from .keys import _KEY_COLUMNS, TOKEN_PREFIX, _key_from_row  # keys builds on this
-
-        if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX):
-            return None
-        key_id, sep, secret = token[len(TOKEN_PREFIX) :].partition("_")
-        if not (sep and key_id and secret):
-            return None
-        with self._read() as db:
-            rows = list(db.query(f"SELECT k.token_sha256, {_KEY_COLUMNS} WHERE k.id = ?", [key_id]))
-        if not rows or not hmac.compare_digest(rows[0]["token_sha256"], sha256_hex(token)):
-            return None
-        key = _key_from_row(rows[0], self._now())
-        return None if key.active else key
 
     def list_audit(
         self,

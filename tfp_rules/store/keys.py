@@ -204,6 +204,18 @@ class Keys(AuditLog):
     def authenticate(self, token: str) -> ApiKey | None:
         """The active key this token belongs to, or None (unknown, revoked, expired or
         malformed). Expiry is compared with the store's clock."""
+        key = self._key_of_token(token)
+        return key if key is not None and key.active else None
+
+    def refused_key(self, token: str) -> ApiKey | None:
+        """The revoked or expired key `token` is the token of (its hash matches), so that a
+        refusal can name the client and key; None for a malformed or unknown token and for
+        an active key. Never a way in: `authenticate` is."""
+        key = self._key_of_token(token)
+        return key if key is not None and not key.active else None
+
+    def _key_of_token(self, token: str) -> ApiKey | None:
+        """The key, in whatever state, whose hash `token` matches; None if none does."""
         if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX):
             return None
         key_id, sep, secret = token[len(TOKEN_PREFIX) :].partition("_")
@@ -213,8 +225,7 @@ class Keys(AuditLog):
             rows = list(db.query(f"SELECT k.token_sha256, {_KEY_COLUMNS} WHERE k.id = ?", [key_id]))
         if not rows or not hmac.compare_digest(rows[0]["token_sha256"], sha256_hex(token)):
             return None
-        key = _key_from_row(rows[0], self._now())
-        return key if key.active else None
+        return _key_from_row(rows[0], self._now())
 
     def list_keys(self) -> list[ApiKey]:
         """Every key, oldest first, revoked and expired ones included."""
