@@ -48,7 +48,7 @@ from tfp_rules.compile import CompiledRuleset, compile_ruleset  # noqa: E402
 from tfp_rules.evaluate import evaluate, fire, measure_family  # noqa: E402
 from tfp_rules.facts import FamilyFacts  # noqa: E402
 from tfp_rules.intake import take_in  # noqa: E402
-from tfp_rules.ruleset import RulesetLibrary  # noqa: E402
+from tfp_rules.library import RulesetLibrary  # noqa: E402
 
 RULESET = "national@2015.1"  # the version the baseline hard-codes
 SAMPLE_EVERY = 10_000

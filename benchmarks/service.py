@@ -59,7 +59,7 @@ from benchmarks.families import generate  # noqa: E402
 from service.run import RUN_SETTINGS, nginx_executable  # noqa: E402
 from tfp_rules.evaluate import decide  # noqa: E402
 from tfp_rules.intake import take_in  # noqa: E402
-from tfp_rules.ruleset import RulesetLibrary  # noqa: E402
+from tfp_rules.library import RulesetLibrary  # noqa: E402
 from tfp_rules.store import Store, request_hash_of  # noqa: E402
 
 HOST = "127.0.0.1"

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Flask, Response
 
-from tfp_rules.ruleset import DEFAULT_RULESETS_DIR
+from tfp_rules.ruleset import DEFAULT_RULESET_ID, DEFAULT_RULESETS_DIR
 from tfp_rules.store import Store
 
 from . import (
@@ -49,6 +49,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         DATABASE=os.environ.get("TFP_DATABASE", "var/tfp.sqlite"),
         RULESETS=os.environ.get("TFP_RULESETS", str(DEFAULT_RULESETS_DIR)),
+        # The council's own ruleset (a local one extends the national one), used when a
+        # request names none: its version in force on the assessment date.
+        RULESET=os.environ.get("TFP_RULESET") or DEFAULT_RULESET_ID,
         MAX_CONTENT_LENGTH=int(os.environ.get("TFP_MAX_BODY_BYTES") or 1024 * 1024),
         MAX_URI_BYTES=int(os.environ.get("TFP_MAX_URI_BYTES") or 4096),
         MAX_HEADER_BYTES=int(os.environ.get("TFP_MAX_HEADER_BYTES") or 16 * 1024),
@@ -65,7 +68,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the decision's own order
 
     app.extensions["tfp.library"] = LiveLibrary(
-        app.config["RULESETS"], check_every=app.config["RULESETS_CHECK_SECONDS"]
+        app.config["RULESETS"],
+        check_every=app.config["RULESETS_CHECK_SECONDS"],
+        default=app.config["RULESET"],
     )
     Store(app.config["DATABASE"]).close()  # create or migrate the store before the first request
 

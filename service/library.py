@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tfp_rules.compile import compile_ruleset
-from tfp_rules.errors import RulesetError
-from tfp_rules.ruleset import Ruleset, RulesetLibrary
+from tfp_rules.errors import RulesetError, RulesetProblem, suggest
+from tfp_rules.library import RulesetLibrary
+from tfp_rules.ruleset import DEFAULT_RULESET_ID, Ruleset
 
 log = logging.getLogger("tfp.service")
 Snapshot = tuple[tuple[str, int, int], ...]
@@ -37,11 +38,25 @@ def _snapshot(directory: Path) -> Snapshot:
     return tuple(found)
 
 
-def _load(directory: Path) -> RulesetLibrary:
-    """Every version loaded and registered with the engine (RulesetError if any is broken)."""
+def _load(directory: Path, default: str) -> RulesetLibrary:
+    """Every version loaded and registered with the engine (RulesetError if any is broken,
+    or if none has the id the service decides with by default)."""
     library = RulesetLibrary.from_directory(directory)
     for ruleset in library:
         compile_ruleset(ruleset)
+    ids = sorted({ruleset.id for ruleset in library})
+    if default not in ids:
+        raise RulesetError(
+            [
+                RulesetProblem(
+                    str(directory),
+                    0,
+                    "",
+                    f"TFP_RULESET is '{default}', but no ruleset has that id"
+                    f"{suggest(default, ids)} (loaded: {', '.join(ids)})",
+                )
+            ]
+        )
     return library
 
 
@@ -55,13 +70,17 @@ class LiveLibrary:
         *,
         check_every: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
+        default: str = DEFAULT_RULESET_ID,
     ):
         self.directory = Path(directory)
+        self.default = default  # the ruleset id a request that names none is decided with
         self.check_every = check_every
         self._clock = clock
         self._lock = threading.Lock()
         self._snapshot = _snapshot(self.directory)
-        self._library = _load(self.directory)  # at start-up a broken ruleset stops the service
+        self._library = _load(
+            self.directory, self.default
+        )  # at start-up a broken ruleset stops the service
         self._checked = clock()
         self.refused: RulesetError | None = None  # why the files on disk are not being served
         self.refused_at: str | None = None
@@ -80,7 +99,7 @@ class LiveLibrary:
         if snapshot == self._snapshot:
             return
         try:
-            library = _load(self.directory)
+            library = _load(self.directory, self.default)
         except RulesetError as exc:
             if self.refused is None or exc.problems != self.refused.problems:
                 log.error(
@@ -96,7 +115,7 @@ class LiveLibrary:
 
     # the RulesetLibrary interface
     def resolve(self, spec: str | None = None, on: dt.date | None = None) -> Ruleset:
-        return self.current().resolve(spec, on)
+        return self.current().resolve(spec or self.default, on)
 
     def refs(self) -> list[str]:
         return self.current().refs()

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from tfp_rules.facts import FactsUpdate
-from tfp_rules.ruleset import RulesetLibrary
+from tfp_rules.library import RulesetLibrary
 from tfp_rules.text import NOT_BLANK_TEXT_PATTERN
 
 HERE = Path(__file__).parent

@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 
-from tfp_rules.ruleset import Ruleset, RulesetLibrary
+from tfp_rules.library import RulesetLibrary
+from tfp_rules.ruleset import Ruleset
 
 from .auth import requires
 from .inputs import NoParameters, takes
@@ -25,12 +26,17 @@ def _library() -> RulesetLibrary:
 
 
 def summary(rs: Ruleset) -> dict[str, Any]:
+    """What identifies a version; a local one names its council and the version it extends."""
+    local = (
+        {"extends": rs.extends.identity(), "council": rs.council} if rs.extends is not None else {}
+    )
     return {
         "id": rs.id,
         "version": rs.version,
         "effective_from": rs.effective_from.isoformat(),
         "sha256": rs.sha256,
         "description": rs.description,
+        **local,
     }
 
 

@@ -41,6 +41,7 @@ GUNICORN_LIMIT_REQUEST_FIELD_SIZE = 16384  # gunicorn's default, 8190, is under 
 # clears them from its environment, whatever the caller's shell holds.
 RUN_SETTINGS = (
     "TFP_RULESETS",
+    "TFP_RULESET",
     "TFP_MAX_BODY_BYTES",
     "TFP_MAX_URI_BYTES",
     "TFP_MAX_HEADER_BYTES",

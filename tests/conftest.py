@@ -10,7 +10,8 @@ import pytest
 
 from tfp_rules.compile import CompiledRuleset, compile_ruleset
 from tfp_rules.facts import FamilyFacts, parse_facts
-from tfp_rules.ruleset import Ruleset, RulesetLibrary
+from tfp_rules.library import RulesetLibrary
+from tfp_rules.ruleset import Ruleset
 
 DATA = Path(__file__).parent / "data"
 NATIONAL_YAML = Path(__file__).parent.parent / "rulesets" / "national" / "2015.1.yaml"

@@ -19,7 +19,7 @@ import pytest
 from tfp_rules.compile import CompiledRuleset, compile_ruleset
 from tfp_rules.evaluate import evaluate
 from tfp_rules.facts import parse_facts
-from tfp_rules.ruleset import RulesetLibrary
+from tfp_rules.library import RulesetLibrary
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 FAMILIES = FIXTURES / "families"

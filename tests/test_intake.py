@@ -9,7 +9,8 @@ import pytest
 
 from tfp_rules.errors import FactsError, UnknownRulesetError
 from tfp_rules.intake import take_in
-from tfp_rules.ruleset import RulesetLibrary, parse_ruleset
+from tfp_rules.library import RulesetLibrary
+from tfp_rules.ruleset import parse_ruleset
 
 from .conftest import NATIONAL_YAML
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tfp_rules.errors import RulesetError, UnknownRulesetError
-from tfp_rules.ruleset import RulesetLibrary, load_ruleset, parse_ruleset
+from tfp_rules.library import RulesetLibrary
+from tfp_rules.ruleset import load_ruleset, parse_ruleset
 
 from .conftest import NATIONAL_YAML
 

@@ -21,9 +21,10 @@ from .conditions import Condition, Reach, could_hold
 from .errors import EngineError, FactsError
 from .facts import SOURCES, FamilyFacts
 from .intake import ruleset_problems, warnings
+from .library import RulesetLibrary
 from .measures import FamilyMeasures, Measured, Subject, subjects
 from .prospects import nearest_misses, settle_with
-from .ruleset import FamilyRule, Headline, Indicator, Ruleset, RulesetLibrary
+from .ruleset import FamilyRule, Headline, Indicator, Ruleset
 from .trace import CLOSED_WORLD, explain
 
 
@@ -362,6 +363,8 @@ def _decision(compiled: CompiledRuleset, facts: FamilyFacts, firing: Firing) -> 
             "text": _outcome_text(ruleset, status, family, headlines_met, headlines_unknown),
         },
     }
+    if ruleset.extends is not None:
+        trace["local"] = local_choices(ruleset)
     if status != "eligible":
         trace["prospects"] = _prospects(status, family, headlines, len(headlines_met), required)
     return {
@@ -375,6 +378,34 @@ def _decision(compiled: CompiledRuleset, facts: FamilyFacts, firing: Firing) -> 
         "ruleset": ruleset.identity(),
         "trace": trace,
     }
+
+
+def local_choices(ruleset: Ruleset) -> dict[str, Any]:
+    """A local ruleset's council, the version it extends, and each parameter it overrides
+    with both values and both sources, so a reader sees whose choice each threshold is."""
+    assert ruleset.extends is not None
+    national = ruleset.extends.parameters
+    return {
+        "council": ruleset.council,
+        "extends": ruleset.extends.ref,
+        "overrides": [
+            {
+                "parameter": name,
+                "value": _plain(ruleset.parameters[name].value),
+                "unit": ruleset.parameters[name].unit,
+                "source": ruleset.parameters[name].source,
+                "national": {
+                    "value": _plain(national[name].value),
+                    "source": national[name].source,
+                },
+            }
+            for name in ruleset.overrides
+        ],
+    }
+
+
+def _plain(value: float | int | tuple[str, ...]) -> float | int | list[str]:
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _unknown_sets(results: Iterable[dict[str, Any]]) -> list[frozenset[str]]:

@@ -22,7 +22,8 @@ from typing import Any
 
 from .errors import FactProblem, FactsError, suggest
 from .facts import FamilyFacts, as_date, load_document, objects, validate_document
-from .ruleset import Ruleset, RulesetLibrary
+from .library import RulesetLibrary
+from .ruleset import Ruleset
 from .terms import TERM_PATTERN
 
 _WHO = {"child": "a child", "adult": "an adult", "any_member": "any member"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -20,7 +20,7 @@ import jsonschema
 import yaml
 
 from .conditions import Condition, ConditionParser
-from .errors import RulesetError, RulesetProblem, UnknownRulesetError, suggest
+from .errors import RulesetError, RulesetProblem, suggest
 from .terms import CENSUS_CALENDAR, TermCalendar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +96,10 @@ class Ruleset:
     lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     # The file's content as plain data (YAML dates as ISO text), for showing the rules as written.
     document: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # A local ruleset: the ruleset it extends, its council, and the parameters it overrides.
+    extends: Ruleset | None = field(default=None, repr=False, compare=False)
+    council: str = ""
+    overrides: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -110,9 +114,13 @@ class Ruleset:
     def indicator(self, indicator_id: str) -> Indicator | None:
         return next((i for i in self.indicators if i.id == indicator_id), None)
 
-    def identity(self) -> dict[str, str]:
-        """What a decision records about the rules that made it."""
-        return {"id": self.id, "version": self.version, "sha256": self.sha256}
+    def identity(self) -> dict[str, Any]:
+        """What a decision records about the rules that made it: for a local ruleset, the
+        version and hash of the ruleset it extends too."""
+        out: dict[str, Any] = {"id": self.id, "version": self.version, "sha256": self.sha256}
+        if self.extends is not None:
+            out["extends"] = self.extends.identity()
+        return out
 
 
 # --------------------------------------------------------------------------- YAML with lines
@@ -237,13 +245,32 @@ def load_ruleset(path: str | Path) -> Ruleset:
 
 
 def parse_ruleset(raw_bytes: bytes, display: str) -> Ruleset:
-    """Check ruleset YAML text (as bytes, so the hash is of exactly what was read)."""
+    """Check ruleset YAML text (as bytes, so the hash is of exactly what was read).
+
+    A local ruleset (one that `extends` another) needs the one it extends: load it with
+    `load_rulesets`, or `tfp_rules.extend.extend` given its base."""
+    data, lines, problems = read_yaml(raw_bytes, display)
+    if "extends" in data:
+        raise RulesetError(
+            [
+                RulesetProblem(
+                    display,
+                    lines.line(("extends",), key=True),
+                    "extends",
+                    f"a local ruleset: it extends {data['extends']}, so it is loaded with the "
+                    "rulesets it builds on",
+                )
+            ]
+        )
+    check_schema(_schema_validator(), data, lines, display, problems)
+    return build_checked(data, display, raw_bytes, lines, problems)
+
+
+def read_yaml(raw_bytes: bytes, display: str) -> tuple[dict, _LineMap, list[RulesetProblem]]:
+    """A ruleset file's YAML as plain data with the line of every field; problems so far
+    (keys given twice). Raises RulesetError if it is not a YAML mapping at all."""
     problems: list[RulesetProblem] = []
     lines = _LineMap()
-
-    def report(path: FieldPath, message: str, *, key: bool = False) -> None:
-        problems.append(RulesetProblem(display, lines.line(path, key=key), _dotted(path), message))
-
     try:
         node = yaml.compose(raw_bytes.decode("utf-8"))
     except RecursionError:
@@ -271,17 +298,46 @@ def parse_ruleset(raw_bytes: bytes, display: str) -> Ruleset:
         raise RulesetError(
             [*problems, RulesetProblem(display, 1, "", "a ruleset is a mapping of fields")]
         )
+    return data, lines, problems
 
+
+def check_schema(
+    validator: jsonschema.Draft202012Validator,
+    data: dict,
+    lines: _LineMap,
+    display: str,
+    problems: list[RulesetProblem],
+) -> None:
+    """Add a policy officer's sentence, with line and field, for every schema error."""
     try:
-        for error in _schema_validator().iter_errors(data):
+        for error in validator.iter_errors(data):
             where, message, is_key = _schema_message(error)
-            report(where, message, key=is_key)
+            problems.append(
+                RulesetProblem(display, lines.line(where, key=is_key), _dotted(where), message)
+            )
     except RecursionError:
         raise RulesetError([RulesetProblem(display, 1, "", "nested too deeply")]) from None
 
+
+def build_checked(
+    data: dict,
+    display: str,
+    raw_bytes: bytes,
+    lines: _LineMap,
+    problems: list[RulesetProblem],
+    report: Any = None,
+) -> Ruleset:
+    """The Ruleset of a whole document (a national one, or a local one laid over its base),
+    after the cross-reference checks; raises RulesetError with every problem found."""
+
+    def located(path: FieldPath, message: str, *, key: bool = False) -> None:
+        problems.append(RulesetProblem(display, lines.line(path, key=key), _dotted(path), message))
+
     faulted = bool(problems)
     try:
-        ruleset = _build(data, display, report, hashlib.sha256(raw_bytes).hexdigest(), lines)
+        ruleset = _build(
+            data, display, report or located, hashlib.sha256(raw_bytes).hexdigest(), lines
+        )
     except (TypeError, AttributeError, ValueError, KeyError):
         # The cross-reference pass reads what the schema allows; over a document the schema
         # has faulted it may trip, and the schema's problems are the answer. Otherwise a bug.
@@ -488,90 +544,3 @@ def _display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
-
-
-# --------------------------------------------------------------------------- choosing versions
-
-
-class RulesetLibrary:
-    """Every ruleset version found under a directory, side by side, looked up by id and date."""
-
-    def __init__(self, rulesets: Iterable[Ruleset]):
-        self._by_ref: dict[str, Ruleset] = {}
-        problems = []
-        for rs in rulesets:
-            if rs.ref in self._by_ref:
-                other = self._by_ref[rs.ref]
-                problems.append(
-                    RulesetProblem(
-                        rs.path,
-                        rs.lines.get("version", 1),
-                        "version",
-                        f"{rs.ref} is also defined in {other.path}",
-                    )
-                )
-            self._by_ref[rs.ref] = rs
-        by_date: dict[tuple[str, dt.date], Ruleset] = {}
-        for rs in sorted(self._by_ref.values(), key=lambda r: (r.path, r.version)):
-            other = by_date.setdefault((rs.id, rs.effective_from), rs)
-            if other is not rs:
-                problems.append(
-                    RulesetProblem(
-                        rs.path,
-                        rs.lines.get("effective_from", 1),
-                        "effective_from",
-                        f"{rs.ref} and {other.ref} ({other.path}) both take effect on "
-                        f"{rs.effective_from.isoformat()}: which is in force that day would be "
-                        "a guess; give each version its own date",
-                    )
-                )
-        if problems:
-            raise RulesetError(problems)
-
-    @classmethod
-    def from_directory(cls, directory: str | Path = DEFAULT_RULESETS_DIR) -> RulesetLibrary:
-        """Load every `*.yaml` below `directory`; one RulesetError lists the problems of all files."""
-        problems: list[RulesetProblem] = []
-        loaded = []
-        files = sorted(Path(directory).rglob("*.yaml"))
-        if not files:
-            raise RulesetError(
-                [RulesetProblem(_display_path(Path(directory)), 0, "", "no *.yaml rulesets found")]
-            )
-        for path in files:
-            try:
-                loaded.append(load_ruleset(path))
-            except RulesetError as exc:
-                problems.extend(exc.problems)
-        if problems:
-            raise RulesetError(problems)
-        return cls(loaded)
-
-    def __iter__(self) -> Iterator[Ruleset]:
-        return iter(
-            sorted(self._by_ref.values(), key=lambda r: (r.id, r.effective_from, r.version))
-        )
-
-    def refs(self) -> list[str]:
-        return [rs.ref for rs in self]
-
-    def resolve(self, spec: str | None = None, on: dt.date | None = None) -> Ruleset:
-        """Pick a ruleset: `ID@VERSION` exactly, or `ID` (default national) in force on `on`."""
-        spec = spec or DEFAULT_RULESET_ID
-        if "@" in spec:
-            if spec not in self._by_ref:
-                raise UnknownRulesetError(f"no ruleset {spec}", self.refs())
-            return self._by_ref[spec]
-        versions = [rs for rs in self if rs.id == spec]
-        if not versions:
-            raise UnknownRulesetError(f"no ruleset with id '{spec}'", self.refs())
-        if on is None:
-            return versions[-1]
-        in_force = [rs for rs in versions if rs.effective_from <= on]
-        if not in_force:
-            raise UnknownRulesetError(
-                f"no version of '{spec}' is in force on {on.isoformat()}; "
-                f"the earliest starts {versions[0].effective_from.isoformat()}",
-                self.refs(),
-            )
-        return in_force[-1]

@@ -287,6 +287,25 @@ def failed_only(decision: Mapping[str, Any]) -> dict[str, Any]:
     return {**decision, "trace": trace}
 
 
+def _local_lines(local: Mapping[str, Any] | None) -> list[str]:
+    """Whose rules these are and each value the council chose differently, with both sources."""
+    if not local:
+        return []
+    lines = [f"Local rules of {local['council']}"]
+    for o in local["overrides"]:
+        unit = f" {o['unit']}" if o["unit"] else ""
+        lines.append(
+            f"  {o['parameter']}: {_value(o['value'])}{unit} locally ({o['source'].strip()}); "
+            f"{_value(o['national']['value'])}{unit} in {local['extends']} "
+            f"({o['national']['source'].strip()})"
+        )
+    return lines
+
+
+def _value(value: Any) -> str:
+    return ", ".join(value) if isinstance(value, list) else str(value)
+
+
 def render_text(decision: Mapping[str, Any], *, only_failed: bool = False) -> str:
     """A decision and its trace in plain English; `only_failed` keeps only what was not met.
 
@@ -297,7 +316,14 @@ def render_text(decision: Mapping[str, Any], *, only_failed: bool = False) -> st
     lines = [
         f"Family {decision['family_ref']}, assessed on {decision['assessment_date']}: "
         f"{_in_force(decision)}",
-        f"Ruleset {rs['id']}@{rs['version']} (sha256 {rs['sha256'][:12]})",
+        f"Ruleset {rs['id']}@{rs['version']} (sha256 {rs['sha256'][:12]})"
+        + (
+            f", extending {rs['extends']['id']}@{rs['extends']['version']} "
+            f"(sha256 {rs['extends']['sha256'][:12]})"
+            if "extends" in rs
+            else ""
+        ),
+        *_local_lines(trace.get("local")),
         f"Decision: {trace['decision']['text']}",
         "",
     ]

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from service import create_app
-from tfp_rules.ruleset import DEFAULT_RULESETS_DIR, RulesetLibrary
+from tfp_rules.library import RulesetLibrary
+from tfp_rules.ruleset import DEFAULT_RULESETS_DIR
 from tfp_rules.store import Store
 
 EXAMPLE = Path(__file__).parent.parent / "data" / "example_facts.json"

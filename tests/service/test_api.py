@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from service import evaluations
-from tfp_rules.ruleset import RulesetLibrary
+from tfp_rules.library import RulesetLibrary
 
 
 def post_facts(client, auth, doc, role="submitter", query="", **headers):
@@ -68,7 +68,7 @@ def test_unknown_ruleset_version_lists_what_exists(client, auth, example, store)
     body = assert_problem(
         post_facts(client, auth, example, query="?ruleset=national@1999"), 422, "unknown-ruleset"
     )
-    assert body["available"] == ["national@2015.1"]
+    assert body["available"] == ["national@2015.1", "stockton@2015.1"]
     assert store.list_decisions()[0] == []
 
 
@@ -290,7 +290,7 @@ def test_wrong_role_is_403_and_audited(client, auth, store, role, method, path):
 def test_public_endpoints_need_no_key(client):
     health = client.get("/healthz")
     assert health.status_code == 200
-    assert health.get_json() == {"status": "ok", "rulesets": ["national@2015.1"]}
+    assert health.get_json() == {"status": "ok", "rulesets": ["national@2015.1", "stockton@2015.1"]}
     assert client.get("/v1/openapi.json").get_json()["openapi"].startswith("3.1")
 
 
@@ -543,7 +543,16 @@ def test_rulesets_for_any_role(client, auth, national):
             "effective_from": "2015-04-01",
             "sha256": national.sha256,
             "description": national.description,
-        }
+        },
+        {
+            "id": "stockton",
+            "version": "2015.1",
+            "effective_from": "2015-04-01",
+            "sha256": listed[1]["sha256"],
+            "description": listed[1]["description"],
+            "extends": national.identity(),
+            "council": "Stockton-on-Tees Borough Council",
+        },
     ]
     detail = client.get("/v1/rulesets/national/2015.1", headers=auth("submitter")).get_json()
     assert detail["parameters"]["persistent_absence_rate"]["value"] == 10
@@ -551,7 +560,7 @@ def test_rulesets_for_any_role(client, auth, national):
     missing = assert_problem(
         client.get("/v1/rulesets/national/9", headers=auth()), 404, "not-found"
     )
-    assert missing["available"] == ["national@2015.1"]
+    assert missing["available"] == ["national@2015.1", "stockton@2015.1"]
 
 
 @pytest.mark.parametrize("role", ["submitter", "reviewer", "policy_officer", "admin"])
@@ -805,7 +814,7 @@ def test_an_unknown_ruleset_is_422_on_every_route_that_takes_one(client, auth, e
             url, method=method, headers=auth(), json=example if method == "POST" else None
         )
         body = assert_problem(r, 422, "unknown-ruleset")
-        assert body["available"] == ["national@2015.1"], url
+        assert body["available"] == ["national@2015.1", "stockton@2015.1"], url
     assert [d.id for d in store.list_decisions()[0]] == [made["id"]]
 
 
@@ -823,7 +832,7 @@ def test_the_list_accepts_a_ruleset_only_stored_decisions_used(client, auth, exa
         422,
         "unknown-ruleset",
     )
-    assert body["available"] == ["national@2014.9", "national@2015.1"]
+    assert body["available"] == ["national@2014.9", "national@2015.1", "stockton@2015.1"]
 
 
 def test_explain_chooses_the_plain_english_view(client, auth, example):

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from service import DEFAULT_RATE_LIMIT, create_app
-from tfp_rules.ruleset import DEFAULT_RULESETS_DIR, RulesetLibrary
+from tfp_rules.library import RulesetLibrary
+from tfp_rules.ruleset import DEFAULT_RULESETS_DIR
 from tfp_rules.store import Store
 from tfp_rules.store.audit import rejection_count
 

@@ -149,7 +149,7 @@ def test_headers_over_the_limit_are_431_on_every_route(client, auth, decision, a
 
 
 def test_size_limits_are_settings(tmp_path, monkeypatch, library):
-    from tfp_rules.ruleset import RulesetLibrary
+    from tfp_rules.library import RulesetLibrary
 
     monkeypatch.setattr(RulesetLibrary, "from_directory", lambda *a: library)
     monkeypatch.setenv("TFP_MAX_URI_BYTES", "100")

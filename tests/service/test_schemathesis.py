@@ -41,7 +41,7 @@ from schemathesis.checks import (
 )
 
 from service.openapi import served
-from tfp_rules.ruleset import RulesetLibrary
+from tfp_rules.library import RulesetLibrary
 from tfp_rules.store.audit import _encode_cursor as audit_cursor
 from tfp_rules.store.listing import encode_cursor as decision_cursor
 

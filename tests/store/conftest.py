@@ -14,7 +14,7 @@ import sqlite_utils
 
 from tfp_rules.evaluate import decide
 from tfp_rules.facts import parse_facts
-from tfp_rules.ruleset import RulesetLibrary
+from tfp_rules.library import RulesetLibrary
 from tfp_rules.store import (
     Store,
 )

@@ -14,7 +14,8 @@ from ..errors import FactsError, RulesetError, RulesetProblem, TfpError, Unknown
 from ..evaluate import evaluate
 from ..facts import parse_facts
 from ..intake import take_in
-from ..ruleset import DEFAULT_RULESETS_DIR, Ruleset, RulesetLibrary, load_ruleset
+from ..library import RulesetLibrary, load_rulesets
+from ..ruleset import DEFAULT_RULESETS_DIR, Ruleset
 from ..trace import render_text
 from .base import fail as _fail
 from .base import main
@@ -39,7 +40,8 @@ RULESET_OPTION = click.option(
     "--ruleset",
     "ruleset_spec",
     metavar="ID[@VERSION]",
-    help="Default: national, version in force on the assessment date.",
+    envvar="TFP_RULESET",
+    help="Default: $TFP_RULESET, else national; the version in force on the assessment date.",
 )
 
 
@@ -55,22 +57,29 @@ def _files(paths: tuple[Path, ...]) -> list[Path]:
     return files
 
 
-def _load_rulesets(files: list[Path]) -> tuple[list[Ruleset], list[RulesetProblem]]:
+def _load_rulesets(
+    files: list[Path], rulesets_dir: Path
+) -> tuple[list[Ruleset], list[RulesetProblem]]:
     """Each file loaded and compiled on its own, then together as a library (as start-up
-    loads them)."""
-    loaded, problems = [], []
-    for file in files:
+    loads them). A local ruleset extends a version among the files, else one under
+    `rulesets_dir`."""
+    try:
+        bases = list(RulesetLibrary.from_directory(rulesets_dir))
+    except RulesetError:
+        bases = []  # a local file naming a base in a broken directory says it is missing
+    loaded, problems = load_rulesets(files, bases)
+    compiled = []
+    for ruleset in loaded:
         try:
-            ruleset = load_ruleset(file)
             compile_ruleset(ruleset)  # a condition too complex for the engine is caught here
-            loaded.append(ruleset)
+            compiled.append(ruleset)
         except RulesetError as exc:
             problems.extend(exc.problems)
     try:
-        RulesetLibrary(loaded)
+        RulesetLibrary(compiled)
     except RulesetError as exc:
         problems.extend(exc.problems)
-    return loaded, problems
+    return compiled, problems
 
 
 @main.command()
@@ -89,7 +98,7 @@ def validate(paths: tuple[Path, ...], ruleset_spec: str | None, rulesets_dir: Pa
     """
     files = _files(paths)
     yaml_files = [f for f in files if f.suffix in (".yaml", ".yml")]
-    loaded, ruleset_problems = _load_rulesets(yaml_files)
+    loaded, ruleset_problems = _load_rulesets(yaml_files, rulesets_dir)
     failed = [str(p) for p in ruleset_problems]
     faulted = {p.file for p in ruleset_problems}
     for rs in loaded:
