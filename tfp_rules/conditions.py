@@ -59,7 +59,19 @@ WHERE_KEYS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
 SOURCE_FREE_FIELDS = frozenset({"age", "role", "parenting_responsibility"})
 SUM_FIELDS = {"event": ("amount_gbp",), "benefit": ()}
 
-MEASURE_KINDS = ("field", "count", "sum", "mean", "absence_rate", "term_total")
+MEASURE_KINDS = (
+    "field",
+    "count",
+    "sum",
+    "mean",
+    "absence_rate",
+    "attendance_rate",
+    "term_total",
+    "reduction_pct",
+)
+TERM_KINDS = ("absence_rate", "attendance_rate", "term_total")
+# Windows about the entry date, for an outcome plan's progress measures only.
+ENTRY_WINDOWS = ("before_entry_months", "after_entry_months")
 NUMERIC_COMPARATORS = ("at_least", "more_than", "at_most", "below")
 COMPARATORS = ("is", "is_not", *NUMERIC_COMPARATORS, "between", "one_of")
 COMPARATOR_WORDS = {
@@ -99,6 +111,9 @@ class Measure:
     due_within_months: Operand | None = None
     where: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     last_terms: Operand | None = None
+    before_entry_months: Operand | None = None  # the N months up to the entry date
+    after_entry_months: Operand | None = None  # the N months after it
+    months: Operand | None = None  # reduction_pct: N months before entry against N after
     # (what, list parameter) for selections written as a parameter: ("event", "kinds_counted")
     list_params: tuple[tuple[str, str], ...] = dataclasses.field(default=(), compare=False)
 
@@ -120,6 +135,12 @@ class Measure:
             parts.append(f"{name}={'|'.join(map(str, values))}")
         if self.last_terms is not None:
             parts.append(f"terms={self.last_terms.value}")
+        if self.before_entry_months is not None:
+            parts.append(f"before_entry={self.before_entry_months.value}m")
+        if self.after_entry_months is not None:
+            parts.append(f"after_entry={self.after_entry_months.value}m")
+        if self.months is not None:
+            parts.append(f"months={self.months.value}")
         return ";".join(parts)
 
     @property
@@ -190,6 +211,11 @@ def compare(value: Any, op: str, operands: tuple[Operand, ...]) -> bool:
     if op == "one_of":
         return value in {o.value for o in operands}
     raise ValueError(f"unknown comparator {op!r}")
+
+
+# A reach with no lower bound (a reduction that records yet to arrive could turn into any
+# rise), as a number: durable_rules compares numbers, so it cannot be minus infinity.
+NO_LOWER_BOUND = -(10**15)
 
 
 @dataclass(frozen=True)
@@ -351,6 +377,9 @@ class ConditionParser:
     parameters: Mapping[str, float | int | None]  # None: named, but its value is broken
     report: Report
     lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # list parameters
+    # An outcome plan's measures: windows about the entry date, reduction_pct, and the
+    # household's school terms (every member's together) are allowed.
+    progress: bool = False
 
     def parse(self, node: Any, path: Path, applies_to: str) -> Condition | None:
         if not isinstance(node, dict) or not node:
@@ -509,8 +538,8 @@ class ConditionParser:
             return Measure("field", field=raw)
         if not isinstance(raw, dict):
             return None
-        if kind in ("absence_rate", "term_total"):
-            if applies_to == "household":
+        if kind in TERM_KINDS:
+            if applies_to == "household" and not self.progress:
                 self.report(
                     path,
                     f"'{kind}' reads a child's school terms; this indicator applies to the household",
@@ -522,7 +551,41 @@ class ConditionParser:
             return Measure(
                 kind, field=raw.get("field") if kind == "term_total" else None, last_terms=terms
             )
+        if kind == "reduction_pct" and not self.progress:
+            self.report(
+                path,
+                "'reduction_pct' compares the months before and after entry: it is for an "
+                "outcome plan's measures",
+            )
+            return None
         return self._records(kind, raw, path)
+
+    def _entry_windows(self, kind: str, raw: dict, path: Path) -> dict[str, Operand] | None:
+        """An outcome plan's windows about the entry date (None if any is wrong)."""
+        out: dict[str, Operand] = {}
+        keys = [k for k in (*ENTRY_WINDOWS, "months") if k in raw]
+        if keys and not self.progress:
+            self.report(
+                (*path, keys[0]),
+                f"'{keys[0]}' counts from the entry date: it is for an outcome plan's measures",
+            )
+            return None
+        if kind == "reduction_pct":
+            if "months" not in raw or len(keys) > 1:
+                self.report(path, "'reduction_pct' takes 'months' (and no other window)")
+                return None
+        elif "months" in raw:
+            self.report((*path, "months"), "'months' is for reduction_pct")
+            return None
+        elif len(keys) > 1 or (keys and ("within_months" in raw or raw.get("open"))):
+            self.report(path, "a selection has one window: within_months, open, or one about entry")
+            return None
+        for key in keys:
+            operand = self._count(raw[key], (*path, key))
+            if operand is None:
+                return None
+            out[key] = operand
+        return out
 
     def _records(self, kind: str, raw: dict, path: Path) -> Measure | None:
         """count/sum/mean over events or benefits, with window, open and where filters."""
@@ -544,6 +607,11 @@ class ConditionParser:
                     f"unknown {records} type '{name}'{where_from}{suggest(name, choices)}",
                 )
                 ok = False
+        windows = self._entry_windows(kind, raw, path)
+        ok = ok and windows is not None
+        if kind == "reduction_pct" and records != "event":
+            self.report((*path, records), "'reduction_pct' counts events")
+            ok = False
         field_name = raw.get("field")
         if kind in ("sum", "mean"):
             if field_name not in SUM_FIELDS[records]:
@@ -613,6 +681,7 @@ class ConditionParser:
             due_within_months=due,
             where=tuple(sorted(where)),
             list_params=tuple(params),
+            **(windows or {}),
         )
 
 

@@ -148,7 +148,8 @@ def _judgement_facts(ruleset: Ruleset, facts: FamilyFacts) -> list[dict[str, Any
     out = []
     for i, j in enumerate(facts.judgements):
         indicator = ruleset.indicator(j.indicator)
-        assert indicator is not None
+        if indicator is None:
+            continue  # a judgement of progress, on a measure of the outcome plan
         out.append(
             {
                 "kind": "judgement",

@@ -20,7 +20,9 @@ from typing import Any
 import jsonschema
 from referencing import Registry, Resource
 
+from .conditions import ConditionParser
 from .errors import RulesetError, RulesetProblem, suggest
+from .outcomes.plan import parse_plan
 from .ruleset import (
     PROJECT_ROOT,
     SCHEMA_PATH,
@@ -90,12 +92,42 @@ def extend(
         )
 
     ruleset = build_checked(merged, display, raw_bytes, located, problems, report=report_merged)
+    plan = None
+    if "outcome_plan" in data:
+        plan = _plan(ruleset, data["outcome_plan"], lines, report)
+        if plan is None or problems:
+            raise RulesetError(problems)
     overrides = tuple(sorted((data.get("overrides") or {}).keys()))
     # The whole rules as data (what a policy officer reads back), with the local file's own
     # sections beside them: what it extends, whose, and what it overrides.
     document = merged | {k: data[k] for k in ("extends", "council", "overrides") if k in data}
     return dataclasses.replace(
-        ruleset, document=document, extends=base, council=str(data["council"]), overrides=overrides
+        ruleset,
+        document=document,
+        extends=base,
+        council=str(data["council"]),
+        overrides=overrides,
+        outcome_plan=plan,
+    )
+
+
+def _plan(ruleset: Ruleset, raw: dict[str, Any], lines: _LineMap, report: Any) -> Any:
+    """The outcome plan, its conditions read with the merged parameters (None if wrong)."""
+    values: dict[str, float | int | None] = {}
+    lists: dict[str, tuple[str, ...]] = {}
+    for name, p in ruleset.parameters.items():
+        if isinstance(p.value, tuple):
+            lists[name] = p.value
+        else:
+            values[name] = p.value
+    parser = ConditionParser(values, report, lists, progress=True)
+    return parse_plan(
+        raw,
+        parser,
+        report,
+        lambda path: (lines.line(path, key=True), _dotted(path)),
+        [h.id for h in ruleset.headlines],
+        [i.id for i in ruleset.indicators],
     )
 
 

@@ -64,9 +64,20 @@ def ruleset_problems(ruleset: Ruleset, doc: Mapping[str, Any]) -> list[FactProbl
     members = _members(doc)
     problems: list[FactProblem] = []
     ids = [ind.id for ind in ruleset.indicators]
+    progress = {pm.id for pm in ruleset.outcome_plan.measures} if ruleset.outcome_plan else set()
     for k, judgement in objects(doc, "judgements"):
         at = f"/judgements/{k}"
         name = judgement.get("indicator")
+        if name in progress:  # a worker's judgement of progress: of the family as a whole
+            if judgement.get("member") is not None:
+                problems.append(
+                    FactProblem(
+                        f"{at}/member",
+                        f"{name} is progress of the whole family: a judgement on it names no "
+                        "member",
+                    )
+                )
+            continue
         indicator = ruleset.indicator(name) if isinstance(name, str) else None
         if indicator is None:
             if isinstance(name, str):

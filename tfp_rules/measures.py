@@ -14,13 +14,14 @@ a measure could still take if records from unchecked sources arrived.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from .conditions import Measure, Reach
+from .conditions import NO_LOWER_BOUND, Measure, Reach
 from .facts import AMOUNT_EVENT_TYPES, MAX_EXCLUSIONS, MAX_SESSIONS, FamilyFacts, Member
 from .terms import CENSUS_CALENDAR, TermCalendar
 
@@ -103,18 +104,32 @@ def measure(
 class FamilyMeasures:
     """Measures one family: indexes its records by type once, and each window once."""
 
-    def __init__(self, facts: FamilyFacts, calendar: TermCalendar = CENSUS_CALENDAR):
+    def __init__(
+        self,
+        facts: FamilyFacts,
+        calendar: TermCalendar = CENSUS_CALENDAR,
+        entry: dt.date | None = None,
+    ):
         self.facts = facts
         self.calendar = calendar
         self.assessment = facts.assessment_date
+        self.entry = entry  # a progress check's entry date: windows about it need it
         self._records: dict[tuple[str, str], dict[str, list[tuple[str, Any]]]] = {}
-        self._windows: dict[str, tuple[dt.date | None, dt.date | None, str]] = {}
+        self._windows: dict[str, tuple[dt.date | None, dt.date, dt.date | None, str]] = {}
 
     def measure(self, m: Measure, subject: Subject) -> Measured:
         if m.kind == "field":
             return _field(m.field or "", subject, self.assessment)
+        if m.kind == "attendance_rate":
+            absence = self.measure(_as_absence(m), subject)
+            value = None if absence.value is None else round(100 - absence.value, 6)
+            return Measured(value, absence.evidence, absence.note)
         if m.kind in ("absence_rate", "term_total"):
+            if subject.member is None:
+                return self._household_terms(m)
             return _terms(m, subject, self.assessment, self.calendar)
+        if m.kind == "reduction_pct":
+            return self._reduction(m, subject)
         return self._select(m, subject)
 
     def reach(self, m: Measure, subject: Subject, measured: Measured) -> Reach:
@@ -134,8 +149,20 @@ class FamilyMeasures:
             if subject.member is not None and subject.member.school is None:
                 return Reach(values=frozenset(m.domain))
             return Reach.exact(value, numeric)
+        if m.kind == "attendance_rate":
+            absent = self.reach(_as_absence(m), subject, self.measure(_as_absence(m), subject))
+            return Reach(
+                lo=None if absent.hi is None else round(100 - absent.hi, 6),
+                hi=None if absent.lo is None else round(100 - absent.lo, 6),
+                none=absent.none,
+            )
         if m.kind in ("absence_rate", "term_total"):
+            if subject.member is None:
+                return self._household_terms_reach(m, value)
             return _terms_reach(m, subject, self.assessment, self.calendar, value)
+        if m.kind == "reduction_pct":
+            # more incidents may arrive for either period: any fall up to 100%, or any rise
+            return Reach(lo=NO_LOWER_BOUND, hi=100)
         if m.kind == "count":
             return Reach(lo=value, hi=None)
         if m.records == "benefit" or not AMOUNT_EVENT_TYPES & set(m.types):
@@ -155,9 +182,12 @@ class FamilyMeasures:
             self._records[key] = index
         return index
 
-    def _window(self, m: Measure) -> tuple[dt.date | None, dt.date | None, str]:
-        """(window start, release due-by date, a description) for a record selection."""
+    def _window(self, m: Measure) -> tuple[dt.date | None, dt.date, dt.date | None, str]:
+        """(window start, end, release due-by date, a description) for a record selection."""
         cached = self._windows.get(m.key)
+        if cached is None and (m.before_entry_months or m.after_entry_months):
+            start, end = self._about_entry(m)
+            cached = self._windows[m.key] = (start, end, None, f"{start}..{end}")
         if cached is None:
             ad = self.assessment
             months = int(m.within_months.value) if m.within_months else 0
@@ -170,13 +200,67 @@ class FamilyMeasures:
                 text = f"open during {text}" if start else f"open on {ad.isoformat()}"
             if due_by is not None:
                 text += f", release due by {due_by.isoformat()}"
-            cached = self._windows[m.key] = (start, due_by, text)
+            cached = self._windows[m.key] = (start, ad, due_by, text)
         return cached
+
+    def _about_entry(self, m: Measure) -> tuple[dt.date, dt.date]:
+        """The first and last day of a window about the entry date."""
+        assert self.entry is not None, "a window about entry needs the entry date"
+        if m.before_entry_months is not None:
+            return window_start(self.entry, int(m.before_entry_months.value)), self.entry
+        assert m.after_entry_months is not None
+        return self.entry + dt.timedelta(days=1), months_after(
+            self.entry, int(m.after_entry_months.value)
+        )
+
+    def _reduction(self, m: Measure, subject: Subject) -> Measured:
+        """How many per cent fewer incidents the N months after entry had than the N before."""
+        assert m.months is not None
+        n = m.months
+        before = self._select(
+            dataclasses.replace(m, kind="count", months=None, before_entry_months=n), subject
+        )
+        after = self._select(
+            dataclasses.replace(m, kind="count", months=None, after_entry_months=n), subject
+        )
+        b, a = before.value, after.value
+        note = f"{b} in {before.note}, {a} in {after.note}"
+        return Measured(reduction_pct(b, a), before.evidence + after.evidence, note)
+
+    def _household_terms(self, m: Measure) -> Measured:
+        """A term measure over every member's school records together (an outcome plan's
+        family-wide attendance)."""
+        total = possible = absent = 0
+        evidence: list[str] = []
+        for i, member in enumerate(self.facts.members):
+            if member.school is None:
+                continue
+            subject = Subject("member", member.ref, f"/members/{i}", member, True)
+            _, found = _window_terms(m, member, self.assessment, self.calendar)
+            evidence += [f"{subject.pointer}/school/terms/{j}" for j, _ in found]
+            for _, term in found:
+                possible += term.possible_sessions
+                absent += term.absent_sessions
+                if m.kind == "term_total":
+                    total += int(getattr(term, m.field or ""))
+        assert m.last_terms is not None
+        span = f"the family's last {m.last_terms.value} terms"
+        if m.kind == "term_total":
+            return Measured(total, tuple(evidence), span)
+        if possible == 0:
+            return Measured(None, tuple(evidence), f"{span}: no possible sessions recorded")
+        rate = round(absent * 100 / possible, 6)
+        return Measured(rate, tuple(evidence), f"{span}: {absent} of {possible} sessions missed")
+
+    def _household_terms_reach(self, m: Measure, value: Any) -> Reach:
+        """While school records may still arrive: a total may grow, a rate be anything."""
+        if m.kind == "term_total":
+            return Reach(lo=value, hi=None)
+        return Reach(lo=0, hi=100, none=True)
 
     def _select(self, m: Measure, subject: Subject) -> Measured:
         """count/sum/mean over events or benefits selected by type, window, open and where."""
-        assessment = self.assessment
-        start, due_by, window = self._window(m)
+        start, assessment, due_by, window = self._window(m)
         benefit = m.records == "benefit"
         index = self._by_type(m.records or "event", subject)
         picked: list[tuple[str, Any]] = []
@@ -220,6 +304,19 @@ class FamilyMeasures:
         if not amounts:
             return Measured(None, evidence, f"{window}: no records")
         return Measured(round(sum(amounts) / len(amounts), 6), evidence, window)
+
+
+def _as_absence(m: Measure) -> Measure:
+    """The absence rate an attendance rate is 100 less."""
+    return dataclasses.replace(m, kind="absence_rate")
+
+
+def reduction_pct(before: int, after: int) -> float | int:
+    """How many per cent fewer `after` is than `before`. None before: 100 if none after (no
+    problem then or since), else 0 (no fall)."""
+    if before:
+        return round((before - after) * 100 / before, 6)
+    return 100 if after == 0 else 0
 
 
 def _incidents(picked: list[tuple[str, Any]]) -> list[list[Any]]:

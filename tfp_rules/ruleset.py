@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import yaml
@@ -22,6 +22,9 @@ import yaml
 from .conditions import Condition, ConditionParser
 from .errors import RulesetError, RulesetProblem, suggest
 from .terms import CENSUS_CALENDAR, TermCalendar
+
+if TYPE_CHECKING:
+    from .outcomes.plan import OutcomePlan
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = PROJECT_ROOT / "schemas" / "ruleset.schema.json"
@@ -100,6 +103,7 @@ class Ruleset:
     extends: Ruleset | None = field(default=None, repr=False, compare=False)
     council: str = ""
     overrides: tuple[str, ...] = ()
+    outcome_plan: OutcomePlan | None = field(default=None, repr=False, compare=False)
 
     @property
     def ref(self) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from .conditions import (
     COMPARATOR_WORDS,
+    NO_LOWER_BOUND,
     All,
     Any_,
     Compare,
@@ -40,12 +41,17 @@ def describe_measure(m: Measure) -> str:
         return name.replace("school.", "school ").replace("_", " ")
     if m.kind == "absence_rate":
         return "absence rate"
+    if m.kind == "attendance_rate":
+        return "attendance rate"
     if m.kind == "term_total":
         return f"{(m.field or '').replace('_', ' ')} (total)"
     kinds = "/".join(m.types)
     what = f"{kinds} {'benefit' if m.records == 'benefit' else 'record'}s"
     if m.where:
         what += " with " + ", ".join(f"{k} {'/'.join(map(str, v))}" for k, v in m.where)
+    if m.kind == "reduction_pct" and m.months is not None:
+        n = m.months.value
+        return f"fall in {what}, {n} months after entry against {n} months before (percent)"
     return {
         "count": f"number of {what}",
         "sum": f"total {m.field} of {what}",
@@ -61,7 +67,7 @@ def _static(condition: Compare) -> tuple[str, Any, list[str | None], str | None]
         values = [o.value for o in condition.operands]
         threshold = values if condition.op in ("between", "one_of") else values[0]
         params = [o.param for o in condition.operands]
-        unit = "percent" if m.kind == "absence_rate" else None
+        unit = "percent" if m.kind in ("absence_rate", "attendance_rate", "reduction_pct") else None
         cached = (condition, (describe_measure(m), threshold, params, unit))
         _STATIC[id(condition)] = cached
     return cached[1]
@@ -164,7 +170,14 @@ def _reach_text(node: Mapping[str, Any]) -> str:
         return "could be " + " or ".join(_show(v, None) for v in reach["could_be"])
     unit = node.get("unit")
     low, high = _show(reach["min"], unit), reach["max"]
-    text = f"could be {low} or more" if high is None else f"could be {low} to {_show(high, unit)}"
+    if reach["min"] <= NO_LOWER_BOUND:
+        text = (
+            "could be anything" if high is None else f"could be anything up to {_show(high, unit)}"
+        )
+    elif high is None:
+        text = f"could be {low} or more"
+    else:
+        text = f"could be {low} to {_show(high, unit)}"
     return text + (", or no value" if reach.get("or_no_value") else "")
 
 
@@ -193,7 +206,8 @@ def _prospect_lines(trace: Mapping[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def _render_condition(node: Mapping[str, Any], depth: int, lines: list[str]) -> None:
+def render_condition(node: Mapping[str, Any], depth: int, lines: list[str]) -> None:
+    """A condition node and its parts as indented lines, each ticked if it held."""
     pad = "      " + "  " * depth
     tick = "[x]" if node["met"] else "[ ]"
     if "comparator" in node:
@@ -204,10 +218,10 @@ def _render_condition(node: Mapping[str, Any], depth: int, lines: list[str]) -> 
         if key in node:
             lines.append(f"{pad}{tick} {word}:")
             for child in node[key]:
-                _render_condition(child, depth + 1, lines)
+                render_condition(child, depth + 1, lines)
             return
     lines.append(f"{pad}{tick} not:")
-    _render_condition(node["not"], depth + 1, lines)
+    render_condition(node["not"], depth + 1, lines)
 
 
 def _said(result: Mapping[str, Any]) -> str:
@@ -227,7 +241,7 @@ def _subject_lines(result: Mapping[str, Any], lines: list[str]) -> None:
     for j in result.get("judgements", []):
         lines.append(f"      professional judgement by {j['by']}: {j['reason']}")
     if result.get("condition"):
-        _render_condition(result["condition"], 0, lines)
+        render_condition(result["condition"], 0, lines)
 
 
 def _review_lines(decision: Mapping[str, Any]) -> list[str]:

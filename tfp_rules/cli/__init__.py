@@ -1,13 +1,13 @@
 """`tfp`: command-line tools for policy officers and operators, a thin face over the library.
 
 One module per command group, each registering its commands on `main`: `rules` (validate,
-eval, rulesets), `keys` and `audit`. Exit codes are part of the contract: 0 done, 1 invalid input
+eval, rulesets), `outcomes` (progress), `keys` and `audit`. Exit codes are part of the contract: 0 done, 1 invalid input
 (facts or ruleset; every problem on stderr), 2 wrong usage.
 """
 
 from __future__ import annotations
 
-from . import audit, keys, rules
+from . import audit, keys, outcomes, rules
 from .base import main
 
-__all__ = ["audit", "keys", "main", "rules"]
+__all__ = ["audit", "keys", "main", "outcomes", "rules"]
