@@ -218,3 +218,18 @@ def test_a_spell_after_the_merged_assessment_date_is_refused_in_the_merged_docum
     with pytest.raises(FactsError) as caught:
         parse_facts(merged)
     assert [p.message for p in caught.value.problems] == ["ends before its start date"]
+
+
+def test_null_lists_in_an_update_change_nothing_too(example_doc):
+    """`null` means no change for every field of an update (CHANGELOG, issue 14), lists
+    included: a member's benefits, employment and events, and the update's members and
+    judgements. Before, a null list was refused as "expected an array"."""
+    update = {
+        "members": [{"ref": "p1", "benefits": None, "employment": None, "events": None}],
+        "judgements": None,
+    }
+    assert merge_facts(example_doc, update) == {
+        **example_doc,
+        "judgements": example_doc["judgements"],
+    }
+    assert merge_facts(example_doc, {"members": None}) == merge_facts(example_doc, {})

@@ -488,9 +488,9 @@ class MemberUpdate(BaseModel):
     role: Role | None = None
     date_of_birth: Day | None = None
     parenting_responsibility: bool | None = None
-    benefits: list[Benefit] = Field(default=[], max_length=MAX_BENEFITS)
-    employment: list[Employment] = Field(default=[], max_length=MAX_EMPLOYMENT)
-    events: list[Event] = Field(default=[], max_length=MAX_EVENTS)
+    benefits: list[Benefit] | None = Field(default=None, max_length=MAX_BENEFITS)
+    employment: list[Employment] | None = Field(default=None, max_length=MAX_EMPLOYMENT)
+    events: list[Event] | None = Field(default=None, max_length=MAX_EVENTS)
     school: SchoolUpdate | None = None
     flags: Flags | None = None
 
@@ -503,9 +503,9 @@ class FactsUpdate(BaseModel):
 
     family_ref: FamilyRef | None = Field(default=None, description="If given, the same family's.")
     assessment_date: Day | None = None
-    members: list[MemberUpdate] = Field(default=[], max_length=MAX_MEMBERS)
+    members: list[MemberUpdate] | None = Field(default=None, max_length=MAX_MEMBERS)
     household: Household | None = None
-    judgements: list[Judgement] = Field(default=[], max_length=MAX_JUDGEMENTS)
+    judgements: list[Judgement] | None = Field(default=None, max_length=MAX_JUDGEMENTS)
     sources_checked: SourcesChecked | None = None
 
 
