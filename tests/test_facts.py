@@ -20,6 +20,7 @@ from tfp_rules.facts import (
     FLAG_NAMES,
     SCHEMA_PATH,
     Benefit,
+    Employment,
     FamilyFacts,
     Flags,
     Member,
@@ -908,6 +909,16 @@ def valid_documents(draw: st.DrawFn) -> dict[str, Any]:
                 benefit["to"] = draw(st.dates(start, ASSESSED)).isoformat()
             member["benefits"] = [benefit]
         if draw(st.booleans()):
+            member["employment"] = []
+            for _ in range(draw(st.integers(1, 3))):
+                start = draw(_DAYS)
+                spell: dict[str, Any] = {"from": start.isoformat()}
+                if draw(st.booleans()):
+                    spell["to"] = draw(st.dates(start, ASSESSED)).isoformat()
+                if draw(st.booleans()):
+                    spell["hours_per_week"] = draw(st.integers(0, 168) | st.floats(0, 168))
+                member["employment"].append(spell)
+        if draw(st.booleans()):
             member["school"] = {
                 "registered": draw(st.booleans()),
                 "terms": draw(terms()),
@@ -987,3 +998,133 @@ def test_the_published_schema_states_the_rules_json_schema_can_say() -> None:
         assert list(validator.iter_errors(doc)), edit
         with pytest.raises(FactsError):
             parse_facts(doc)
+
+
+# ---------------------------------------------------------------------------
+# Employment spells
+# ---------------------------------------------------------------------------
+
+SPELLS = [
+    {"from": "2018-06-01", "to": "2018-09-30", "hours_per_week": 16},
+    {"from": "2019-01-07"},
+]
+
+
+def with_employment() -> dict[str, Any]:
+    """The example with two spells in work for p1: one ended, one still open."""
+    doc = example()
+    doc["members"][0]["employment"] = copy.deepcopy(SPELLS)
+    return doc
+
+
+def test_employment_spells_parse_like_benefits() -> None:
+    facts = parse_facts(with_employment())
+    ended, still = facts.members[0].employment
+    assert (ended.from_, ended.to, ended.hours_per_week) == (
+        dt.date(2018, 6, 1),
+        dt.date(2018, 9, 30),
+        16,
+    )
+    assert (still.from_, still.to, still.hours_per_week) == (dt.date(2019, 1, 7), None, None)
+    assert facts.members[1].employment == []
+    assert parse_facts(facts.model_dump(mode="json", by_alias=True)) == facts
+    assert not list(_schema_validator().iter_errors(with_employment()))
+    assert Employment(from_=dt.date(2019, 1, 7)) == still  # Python may use the name `from_`
+
+
+EMPLOYMENT_PROBLEMS = [
+    # (edits, expected pointer, expected message fragment)
+    ({"/members/0/employment/1/from": "2019-04-01"}, "/members/0/employment/1/from", "starts after the assessment date 2019-03-31"),
+    ({"/members/0/employment/0/to": "2018-05-31"}, "/members/0/employment/0/to", "ends before its start date"),
+    ({"/members/0/employment/1/to": "2019-04-01"}, "/members/0/employment/1/to", "end date is after the assessment date 2019-03-31"),
+    ({"/members/0/employment/0/from": "1899-12-31"}, "/members/0/employment/0/from", "at least 1900-01-01"),
+    ({"/members/0/employment/0/from": "2018-02-30"}, "/members/0/employment/0/from", "expected a date YYYY-MM-DD"),
+    ({"/members/0/employment/0/hours_per_week": "16"}, "/members/0/employment/0/hours_per_week", "expected a number"),
+    ({"/members/0/employment/0/hours_per_week": -1}, "/members/0/employment/0/hours_per_week", "at least 0"),
+    ({"/members/0/employment/0/hours_per_week": 169}, "/members/0/employment/0/hours_per_week", "at most 168"),
+    ({"/members/0/employment/0/type": "JSA"}, "/members/0/employment/0/type", "unknown field 'type'"),
+    ({"/members/0/employment/0/hours_a_week": 16}, "/members/0/employment/0/hours_a_week", "did you mean 'hours_per_week'"),
+    ({"/members/0/employment": {}}, "/members/0/employment", "expected an array"),
+    ({"/members/0/employment/0": "2018-06-01"}, "/members/0/employment/0", "expected a JSON object"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "edits, pointer, fragment",
+    EMPLOYMENT_PROBLEMS,
+    ids=[c[1] + ":" + c[2][:24] for c in EMPLOYMENT_PROBLEMS],
+)
+def test_employment_problems_are_named_by_pointer(
+    edits: dict[str, Any], pointer: str, fragment: str
+) -> None:
+    doc = with_employment()
+    for where, value in edits.items():
+        _set(doc, where, value)
+    problems = problems_of(doc)
+    assert [p.pointer for p in problems] == [pointer], problems
+    assert fragment in problems[0].message
+    assert problems_of(json.dumps(doc)) == problems
+
+
+def test_a_missing_start_is_named() -> None:
+    doc = with_employment()
+    del doc["members"][0]["employment"][1]["from"]
+    assert problems_of(doc) == [
+        FactProblem("/members/0/employment/1/from", "missing required field 'from'")
+    ]
+
+
+def test_a_spell_on_the_assessment_date_is_fine() -> None:
+    doc = with_employment()
+    doc["members"][0]["employment"].append({"from": "2019-03-31", "to": "2019-03-31"})
+    assert parse_facts(doc).members[0].employment[-1].to == ASSESSED
+
+
+def test_employment_per_member_cap() -> None:
+    doc = with_employment()
+    doc["members"][0]["employment"] = [SPELLS[0]] * 101
+    assert problems_of(doc) == [
+        FactProblem("/members/0/employment", "must have at most 100 items (got 101)")
+    ]
+
+
+def test_employment_counts_towards_the_records_cap() -> None:
+    doc = with_employment()
+    event = {"type": "proven_offence", "date": "2018-11-02"}
+    doc["members"][0]["events"] = [event] * 500
+    doc["members"][1]["events"] = [event] * 500
+    doc["household"]["events"] = [event] * 500
+    doc["members"].append(
+        {"ref": "p2", "role": "adult", "date_of_birth": "1980-01-01", "events": [event] * 400}
+    )
+    # 1,900 events, p1's benefit, c1's three terms, the judgement: 1,905; and then spells
+    doc["members"][2]["employment"] = [SPELLS[0]] * 93
+    assert parse_facts(doc)  # 1,998 with p1's two spells
+    doc["members"][2]["employment"].append(SPELLS[1])
+    doc["members"][2]["employment"].append({"from": "2019-02-01"})
+    [problem] = problems_of(doc)
+    assert problem.pointer == ""
+    assert "holds 2002 records" in problem.message
+    assert "employment spells" in problem.message
+
+
+def test_the_schema_refuses_what_the_parser_refuses_about_employment() -> None:
+    validator = _schema_validator()
+    for where, value in (
+        ("/members/0/employment/0/hours_per_week", 169),
+        ("/members/0/employment/0/from", "2101-01-01"),
+        ("/members/0/employment/0/kind", "part_time"),
+    ):
+        doc = with_employment()
+        _set(doc, where, value)
+        assert list(validator.iter_errors(doc)), where
+        assert problems_of(doc)
+
+
+FACTS_PAGE = (Path(__file__).parent.parent / "docs" / "facts.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("model", [Member, Employment, Benefit])
+def test_the_facts_page_names_every_field_of_a_member_and_its_records(model: Any) -> None:
+    for name, field in model.model_fields.items():
+        assert f"`{field.alias or name}`" in FACTS_PAGE, f"docs/facts.md does not name {name}"

@@ -1,9 +1,11 @@
-"""Arbitrary input, deep nesting and huge numbers: the facts parser, the merge and the ruleset
-loader each give a result or a typed error (TfpError), never another exception."""
+"""Arbitrary input, deep nesting and huge numbers: the facts parser, the merge, the ruleset
+loader and the continuous-employment check each give a result or a typed error (TfpError),
+never another exception."""
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import os
 from typing import Any
@@ -16,13 +18,21 @@ from hypothesis import strategies as st
 from tfp_rules.compile import compile_ruleset
 from tfp_rules.errors import TfpError
 from tfp_rules.evaluate import evaluate
+from tfp_rules.facts import EARLIEST
 from tfp_rules.intake import take_in
 from tfp_rules.merge import merge_facts
+from tfp_rules.outcomes.employment import family_continuous_employment
 from tfp_rules.ruleset import parse_ruleset
 
 from .conftest import DATA, NATIONAL_YAML, paths_in
 
 EXAMPLE = json.loads((DATA / "example_facts.json").read_text())
+# The example with employment spells beside p1's benefit, so that mutations reach them too.
+WITH_EMPLOYMENT = copy.deepcopy(EXAMPLE)
+WITH_EMPLOYMENT["members"][0]["employment"] = [
+    {"from": "2018-06-01", "to": "2018-09-30", "hours_per_week": 16},
+    {"from": "2019-01-07"},
+]
 NATIONAL = NATIONAL_YAML.read_text()
 # 150 cases per test in the suite; TFP_FUZZ_EXAMPLES=N for a long run (README, "Hostile input")
 FUZZ = settings(
@@ -60,6 +70,9 @@ _KEYS = st.sampled_from(
         "date",
         "from",
         "to",
+        "employment",
+        "hours_per_week",
+        "benefits",
         "term",
         "events",
         "flags",
@@ -114,10 +127,21 @@ def _decide_or_refuse(library, data: Any) -> None:
     except TfpError:
         return
     evaluate(compile_ruleset(intake.ruleset), intake.facts)
+    # and the continuous-employment check reads whatever the facts allow
+    entry = max(EARLIEST, intake.facts.assessment_date - dt.timedelta(days=200))
+    results = family_continuous_employment(
+        intake.facts,
+        entry_date=entry,
+        weeks_required=26,
+        weeks_required_jsa=13,
+        out_of_work_benefits=("JSA", "ESA", "IS"),
+        uc_work_search_regimes=("intensive_work_search",),
+    )
+    assert all(r.explanation.endswith(".") for r in results)
 
 
 @FUZZ
-@given(JSON | mutated(EXAMPLE))
+@given(JSON | mutated(EXAMPLE) | mutated(WITH_EMPLOYMENT))
 def test_any_facts_document_is_decided_or_refused_with_a_typed_error(library, doc):
     _decide_or_refuse(library, _as_text(doc))
     if isinstance(doc, dict):
@@ -125,7 +149,11 @@ def test_any_facts_document_is_decided_or_refused_with_a_typed_error(library, do
 
 
 @FUZZ
-@given(JSON | mutated({"members": [{"ref": "c1", "events": [], "school": {"terms": []}}]}))
+@given(
+    JSON
+    | mutated({"members": [{"ref": "c1", "events": [], "school": {"terms": []}}]})
+    | mutated({"members": [{"ref": "p1", "employment": [{"from": "2019-01-07", "to": None}]}]})
+)
 def test_any_update_is_merged_or_refused_with_a_typed_error(library, update):
     try:
         merged = merge_facts(EXAMPLE, _as_text(update))

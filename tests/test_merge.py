@@ -157,3 +157,79 @@ def test_null_in_an_update_changes_nothing(example_doc):
     }
     merged = merge_facts(example_doc, update)
     assert merged == {**example_doc, "judgements": example_doc["judgements"]}
+
+
+def test_employment_spells_are_appended_like_benefits_and_kept_once(example_doc):
+    spell = {"from": "2018-06-01", "to": "2018-09-30", "hours_per_week": 16}
+    doc = copy.deepcopy(example_doc)
+    doc["members"][0]["employment"] = [spell]
+    update = {
+        "sources_checked": {"dwp": "2019-03-31"},
+        "members": [
+            {"ref": "p1", "employment": [spell, {"from": "2019-01-07"}]},
+            {"ref": "c1", "employment": [{"from": "2019-02-01", "to": "2019-03-01"}]},
+        ],
+    }
+    merged = merge_facts(doc, update)
+    assert merged["members"][0]["employment"] == [spell, {"from": "2019-01-07"}]
+    assert merged["members"][1]["employment"] == [{"from": "2019-02-01", "to": "2019-03-01"}]
+    assert doc["members"][0]["employment"] == [spell]  # the previous document is untouched
+    facts = parse_facts(merged)
+    assert [s.from_.isoformat() for s in facts.members[0].employment] == [
+        "2018-06-01",
+        "2019-01-07",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("spell", "pointer", "fragment"),
+    [
+        ({"from": "2019-01-01", "till": "2019-02-01"}, "/members/0/employment/0/till", "unknown"),
+        ({"to": "2019-04-01"}, "/members/0/employment/0/from", "missing required field"),
+        ({"from": "2019-01-01", "hours_per_week": "30"}, "/members/0/employment/0/hours_per_week", "number"),
+    ],
+)  # fmt: skip
+def test_a_bad_spell_in_an_update_is_named_by_pointer(example_doc, spell, pointer, fragment):
+    with pytest.raises(FactsError) as caught:
+        merge_facts(example_doc, {"members": [{"ref": "p1", "employment": [spell]}]})
+    assert any(p.pointer == pointer and fragment in p.message for p in caught.value.problems), (
+        caught.value.problems
+    )
+
+
+def test_a_spell_after_the_merged_assessment_date_is_refused_in_the_merged_document(example_doc):
+    """The update is well formed; the merged document is checked in full against its date."""
+    merged = merge_facts(
+        example_doc, {"members": [{"ref": "p1", "employment": [{"from": "2019-05-01"}]}]}
+    )
+    with pytest.raises(FactsError) as caught:
+        parse_facts(merged)
+    assert [p.pointer for p in caught.value.problems] == ["/members/0/employment/0/from"]
+    later = merge_facts(
+        example_doc,
+        {
+            "assessment_date": "2019-06-30",
+            "members": [{"ref": "p1", "employment": [{"from": "2019-05-01"}]}],
+        },
+    )
+    assert parse_facts(later).members[0].employment[0].to is None
+    backwards = {"from": "2019-02-01", "to": "2019-01-01"}
+    merged = merge_facts(example_doc, {"members": [{"ref": "p1", "employment": [backwards]}]})
+    with pytest.raises(FactsError) as caught:
+        parse_facts(merged)
+    assert [p.message for p in caught.value.problems] == ["ends before its start date"]
+
+
+def test_null_lists_in_an_update_change_nothing_too(example_doc):
+    """`null` means no change for every field of an update (CHANGELOG, issue 14), lists
+    included: a member's benefits, employment and events, and the update's members and
+    judgements. Before, a null list was refused as "expected an array"."""
+    update = {
+        "members": [{"ref": "p1", "benefits": None, "employment": None, "events": None}],
+        "judgements": None,
+    }
+    assert merge_facts(example_doc, update) == {
+        **example_doc,
+        "judgements": example_doc["judgements"],
+    }
+    assert merge_facts(example_doc, {"members": None}) == merge_facts(example_doc, {})

@@ -47,6 +47,7 @@ __all__ = [
     "SOURCES",
     "UC_REGIMES",
     "Benefit",
+    "Employment",
     "Event",
     "EventType",
     "FactsUpdate",
@@ -76,12 +77,14 @@ __all__ = [
 MAX_MEMBERS = 30
 MAX_EVENTS = 500  # per member, and for the household
 MAX_BENEFITS = 100  # per member
+MAX_EMPLOYMENT = 100  # per member: a job a fortnight for four years, far above any real record
 MAX_TERMS = 60  # per member: twenty school years
 MAX_JUDGEMENTS = 200
-MAX_RECORDS = 2000  # events, benefits, terms and judgements in one document, all told
+MAX_RECORDS = 2000  # events, benefits, employment, terms and judgements in one document
 MAX_SESSIONS = 1000  # per term; a real term has at most ~160 (two a day)
 MAX_EXCLUSIONS = 100  # fixed-term exclusions per term
 MAX_AMOUNT_GBP = 10_000_000
+MAX_HOURS_PER_WEEK = 168  # every hour of the week
 _MAX_DEPTH = 32  # nesting the normaliser follows; the model itself is 6 deep
 
 SCHEMA_ID = "https://tfp-rules.example/schemas/family-facts.schema.json"
@@ -245,6 +248,25 @@ class Benefit(BaseModel):
     )
 
 
+class Employment(BaseModel):
+    """One spell in work, from its start to its end (null = still in work), as DWP reports it."""
+
+    # Named like Benefit's fields ("from", "to") so that a spell reads like a claim.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    from_: Day = Field(alias="from", description="The first day in work.")
+    to: Day | None = Field(
+        default=None, description="The last day in work; null or absent = still in work."
+    )
+    hours_per_week: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_HOURS_PER_WEEK,
+        allow_inf_nan=False,
+        description="Usual hours a week, when the source gives them.",
+    )
+
+
 class Term(BaseModel):
     """Attendance for one school term; which days the term covers is the ruleset's calendar."""
 
@@ -350,6 +372,7 @@ class Member(BaseModel):
     date_of_birth: Day
     parenting_responsibility: bool = False
     benefits: list[Benefit] = Field(default=[], max_length=MAX_BENEFITS)
+    employment: list[Employment] = Field(default=[], max_length=MAX_EMPLOYMENT)
     events: list[Event] = Field(default=[], max_length=MAX_EVENTS)
     school: School | None = None
     flags: Flags = Flags()
@@ -465,8 +488,9 @@ class MemberUpdate(BaseModel):
     role: Role | None = None
     date_of_birth: Day | None = None
     parenting_responsibility: bool | None = None
-    benefits: list[Benefit] = Field(default=[], max_length=MAX_BENEFITS)
-    events: list[Event] = Field(default=[], max_length=MAX_EVENTS)
+    benefits: list[Benefit] | None = Field(default=None, max_length=MAX_BENEFITS)
+    employment: list[Employment] | None = Field(default=None, max_length=MAX_EMPLOYMENT)
+    events: list[Event] | None = Field(default=None, max_length=MAX_EVENTS)
     school: SchoolUpdate | None = None
     flags: Flags | None = None
 
@@ -479,9 +503,9 @@ class FactsUpdate(BaseModel):
 
     family_ref: FamilyRef | None = Field(default=None, description="If given, the same family's.")
     assessment_date: Day | None = None
-    members: list[MemberUpdate] = Field(default=[], max_length=MAX_MEMBERS)
+    members: list[MemberUpdate] | None = Field(default=None, max_length=MAX_MEMBERS)
     household: Household | None = None
-    judgements: list[Judgement] = Field(default=[], max_length=MAX_JUDGEMENTS)
+    judgements: list[Judgement] | None = Field(default=None, max_length=MAX_JUDGEMENTS)
     sources_checked: SourcesChecked | None = None
 
 
@@ -713,7 +737,8 @@ def _too_many_records(plain: dict[str, Any]) -> FactProblem | None:
     holders = [plain.get("household")]
     for _, member in objects(plain, "members"):
         holders.append(member)
-        count += len(member["benefits"]) if isinstance(member.get("benefits"), list) else 0
+        for key in ("benefits", "employment"):
+            count += len(member[key]) if isinstance(member.get(key), list) else 0
         school = member.get("school")
         if isinstance(school, dict) and isinstance(school.get("terms"), list):
             count += len(school["terms"])
@@ -726,8 +751,8 @@ def _too_many_records(plain: dict[str, Any]) -> FactProblem | None:
         return None
     return FactProblem(
         "",
-        f"the document holds {count} records (events, benefits, school terms and judgements); "
-        f"at most {MAX_RECORDS} are taken, far more than any family has",
+        f"the document holds {count} records (events, benefits, employment spells, school "
+        f"terms and judgements); at most {MAX_RECORDS} are taken, far more than any family has",
     )
 
 
@@ -903,6 +928,17 @@ def _check_benefits(
                 problems.append(FactProblem(f"{at}/{name}", f"{name} applies only to UC benefits"))
 
 
+def _check_employment(
+    member: dict[str, Any], base: str, on: dt.date | None, problems: list[FactProblem]
+) -> None:
+    for j, spell in objects(member, "employment"):
+        at = f"{base}/employment/{j}"
+        start = as_date(spell.get("from"))
+        if on is not None and start is not None and start > on:
+            problems.append(FactProblem(f"{at}/from", f"starts after the assessment date {on}"))
+        _check_end(f"{at}/to", spell.get("from"), spell.get("to"), on, problems)
+
+
 def _sessions(value: Any) -> int | None:
     """A session count the schema accepts, else None."""
     ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SESSIONS
@@ -969,6 +1005,7 @@ def check_facts(facts: FamilyFacts | Mapping[str, Any]) -> list[FactProblem]:
             )
         _check_events(member, base, on, problems)
         _check_benefits(member, base, on, problems)
+        _check_employment(member, base, on, problems)
         if isinstance(member.get("school"), dict):
             _check_school(member["school"], base, on, problems)
 

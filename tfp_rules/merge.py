@@ -23,7 +23,7 @@ from typing import Any
 from .errors import OtherFamilyError
 from .facts import SOURCES, parse_update
 
-_LISTS = ("events", "benefits")
+_LISTS = ("events", "benefits", "employment")  # records: appended, never replaced
 
 
 def _key(item: Any) -> str:
@@ -81,8 +81,8 @@ def merge_facts(
     """The previous document with the update folded in; raises FactsError on a bad update and
     OtherFamilyError on facts for another family.
 
-    Members are matched by `ref`: their events and benefits are appended (exact
-    duplicates dropped), flags and school fields overwritten by the update's, term
+    Members are matched by `ref`: their events, benefits and employment spells are
+    appended (exact duplicates dropped), flags and school fields overwritten by the update's, term
     records replaced by a later return for the same term; unknown refs are new
     members. Household events and judgements are appended; `sources_checked`
     entries are added, or moved to a later date (a closed-world document counts as
