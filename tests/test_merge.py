@@ -233,3 +233,45 @@ def test_null_lists_in_an_update_change_nothing_too(example_doc):
         "judgements": example_doc["judgements"],
     }
     assert merge_facts(example_doc, {"members": None}) == merge_facts(example_doc, {})
+
+
+def test_an_open_record_sent_again_with_its_end_is_closed_not_doubled(example_doc):
+    """p1's ESA claim from 2017-01-09 was open; DWP now says it stopped: one claim, ended.
+    The same for a job left and an episode that ended; another record is still added."""
+    example_doc = {**example_doc, "assessment_date": "2019-03-31"}
+    update = {
+        "members": [
+            {
+                "ref": "p1",
+                "benefits": [
+                    {"type": "ESA", "from": "2017-01-09", "to": "2019-02-28"},
+                    {"type": "JSA", "from": "2019-03-01", "to": None},
+                ],
+            },
+            {
+                "ref": "c1",
+                "events": [{"type": "child_in_need", "date": "2018-09-01", "ended": "2019-01-31"}],
+            },
+        ]
+    }
+    merged = merge_facts(example_doc, update)
+    p1, c1 = merged["members"]
+    assert p1["benefits"] == [
+        {"type": "ESA", "from": "2017-01-09", "to": "2019-02-28"},
+        {"type": "JSA", "from": "2019-03-01", "to": None},
+    ]
+    cin = [e for e in c1["events"] if e["type"] == "child_in_need"]
+    assert cin == [{"type": "child_in_need", "date": "2018-09-01", "ended": "2019-01-31"}]
+    # an ended record does not reopen: an older extract with the open form adds nothing
+    again = merge_facts(
+        merged,
+        {
+            "members": [
+                {"ref": "p1", "benefits": [{"type": "ESA", "from": "2017-01-09", "to": None}]}
+            ]
+        },
+    )
+    assert again["members"][0]["benefits"] == p1["benefits"]
+    assert example_doc["members"][0]["benefits"] == [
+        {"type": "ESA", "from": "2017-01-09", "to": None}
+    ]

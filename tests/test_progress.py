@@ -63,6 +63,9 @@ def test_each_hand_worked_family(library, name):
     decision = progress_after(library, entry, entry_doc, later)
     assert decision["status"] == expected["status"], expected["why"]
     assert {h["id"]: h["status"] for h in decision["trace"]["headlines"]} == expected["headlines"]
+    assert decision["qualifies"] == expected["qualifies"], expected["why"]
+    if "employment" in expected:
+        assert decision["trace"]["employment"]["status"] == expected["employment"]
     # judged on exactly the headlines the family had at entry
     assert decision["entry"]["headlines"] == entry["headlines_met"]
     assert decision["ruleset"]["id"] == "stockton"
@@ -326,3 +329,15 @@ def test_check_progress_is_pure_over_parsed_facts(library):
     )
     assert first == again
     assert first["status"] == "progressed"
+
+
+def test_continuous_employment_is_a_claim_on_its_own_and_says_why(library):
+    entry_doc, later, _ = _load("jsa_claimant_in_work_13_weeks")
+    decision = progress_after(library, _entry(library, entry_doc), entry_doc, later)
+    assert (decision["qualifies"], decision["qualifies_by"]) == (True, "employment")
+    (adult,) = decision["trace"]["employment"]["adults"]
+    assert (adult["member"], adult["weeks_employed"], adult["weeks_required"]) == ("p1", 13, 13)
+    assert adult["jsa_claimant"] is True
+    text = render_progress_text(decision)
+    assert "Results claim: QUALIFIES (by continuous employment)" in text
+    assert "13 weeks required for a JSA claimant" in text

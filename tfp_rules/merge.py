@@ -23,7 +23,7 @@ from typing import Any
 from .errors import OtherFamilyError
 from .facts import SOURCES, parse_update
 
-_LISTS = ("events", "benefits", "employment")  # records: appended, never replaced
+_LISTS = ("events", "benefits", "employment")  # records: appended, or an open one closed
 
 
 def _key(item: Any) -> str:
@@ -31,13 +31,52 @@ def _key(item: Any) -> str:
     return json.dumps(item, sort_keys=True, separators=(",", ":"))
 
 
-def _append_new(target: list[Any], items: list[Any]) -> None:
-    """Append items not already present (a record sent twice is one record), in linear time."""
+# The field that ends an episode: a record sent again with it set closes the open one.
+_ENDS = {"events": "ended", "benefits": "to", "employment": "to"}
+
+
+def _open_key(item: Any, end: str) -> str | None:
+    """The identity of an open episode apart from its end (None if the record is ended)."""
+    if not isinstance(item, dict) or item.get(end) is not None:
+        return None
+    return _key({k: v for k, v in item.items() if k != end})
+
+
+def _append_new(target: list[Any], items: list[Any], end: str | None = None) -> None:
+    """Append items not already present (a record sent twice is one record), in linear time.
+
+    An item that is an open record of `target` sent again with its end set (a claim that
+    has stopped, a job left) replaces that record: it is the same episode, now ended. The
+    open form of an episode already known to have ended (an older extract sent again) adds
+    nothing."""
     seen = {_key(item) for item in target}
+    open_at = (
+        {k: i for i, item in enumerate(target) if (k := _open_key(item, end)) is not None}
+        if end
+        else {}
+    )
+    ended = (
+        {
+            _key({k: v for k, v in item.items() if k != end})
+            for item in target
+            if isinstance(item, dict) and item.get(end) is not None
+        }
+        if end
+        else set()
+    )
     for item in items:
         key = _key(item)
-        if key not in seen:
-            seen.add(key)
+        if key in seen or (end and _open_key(item, end) in ended):
+            continue  # sent before, or an older, open account of an episode known to be over
+        seen.add(key)
+        closes = (
+            _key({k: v for k, v in item.items() if k != end})
+            if end and isinstance(item, dict) and item.get(end) is not None
+            else None
+        )
+        if closes in open_at:
+            target[open_at.pop(closes)] = copy.deepcopy(item)
+        else:
             target.append(copy.deepcopy(item))
 
 
@@ -52,7 +91,7 @@ def _merge_school(school: dict[str, Any], update: dict[str, Any]) -> None:
 def _merge_member(member: dict[str, Any], update: dict[str, Any]) -> None:
     for key, value in update.items():
         if key in _LISTS:
-            _append_new(member.setdefault(key, []), value)
+            _append_new(member.setdefault(key, []), value, _ENDS[key])
         elif key == "flags":
             member["flags"] = {**member.get("flags", {}), **value}
         elif key == "school" and isinstance(member.get("school"), dict) and value is not None:
@@ -82,7 +121,8 @@ def merge_facts(
     OtherFamilyError on facts for another family.
 
     Members are matched by `ref`: their events, benefits and employment spells are
-    appended (exact duplicates dropped), flags and school fields overwritten by the update's, term
+    appended (exact duplicates dropped; an open one sent again with its end closes it),
+    flags and school fields overwritten by the update's, term
     records replaced by a later return for the same term; unknown refs are new
     members. Household events and judgements are appended; `sources_checked`
     entries are added, or moved to a later date (a closed-world document counts as
@@ -108,6 +148,7 @@ def merge_facts(
         _append_new(
             merged.setdefault("household", {}).setdefault("events", []),
             update["household"].get("events", []),
+            "ended",
         )
     _append_new(merged.setdefault("judgements", []), update.get("judgements", []))
     if "sources_checked" in update:

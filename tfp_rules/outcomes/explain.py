@@ -14,6 +14,11 @@ _VERDICTS = {
     "undetermined": "UNDETERMINED",
 }
 _MARKS = {"met": "MET    ", "not_met": "not met", "unknown": "UNKNOWN"}
+_CLAIM = {True: "QUALIFIES", False: "does not qualify", None: "cannot be decided yet"}
+_BY = {
+    "progress": "sustained progress on every entry headline",
+    "employment": "continuous employment",
+}
 
 
 def render_progress_text(decision: Mapping[str, Any]) -> str:
@@ -23,6 +28,8 @@ def render_progress_text(decision: Mapping[str, Any]) -> str:
     lines = [
         f"Family {decision['family_ref']}, progress checked on {decision['assessment_date']}: "
         f"{_VERDICTS[decision['status']]}",
+        f"Results claim: {_CLAIM[decision['qualifies']]}"
+        + (f" (by {_BY[decision['qualifies_by']]})" if decision["qualifies_by"] else ""),
         f"Ruleset {rs['id']}@{rs['version']} (sha256 {rs['sha256'][:12]}), "
         f"outcome plan: {trace['plan']['name']}",
         f"Entry on {entry['assessment_date']} with {', '.join(entry['headlines'])}; progress "
@@ -40,6 +47,12 @@ def render_progress_text(decision: Mapping[str, Any]) -> str:
             if m.get("condition"):
                 render_condition(m["condition"], 0, lines)
         lines.append("")
+    employment = trace["employment"]
+    lines.append(f"Continuous employment: {_MARKS[employment['status']].strip()}")
+    for adult in employment["adults"]:
+        lines.append(f"  {_MARKS[adult['status']]} {adult['member']}: {adult['explanation']}")
+    if not employment["adults"]:
+        lines.append("  no adult in the family at entry")
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -29,6 +29,7 @@ from ..facts import SOURCES, FamilyFacts
 from ..measures import FamilyMeasures, Measured, Subject, months_after
 from ..ruleset import Ruleset
 from ..trace import explain
+from .employment import family_continuous_employment, family_status
 from .plan import OutcomePlan, ProgressMeasure
 
 _CAP = 1000
@@ -230,6 +231,8 @@ def check_progress(
         status = "not_progressed"
     else:
         status = "undetermined"
+    employment = _employment(ruleset, entry_date, facts)
+    qualifies, qualifies_by = _qualifies(status, employment["status"])
     return {
         "kind": "progress",
         "family_ref": facts.family_ref,
@@ -239,6 +242,8 @@ def check_progress(
         "progressed": {"progressed": True, "not_progressed": False}.get(status),
         "headlines_progressed": met,
         "headlines_unknown": unknown,
+        "qualifies": qualifies,
+        "qualifies_by": qualifies_by,
         "ruleset": ruleset.identity(),
         "trace": {
             "plan": {"name": plan.name, "source": plan.source},
@@ -255,9 +260,56 @@ def check_progress(
                 "fresh_from": sustained_from.isoformat(),
             },
             "headlines": results,
-            "decision": {"status": status, "text": _outcome_text(status, results)},
+            "employment": employment,
+            "decision": {
+                "status": status,
+                "qualifies": qualifies,
+                "text": _outcome_text(status, results, employment["status"], qualifies_by),
+            },
         },
     }
+
+
+def _employment(ruleset: Ruleset, entry_date: dt.date, facts: FamilyFacts) -> dict[str, Any]:
+    """Continuous employment of each adult on an out-of-work benefit at entry: the other
+    way a family turns around, whatever its headlines."""
+    p = ruleset.parameters
+
+    def number(name: str) -> int:
+        if name not in p or isinstance(p[name].value, tuple):
+            raise ProgressError(f"{ruleset.ref} has no number parameter '{name}'")
+        return int(p[name].value)  # type: ignore[arg-type]
+
+    def names(name: str) -> tuple[str, ...]:
+        value = p[name].value if name in p else ()
+        return value if isinstance(value, tuple) else ()
+
+    adults = family_continuous_employment(
+        facts,
+        entry_date=entry_date,
+        weeks_required=number("continuous_employment_weeks"),
+        weeks_required_jsa=number("continuous_employment_weeks_jsa"),
+        out_of_work_benefits=names("out_of_work_benefits"),
+        uc_work_search_regimes=names("uc_work_search_regimes"),
+        adult_age=number("adult_age"),
+    )
+    return {
+        "status": family_status(adults) if adults else "not_met",
+        "parameters": ["continuous_employment_weeks", "continuous_employment_weeks_jsa"],
+        "adults": [a.to_dict() for a in adults],
+    }
+
+
+def _qualifies(progress: str, employment: str) -> tuple[bool | None, str | None]:
+    """Whether the family may be claimed for, and on which ground: sustained progress on
+    every entry headline, or an adult's continuous employment (either is enough)."""
+    if progress == "progressed":
+        return True, "progress"
+    if employment == "met":
+        return True, "employment"
+    if progress == "not_progressed" and employment == "not_met":
+        return False, None
+    return None, None
 
 
 def _unchecked(facts: FamilyFacts, since: dt.date) -> frozenset[str]:
@@ -343,16 +395,24 @@ def _measure_result(
     return out
 
 
-def _outcome_text(status: str, results: list[dict[str, Any]]) -> str:
+def _outcome_text(
+    status: str, results: list[dict[str, Any]], employment: str, qualifies_by: str | None
+) -> str:
     said = {s: [r["id"] for r in results if r["status"] == s] for s in _STATUSES}
     if status == "progressed":
-        return (
+        text = (
             f"significant and sustained progress on every headline the family had at entry "
             f"({', '.join(said['met'])})"
         )
-    if status == "not_progressed":
-        return f"no significant and sustained progress yet on {', '.join(said['not_met'])}"
-    return (
-        f"progress on {', '.join(said['met']) or 'no headline'} so far; "
-        f"{', '.join(said['unknown'])} cannot be judged until the missing sources are checked"
-    )
+    elif status == "not_progressed":
+        text = f"no significant and sustained progress yet on {', '.join(said['not_met'])}"
+    else:
+        text = (
+            f"progress on {', '.join(said['met']) or 'no headline'} so far; "
+            f"{', '.join(said['unknown'])} cannot be judged until the missing sources are checked"
+        )
+    if qualifies_by == "employment":
+        return f"{text}; but an adult moved into continuous employment, which is enough on its own"
+    if employment == "unknown" and qualifies_by is None:
+        return f"{text}; continuous employment cannot be judged until DWP is checked"
+    return text
