@@ -122,3 +122,28 @@ def test_no_ruleset_in_force_is_its_own_error(library, example_doc):
         take_in(library, doc)
     with pytest.raises(UnknownRulesetError):
         take_in(library, example_doc, "national@9")
+
+
+@pytest.mark.parametrize("ruleset", ["national", "stockton"])
+def test_a_judgement_naming_no_text_is_a_problem_not_a_crash(library, example_doc, ruleset):
+    """Found by the fuzz tests: an indicator that is a list was looked up among the outcome
+    plan's measures, and a list cannot be (TypeError, a 500)."""
+    doc = copy.deepcopy(example_doc)
+    doc["judgements"] = [{"indicator": ["H6.mental_health"], "by": "kw", "reason": "x"}]
+    with pytest.raises(FactsError) as caught:
+        take_in(library, doc, ruleset)
+    assert any(p.pointer == "/judgements/0/indicator" for p in caught.value.problems)
+
+
+def test_a_judgement_of_progress_is_accepted_only_without_a_member(library, example_doc):
+    doc = copy.deepcopy(example_doc)
+    doc["judgements"] = [
+        {"indicator": "H6.engaged_with_treatment", "by": "kw", "reason": "on file"},
+        {"indicator": "H6.engaged_with_treatment", "member": "p1", "by": "kw", "reason": "x"},
+    ]
+    with pytest.raises(FactsError) as caught:
+        take_in(library, doc, "stockton")
+    assert [p.pointer for p in caught.value.problems] == ["/judgements/1/member"]
+    # the national ruleset has no such measure
+    with pytest.raises(FactsError, match=r"has no indicator 'H6\.engaged_with_treatment'"):
+        take_in(library, {**doc, "judgements": doc["judgements"][:1]}, "national")

@@ -341,3 +341,95 @@ def test_continuous_employment_is_a_claim_on_its_own_and_says_why(library):
     text = render_progress_text(decision)
     assert "Results claim: QUALIFIES (by continuous employment)" in text
     assert "13 weeks required for a JSA claimant" in text
+
+
+def _additions(library: RulesetLibrary, measure_id: str, check: str) -> list[list[dict]]:
+    """Records a source could still send that bear on a measure: 1 or 40 incidents of each
+    type it counts, or of all of them, on p1, dated in the months before entry, just after
+    entry, or up to the check date."""
+    from tfp_rules.conditions import measures_of
+
+    plan = library.resolve("stockton@2015.1").outcome_plan
+    pm = next(m for m in plan.measures if m.id == measure_id)
+    types = sorted({t for m in measures_of(pm.when) if m.records == "event" for t in m.types})
+    last = dt.date.fromisoformat(check)
+    out = []
+    for kinds in [[t] for t in types] + ([types] if len(types) > 1 else []):
+        for start, step in (("2019-03-31", -1), ("2019-04-01", 1), (check, -1)):
+            for n in (1, 40):
+                events = []
+                for kind in kinds:
+                    for k in range(n):
+                        day = min(dt.date.fromisoformat(start) + dt.timedelta(days=k * step), last)
+                        event = {
+                            "type": kind,
+                            "date": day.isoformat(),
+                            "incident": f"{kind}{k}{start}",
+                        }
+                        if kind.startswith("domestic_abuse"):
+                            event["role"] = "victim"
+                        events.append(event)
+                out.append(events)
+    return out
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_later_facts())
+def test_an_unknown_measure_can_be_changed_by_what_its_sources_could_send(library, later):
+    """Unknown means records from an unchecked source could change it: some worst-case
+    addition of such records flips whether the measure holds. (Settled ones are checked the
+    other way: none of the same additions flips them.)"""
+    entry_doc, _, _ = _load("turns_around")
+    entry = _entry(library, entry_doc)
+    decision = progress_after(library, entry, entry_doc, later)
+    for headline in decision["trace"]["headlines"]:
+        for m in headline["measures"]:
+            if "condition" not in m or m.get("judgements") or not m["data_sources"]:
+                continue
+            unchecked = set((decision["trace"]["sources"] or {}).get("unchecked", []))
+            if not unchecked & set(m["data_sources"]):
+                continue
+            flips = False
+            for events in _additions(library, m["id"], later["assessment_date"]):
+                more = copy.deepcopy(later)
+                more.setdefault("members", []).append({"ref": "p1", "events": events})
+                after = progress_after(library, entry, entry_doc, more)
+                again = next(
+                    x
+                    for h in after["trace"]["headlines"]
+                    for x in h["measures"]
+                    if x["id"] == m["id"]
+                )
+                if again["condition"]["met"] != m["condition"]["met"]:
+                    flips = True
+                    break
+            assert flips == (m["status"] == "unknown"), (m["id"], m["status"])
+
+
+def test_a_measure_too_complex_for_the_engine_names_its_line(tmp_path):
+    from tfp_rules.outcomes.progress import compile_plan as compile_progress
+
+    many = "".join(
+        f"              - count: {{event: proven_offence, within_months: {n}}}\n"
+        f"                at_least: {n}\n"
+        for n in range(1, 40)
+    )
+    text = STOCKTON_YAML.read_text().replace(
+        "          when:\n            count: {event: [domestic_abuse, domestic_abuse_callout], within_months: sustain_months}\n            at_most: 0\n",
+        f"          when:\n            any:\n{many}",
+    )
+    (tmp_path / "national").mkdir()
+    shutil.copy(NATIONAL_YAML, tmp_path / "national" / "2015.1.yaml")
+    (tmp_path / "stockton.yaml").write_text(text)
+    stockton = RulesetLibrary.from_directory(tmp_path).resolve("stockton")
+    with pytest.raises(RulesetError) as caught:
+        compile_progress(stockton)
+    (problem,) = caught.value.problems
+    assert "too complex for the rules engine (H5.no_domestic_abuse)" in problem.message
+    assert (
+        problem.line
+        == next(
+            n for n, line in enumerate(text.splitlines(), 1) if "id: H5.no_domestic_abuse" in line
+        )
+        + 4
+    )  # its `when`

@@ -68,7 +68,7 @@ def ruleset_problems(ruleset: Ruleset, doc: Mapping[str, Any]) -> list[FactProbl
     for k, judgement in objects(doc, "judgements"):
         at = f"/judgements/{k}"
         name = judgement.get("indicator")
-        if name in progress:  # a worker's judgement of progress: of the family as a whole
+        if isinstance(name, str) and name in progress:  # a judgement of progress: the family
             if judgement.get("member") is not None:
                 problems.append(
                     FactProblem(

@@ -15,6 +15,7 @@ from ..evaluate import evaluate
 from ..facts import parse_facts
 from ..intake import take_in
 from ..library import RulesetLibrary, load_rulesets
+from ..outcomes.progress import compile_plan
 from ..ruleset import DEFAULT_RULESETS_DIR, Ruleset
 from ..trace import render_text
 from .base import fail as _fail
@@ -72,6 +73,8 @@ def _load_rulesets(
     for ruleset in loaded:
         try:
             compile_ruleset(ruleset)  # a condition too complex for the engine is caught here
+            if ruleset.outcome_plan is not None:
+                compile_plan(ruleset)  # and a progress measure too complex for it
             compiled.append(ruleset)
         except RulesetError as exc:
             problems.extend(exc.problems)
