@@ -18,7 +18,7 @@ from tfp_rules.cli import main
 from tfp_rules.compile import compile_ruleset
 from tfp_rules.errors import FactsError, RulesetError
 from tfp_rules.evaluate import evaluate
-from tfp_rules.facts import parse_facts
+from tfp_rules.facts import SOURCES, parse_facts
 from tfp_rules.intake import take_in
 from tfp_rules.library import RulesetLibrary
 from tfp_rules.measures import reduction_pct
@@ -249,16 +249,6 @@ def test_entry_windows_and_reductions_are_for_outcome_plans_only(tmp_path):
 
 # --------------------------------------------------------------------------- engine agreement
 
-_SOURCES = (
-    "education",
-    "police",
-    "youth_justice",
-    "probation",
-    "social_care",
-    "dwp",
-    "housing",
-    "health",
-)
 _KINDS = ("proven_offence", "asb_intervention", "domestic_abuse_callout", "rent_arrears", "neet")
 
 
@@ -291,7 +281,7 @@ def _later_facts(draw: st.DrawFn) -> dict:
         later["judgements"] = [
             {"indicator": "H6.engaged_with_treatment", "by": "keyworker-1", "reason": "on file"}
         ]
-    checked = draw(st.sets(st.sampled_from(_SOURCES)))
+    checked = draw(st.sets(st.sampled_from(SOURCES)))
     if draw(st.booleans()):
         later["sources_checked"] = {s: check.isoformat() for s in checked}
     return later

@@ -912,15 +912,23 @@ def _check_events(parent: Any, base: str, on: dt.date | None, problems: list[Fac
             )
 
 
+def _check_span(
+    at: str, record: dict[str, Any], on: dt.date | None, problems: list[FactProblem]
+) -> None:
+    """A from/to record (a benefit claim, a job): it starts, and ends, by the assessment
+    date, and does not end before it starts."""
+    start = as_date(record.get("from"))
+    if on is not None and start is not None and start > on:
+        problems.append(FactProblem(f"{at}/from", f"starts after the assessment date {on}"))
+    _check_end(f"{at}/to", record.get("from"), record.get("to"), on, problems)
+
+
 def _check_benefits(
     member: dict[str, Any], base: str, on: dt.date | None, problems: list[FactProblem]
 ) -> None:
     for j, benefit in objects(member, "benefits"):
         at = f"{base}/benefits/{j}"
-        start = as_date(benefit.get("from"))
-        if on is not None and start is not None and start > on:
-            problems.append(FactProblem(f"{at}/from", f"starts after the assessment date {on}"))
-        _check_end(f"{at}/to", benefit.get("from"), benefit.get("to"), on, problems)
+        _check_span(at, benefit, on, problems)
         if benefit.get("type") not in BENEFIT_TYPES:
             continue
         for name in ("work_search", "conditionality"):
@@ -932,11 +940,7 @@ def _check_employment(
     member: dict[str, Any], base: str, on: dt.date | None, problems: list[FactProblem]
 ) -> None:
     for j, spell in objects(member, "employment"):
-        at = f"{base}/employment/{j}"
-        start = as_date(spell.get("from"))
-        if on is not None and start is not None and start > on:
-            problems.append(FactProblem(f"{at}/from", f"starts after the assessment date {on}"))
-        _check_end(f"{at}/to", spell.get("from"), spell.get("to"), on, problems)
+        _check_span(f"{base}/employment/{j}", spell, on, problems)
 
 
 def _sessions(value: Any) -> int | None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
+from ..errors import FactsError, RulesetError, TfpError, UnknownRulesetError
 from ..store import Store, StoreError, os_actor
 
 
@@ -23,6 +26,22 @@ def fail(lines: list[str]) -> NoReturn:
     for line in lines:
         click.echo(line, err=True)
     sys.exit(1)
+
+
+@contextmanager
+def refusing(where: str) -> Iterator[None]:
+    """Invalid input inside the block exits 1, every problem on stderr: facts problems
+    prefixed with `where` (the document), ruleset problems with their file and line."""
+    try:
+        yield
+    except FactsError as exc:
+        fail([f"{where}: {p}" for p in exc.problems])
+    except RulesetError as exc:
+        fail([str(p) for p in exc.problems])
+    except UnknownRulesetError as exc:
+        fail([f"{exc}; available: {', '.join(exc.available) or 'none'}"])
+    except TfpError as exc:
+        fail([f"{where}: {exc}"])
 
 
 DATABASE_OPTION = click.option(

@@ -8,14 +8,13 @@ from pathlib import Path
 import click
 
 from ..compile import compile_ruleset
-from ..errors import FactsError, RulesetError, TfpError, UnknownRulesetError
 from ..evaluate import evaluate
 from ..facts import load_document
 from ..intake import take_in
 from ..library import RulesetLibrary
 from ..outcomes.check import progress_after
 from ..outcomes.explain import render_progress_text
-from .base import fail, main
+from .base import fail, main, refusing
 from .rules import RULESET_OPTION, RULESETS_OPTION, _read
 
 
@@ -42,21 +41,12 @@ def progress(
         entry_raw, later_raw = _read(entry_path), _read(later_path)
     except OSError as exc:
         fail([f"{exc.filename}: cannot read: {exc.strerror}"])
-    where = entry_path
-    try:
+    with refusing(entry_path):
         library = RulesetLibrary.from_directory(rulesets_dir)
         intake = take_in(library, entry_raw, ruleset_spec)
         entry = evaluate(compile_ruleset(intake.ruleset), intake.facts)
-        where = f"{later_path} (laid over {entry_path})"
+    with refusing(f"{later_path} (laid over {entry_path})"):
         decision = progress_after(library, entry, load_document(entry_raw), later_raw)
-    except FactsError as exc:
-        fail([f"{where}: {p}" for p in exc.problems])
-    except RulesetError as exc:
-        fail([str(p) for p in exc.problems])
-    except UnknownRulesetError as exc:
-        fail([f"{exc}; available: {', '.join(exc.available) or 'none'}"])
-    except TfpError as exc:
-        fail([f"{where}: {exc}"])
     if fmt == "json":
         click.echo(json.dumps(decision, indent=2))
     else:

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..compile import compile_ruleset
-from ..errors import FactsError, RulesetError, RulesetProblem, TfpError, UnknownRulesetError
+from ..errors import FactsError, RulesetError, RulesetProblem, UnknownRulesetError
 from ..evaluate import evaluate
 from ..facts import parse_facts
 from ..intake import take_in
@@ -19,7 +19,7 @@ from ..outcomes.progress import compile_plan
 from ..ruleset import DEFAULT_RULESETS_DIR, Ruleset
 from ..trace import render_text
 from .base import fail as _fail
-from .base import main
+from .base import main, refusing
 
 RULESETS_OPTION = click.option(
     "--rulesets",
@@ -160,17 +160,9 @@ def eval_(
         raw = _read(facts_path)
     except OSError as exc:
         _fail([f"{facts_path}: cannot read: {exc.strerror}"])
-    try:
+    with refusing(facts_path):
         intake = take_in(RulesetLibrary.from_directory(rulesets_dir), raw, ruleset_spec)
         decision = evaluate(compile_ruleset(intake.ruleset), intake.facts)
-    except FactsError as exc:
-        _fail([f"{facts_path}: {p}" for p in exc.problems])
-    except RulesetError as exc:
-        _fail([str(p) for p in exc.problems])
-    except UnknownRulesetError as exc:
-        _fail([f"{exc}; available: {', '.join(exc.available) or 'none'}"])
-    except TfpError as exc:
-        _fail([f"error: {exc}"])
     if fmt == "json":
         click.echo(json.dumps(decision, indent=2))
     else:
