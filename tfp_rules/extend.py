@@ -99,8 +99,10 @@ def extend(
             raise RulesetError(problems)
     overrides = tuple(sorted((data.get("overrides") or {}).keys()))
     # The whole rules as data (what a policy officer reads back), with the local file's own
-    # sections beside them: what it extends, whose, and what it overrides.
-    document = merged | {k: data[k] for k in ("extends", "council", "overrides") if k in data}
+    # sections beside them: what it extends, whose, what it overrides, its outcome plan.
+    document = merged | {
+        k: data[k] for k in ("extends", "council", "overrides", "outcome_plan") if k in data
+    }
     return dataclasses.replace(
         ruleset,
         document=document,

@@ -57,3 +57,10 @@ def test_a_local_ruleset_reads_back_whole(client, auth):
     local = [i for h in detail["headlines"] for i in h["indicators"] if i["origin"] == "local"]
     assert {i["id"] for i in local} == {"H2.unauthorised_absence", "H6.poor_dental_health"}
     assert all(i["when"] for h in detail["headlines"] for i in h["indicators"])
+
+
+def test_a_local_ruleset_shows_its_outcome_plan_as_written(client, auth):
+    detail = client.get("/v1/rulesets/stockton/2015.1", headers=auth("policy_officer")).get_json()
+    plan = detail["outcome_plan"]
+    assert plan["sustain_months"] == "sustain_months"
+    assert [h["headline"] for h in plan["headlines"]] == ["H1", "H2", "H3", "H4", "H5", "H6"]
