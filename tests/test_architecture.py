@@ -39,7 +39,9 @@ def test_only_engine_imports_durable_rules():
 def test_evaluation_does_no_io():
     # evaluation is a pure function of (ruleset, facts); intake and the calendar read no files
     pure = ("evaluate", "compile", "measures", "conditions", "trace", "engine", "prospects")
-    outcomes = tuple(f"outcomes/{m}" for m in ("plan", "progress", "check", "explain", "employment"))
+    outcomes = tuple(
+        f"outcomes/{m}" for m in ("plan", "progress", "check", "explain", "employment")
+    )
     for stem in (*pure, *outcomes, "extend", "intake", "terms", "text", "merge"):
         assert (
             imports_of(PACKAGE / f"{stem}.py") & {"os", "pathlib", "sqlite3", "requests", "io"}
