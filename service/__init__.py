@@ -31,6 +31,7 @@ from . import (
     headers,
     meta,
     problems,
+    progress,
     rate_limits,
     rejections,
     request_size,
@@ -80,7 +81,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     rate_limits.register(app)  # after auth: it counts per client
     app.before_request(request_size.count_chunked_body)
     headers.register(app)
-    for blueprint in (meta.bp, evaluations.bp, decisions.bp, rulesets.bp, audit.bp):
+    for blueprint in (
+        meta.bp,
+        evaluations.bp,
+        decisions.bp,
+        progress.bp,
+        rulesets.bp,
+        audit.bp,
+    ):
         app.register_blueprint(blueprint)
 
     @app.errorhandler(Exception)

@@ -5,25 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field
 
 from tfp_rules.store import StoredDecision
-from tfp_rules.text import check_text
 from tfp_rules.trace import failed_only, render_text
 
 from .audit import record
 from .auth import actor, requires, visible_decision
 from .db import get_store
-from .inputs import IsoDate, NoParameters, RulesetSpec, Status, known_ruleset, require_json, takes
+from .inputs import IsoDate, NoParameters, RulesetSpec, Status, known_ruleset, takes
 from .problems import Problem
-from .views import decision_view, review_view, text_view, with_ruleset_headers
+from .reviewing import ReviewIn, recorded, review_body
+from .views import decision_view, text_view, with_ruleset_headers
 
 bp = Blueprint("decisions", __name__, url_prefix="/v1")
 READERS = ("submitter", "reviewer")
@@ -65,41 +58,6 @@ class DecisionView(BaseModel):
         return self.format == "text" or (self.format is None and self.explain is not None)
 
 
-class ReviewIn(BaseModel):
-    """A reviewer's verdict on a decision: confirm it, or override it with a reason."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    verdict: Literal["confirm", "override"]
-    eligible: bool | None = None
-    reason: Annotated[str, Field(min_length=1, max_length=4000)]  # as sent, as documented
-
-    @field_validator("reason")
-    @classmethod
-    def _plain_text(cls, reason: str) -> str:
-        if not reason.strip():
-            raise ValueError("a reason must say something, not only spaces")
-        return check_text(reason, multiline=True)  # no control or bidi characters
-
-    @model_validator(mode="after")
-    def _outcome_matches_verdict(self) -> ReviewIn:
-        if "eligible" in self.model_fields_set and self.eligible is None:
-            raise ValueError("eligible is true or false; leave it out for a confirmation")
-        if self.verdict == "override" and self.eligible is None:
-            raise ValueError(
-                "an override must give the outcome it puts in force: eligible true or false"
-            )
-        if self.verdict == "confirm" and self.eligible is not None:
-            raise ValueError(
-                "a confirmation agrees with the outcome in force; do not send eligible"
-            )
-        return self
-
-
-def _pointer(loc: tuple) -> str:
-    return "".join(f"/{part}" for part in loc)
-
-
 def list_detail(parameters: list[str], decision_ids: list[str]) -> str:
     """The audit detail of a list read: the parameters' names (never their values: a
     family_ref must not outlive its decisions in the log), how many decisions were returned
@@ -112,7 +70,7 @@ def list_detail(parameters: list[str], decision_ids: list[str]) -> str:
     return " ".join(parts)
 
 
-def _readable(decision_id: str) -> StoredDecision:
+def readable(decision_id: str) -> StoredDecision:
     """The decision if this caller may see it; a refused read is audited as a read."""
     try:
         return visible_decision(decision_id)
@@ -155,7 +113,7 @@ def list_all(query: DecisionQuery):
 @requires(*READERS)
 @takes(DecisionView)
 def get_one(decision_id: str, query: DecisionView):
-    d = _readable(decision_id)
+    d = readable(decision_id)
     record("decision.read", 200, target=d.id)
     role = actor().role  # a submitter does not see reviewers' reasons or who they were
     failed = query.explain == "failed"
@@ -172,32 +130,17 @@ def get_one(decision_id: str, query: DecisionView):
 @requires("reviewer")
 @takes(NoParameters)
 def review(decision_id: str, query: NoParameters):
-    require_json()
-    try:
-        body = ReviewIn.model_validate_json(request.get_data(cache=False))
-    except ValidationError as exc:
-        errors = [{"pointer": _pointer(e["loc"]), "detail": e["msg"]} for e in exc.errors()]
-        if any(e["type"] == "json_invalid" for e in exc.errors()):
-            raise Problem(
-                400, "malformed-json", "The body is not valid JSON", errors[0]["detail"]
-            ) from exc
-        raise Problem(
-            422, "invalid-review", "The review is not valid", "see errors", errors=errors
-        ) from exc
-    d = _readable(decision_id)
-    store = get_store()
-    try:
-        r = store.add_review(
+    body = review_body(ReviewIn)
+    d = readable(decision_id)
+    return recorded(
+        lambda: get_store().add_review(
             d.id,
             verdict=body.verdict,
             eligible=body.eligible,
             reason=body.reason,
             reviewer=actor().client_id,
             key_id=actor().id,
-        )
-    except ValueError as exc:  # the store's own checks; the model should have caught these
-        raise Problem(422, "invalid-review", "The review is not valid", str(exc)) from exc
-    response = jsonify(review_view(r))
-    response.status_code = 201
-    response.headers["Location"] = url_for("decisions.get_one", decision_id=d.id)
-    return with_ruleset_headers(response, d.decision["ruleset"])
+        ),
+        url_for("decisions.get_one", decision_id=d.id),
+        d.decision["ruleset"],
+    )

@@ -17,7 +17,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, json, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, json, request, url_for
 from flask.blueprints import BlueprintSetupState
 
 from tfp_rules.compile import compile_ruleset
@@ -38,7 +38,7 @@ from .auth import actor, requires, visible_decision
 from .db import get_store
 from .inputs import RulesetChoice, known_ruleset, require_json, takes
 from .problems import Problem, facts_problem
-from .views import decision_view, with_ruleset_headers
+from .views import created, decision_view
 
 bp = Blueprint("evaluations", __name__, url_prefix="/v1")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -70,14 +70,15 @@ def _settings(state: BlueprintSetupState) -> None:
     config["IDEMPOTENCY_HOURS"] = idempotency_hours(config["IDEMPOTENCY_HOURS"])
 
 
-def _lifetime() -> timedelta:
+def lifetime() -> timedelta:
+    """How long an Idempotency-Key is honoured, as configured."""
     return timedelta(hours=current_app.config["IDEMPOTENCY_HOURS"])
 
 
-def _json_body(query: RulesetChoice) -> tuple[bytes, str | None]:
+def json_body(spec: str | None = None) -> tuple[bytes, str | None]:
     """The raw JSON body and a valid Idempotency-Key, or a 4xx problem; 422 for a ruleset
-    that is not loaded, before anything else is done."""
-    known_ruleset(query.ruleset, current_app.extensions["tfp.library"].refs())
+    (`spec`) that is not loaded, before anything else is done."""
+    known_ruleset(spec, current_app.extensions["tfp.library"].refs())
     require_json()
     key = request.headers.get("Idempotency-Key")
     if key is not None and not IDEMPOTENCY_KEY.match(key):
@@ -87,15 +88,15 @@ def _json_body(query: RulesetChoice) -> tuple[bytes, str | None]:
     return request.get_data(cache=False), key  # over MAX_CONTENT_LENGTH: 413 before reading
 
 
-def _answer(stored: StoredDecision, created: bool) -> Response:
+def _answer(stored: StoredDecision, created_now: bool) -> Response:
     """201 with the stored decision, its URL and the rules that made it."""
     # a replay may answer a decision reviewed since: the caller sees it as its role may
-    response = jsonify(decision_view(stored, actor().role))
-    response.status_code = 201
-    response.headers["Location"] = url_for("decisions.get_one", decision_id=stored.id)
-    if not created:
-        response.headers["Idempotent-Replayed"] = "true"
-    return with_ruleset_headers(response, stored.decision["ruleset"])
+    return created(
+        decision_view(stored, actor().role),
+        url_for("decisions.get_one", decision_id=stored.id),
+        stored.decision["ruleset"],
+        replayed=not created_now,
+    )
 
 
 def _replayed(key: str | None, request_hash: str) -> Response | None:
@@ -104,9 +105,9 @@ def _replayed(key: str | None, request_hash: str) -> Response | None:
     if key is None:
         return None
     earlier = get_store().replay(
-        actor().client_id, key, request_hash, key_id=actor().id, idempotency_lifetime=_lifetime()
+        actor().client_id, key, request_hash, key_id=actor().id, idempotency_lifetime=lifetime()
     )
-    return None if earlier is None else _answer(earlier, created=False)
+    return None if earlier is None else _answer(earlier, created_now=False)
 
 
 def _take_in(document: bytes | dict[str, Any], spec: str | None) -> Intake:
@@ -132,7 +133,7 @@ def _decide_and_store(
         idempotency_key=key,
         request_hash=request_hash,
         previous_id=previous_id,
-        idempotency_lifetime=_lifetime(),
+        idempotency_lifetime=lifetime(),
     )
     return _answer(stored, created)
 
@@ -141,7 +142,7 @@ def _decide_and_store(
 @requires("submitter")
 @takes(RulesetChoice)
 def create(query: RulesetChoice):
-    raw, key = _json_body(query)
+    raw, key = json_body(query.ruleset)
     intake = _take_in(raw, query.ruleset)
     document = json.loads(raw)
     # A retry is recognised by the parsed body in canonical form, not its bytes: a partner
@@ -165,7 +166,7 @@ def _adds_nothing(previous: dict[str, Any], merged: FamilyFacts) -> bool:
 @takes(RulesetChoice)
 def add_facts(decision_id: str, query: RulesetChoice):
     """Newly arrived facts for the same family: a new decision, linked to the previous one."""
-    raw, key = _json_body(query)
+    raw, key = json_body(query.ruleset)
     previous = visible_decision(decision_id)
     store = get_store()
     update = parse_update(raw)  # not JSON: 400; not an update: 422 with pointers into it

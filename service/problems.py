@@ -22,6 +22,7 @@ from tfp_rules.errors import (
     OtherFamilyError,
     UnknownRulesetError,
 )
+from tfp_rules.outcomes.progress import ProgressError
 from tfp_rules.store import (
     ConflictError,
     NotFoundError,
@@ -108,6 +109,8 @@ def to_problem(exc: Exception) -> Problem:
         return Problem(422, "nothing-new", "The update adds nothing", str(exc))
     if isinstance(exc, ReviewRefusedError):  # a conflict with the decision's state
         return Problem(409, exc.code, "The review does not fit the outcome in force", str(exc))
+    if isinstance(exc, ProgressError):  # too early, not eligible at entry, no outcome plan
+        return Problem(422, exc.code, "The progress check cannot be made", str(exc))
     if isinstance(exc, OtherFamilyError):  # a conflict with the decision added to
         return Problem(409, "other-family", "Facts for another family", str(exc))
     if isinstance(exc, StoreError):

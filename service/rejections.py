@@ -26,7 +26,8 @@ def record_rejection(problem: Problem) -> None:
     if request.endpoint in auth.PUBLIC:
         return
     where = f"{request.method} {request.path[:200]}"
-    decision_id = (request.view_args or {}).get("decision_id")
+    args = request.view_args or {}
+    decision_id = args.get("decision_id") or args.get("progress_id") or args.get("claim_id")
     key = auth.caller()
     if key is not None and problem.status not in BOUNDED_STATUSES:
         record(

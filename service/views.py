@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, jsonify
 
-from tfp_rules.store import Review, StoredDecision
+from tfp_rules.outcomes.explain import render_progress_text
+from tfp_rules.store import ProgressReview, Review, StoredDecision, StoredProgress
 
 SEES_REVIEW_DETAIL = ("reviewer", "admin")
 # What the plain-English renderer prints in place of what a submitter may not see.
@@ -25,15 +26,16 @@ def sees_review_detail(role: str) -> bool:
     return role in SEES_REVIEW_DETAIL
 
 
-def review_view(r: Review, *, detail: bool = True) -> dict[str, Any]:
-    """A review; without `detail`, only its verdict, the outcome it put in force and when."""
+def review_view(r: Review | ProgressReview, *, detail: bool = True) -> dict[str, Any]:
+    """A review; without `detail`, only its verdict, the outcome it put in force and when
+    (`eligible` for a decision, `qualifies` for a progress decision)."""
     out: dict[str, Any] = {"id": r.id, "verdict": r.verdict}
     if detail:
         out["reason"] = r.reason
         out["reviewer"] = r.reviewer
     out["created_at"] = r.created_at
     if r.verdict == "override":
-        out["eligible"] = r.eligible
+        out["qualifies" if isinstance(r, ProgressReview) else "eligible"] = r.value
     return out
 
 
@@ -61,6 +63,62 @@ def text_view(d: StoredDecision, role: str) -> dict[str, Any]:
     if not sees_review_detail(role):
         view["reviews"] = [{**r, **WITHHELD} for r in view["reviews"]]
     return view
+
+
+def progress_view(p: StoredProgress, role: str) -> dict[str, Any]:
+    """A stored progress decision as a caller with `role` may see it: the decision as made,
+    plus its identity, the entry decision it follows and its review history."""
+    detail = sees_review_detail(role)
+    return {
+        "id": p.id,
+        "entry_id": p.entry_id,
+        "created_at": p.created_at,
+        "submitted_by": p.submitted_by,
+        **p.decision,
+        "review_status": p.review_status,
+        "outcome": p.outcome.to_dict(),
+        "reviews": [review_view(r, detail=detail) for r in p.reviews],
+    }
+
+
+_QUALIFIES = {True: "QUALIFIES", False: "DOES NOT QUALIFY", None: "UNDETERMINED"}
+
+
+def progress_text(p: StoredProgress, role: str) -> str:
+    """The progress decision in plain English (`render_progress_text`), led by the outcome in
+    force when a review changed it and followed by the reviews, withheld as in `text_view`."""
+    lines = []
+    if p.outcome.source == "review" and p.outcome.qualifies != p.qualifies:
+        lines.append(
+            f"Results claim in force: {_QUALIFIES[p.outcome.qualifies]} (by review; the"
+            f" automated check said {_QUALIFIES[p.qualifies]})"
+        )
+    body = render_progress_text(p.decision)
+    reviews = [review_view(r, detail=sees_review_detail(role)) for r in p.reviews]
+    if reviews:
+        body += "\nReviews:\n"
+        for r in reviews:
+            what = r["verdict"] + (
+                f" to {_QUALIFIES[r['qualifies']].lower()}" if "qualifies" in r else ""
+            )
+            body += (
+                f"  {r['created_at']} {what} by {r.get('reviewer', WITHHELD['reviewer'])}:"
+                f" {r.get('reason', WITHHELD['reason'])}\n"
+            )
+    return "".join(f"{line}\n" for line in lines) + body
+
+
+def created(
+    view: dict[str, Any], location: str, ruleset: dict[str, str], *, replayed: bool = False
+) -> Response:
+    """201 with what was stored (or, `replayed`, found again for a retry), its URL and the
+    rules that made it."""
+    response = jsonify(view)
+    response.status_code = 201
+    response.headers["Location"] = location
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return with_ruleset_headers(response, ruleset)
 
 
 def with_ruleset_headers(response: Response, ruleset: dict[str, str]) -> Response:

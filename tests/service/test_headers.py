@@ -5,10 +5,15 @@ yet) gets the strict page policy, so pages added later inherit it."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from flask import Response
 
 from service.headers import API_POLICY, PAGE_POLICY
+
+PROGRESS = Path(__file__).parent.parent.parent / "fixtures" / "progress" / "turns_around"
 
 
 def assert_protected(r, policy: str = API_POLICY) -> None:
@@ -24,7 +29,22 @@ def decision(client, auth, example) -> str:
     return r.get_json()["id"]
 
 
-def test_every_route_answers_with_the_headers(app, client, auth, example, decision):
+@pytest.fixture
+def progress(client, auth) -> tuple[str, str, dict]:
+    """A Stockton entry decision, a progress check on it and the later facts it was made on."""
+    entry_facts, later = (
+        json.loads((PROGRESS / f"{p}.json").read_text()) for p in ("entry", "later")
+    )
+    entry = client.post("/v1/evaluations?ruleset=stockton", json=entry_facts, headers=auth())
+    checked = client.post(
+        f"/v1/decisions/{entry.get_json()['id']}/progress", json=later, headers=auth()
+    )
+    assert_protected(checked)
+    return entry.get_json()["id"], checked.get_json()["id"], later
+
+
+def test_every_route_answers_with_the_headers(app, client, auth, example, decision, progress):
+    entry_id, progress_id, later = progress
     review = {"verdict": "confirm", "reason": "Checked"}
     update = {"sources_checked": {"dwp": "2019-04-02"}}
     calls = {
@@ -38,6 +58,10 @@ def test_every_route_answers_with_the_headers(app, client, auth, example, decisi
         ("POST", "/v1/evaluations"): {"json": example},
         ("POST", "/v1/decisions/<decision_id>/facts"): {"json": update},
         ("POST", "/v1/decisions/<decision_id>/reviews"): {"json": review},
+        ("POST", "/v1/decisions/<decision_id>/progress"): {"json": later},
+        ("GET", "/v1/decisions/<decision_id>/progress"): {},
+        ("GET", "/v1/progress/<progress_id>"): {},
+        ("POST", "/v1/progress/<progress_id>/reviews"): {"json": review},
     }
     routes = {
         (method, rule.rule)
@@ -49,11 +73,12 @@ def test_every_route_answers_with_the_headers(app, client, auth, example, decisi
     roles = {
         "POST /v1/evaluations": "submitter",
         "POST /v1/decisions/<decision_id>/facts": "submitter",
+        "POST /v1/decisions/<decision_id>/progress": "submitter",
     }
     for (method, rule), kwargs in calls.items():
-        path = rule.replace("<decision_id>", decision).replace(
-            "<ruleset_id>/<version>", "national/2015.1"
-        )
+        entry = entry_id if rule.endswith("/progress") else decision
+        path = rule.replace("<decision_id>", entry).replace("<progress_id>", progress_id)
+        path = path.replace("<ruleset_id>/<version>", "national/2015.1")
         role = roles.get(f"{method} {rule}", "admin")
         r = client.open(path, method=method, headers=auth(role), **kwargs)
         assert r.status_code < 400, (method, path, r.get_data(as_text=True)[:300])

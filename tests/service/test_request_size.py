@@ -53,6 +53,9 @@ def body_routes(decision: str) -> list[tuple[str, str]]:
         ("/v1/evaluations", "submitter"),
         (f"/v1/decisions/{decision}/facts", "submitter"),
         (f"/v1/decisions/{decision}/reviews", "reviewer"),
+        (f"/v1/decisions/{decision}/progress", "submitter"),
+        # the size is checked before the view looks the progress decision up
+        ("/v1/progress/any-progress-id/reviews", "reviewer"),
     ]
 
 
@@ -64,6 +67,8 @@ def test_the_routes_that_take_a_body_are_the_ones_checked_here(app, decision):
         "/v1/evaluations",
         "/v1/decisions/<decision_id>/facts",
         "/v1/decisions/<decision_id>/reviews",
+        "/v1/decisions/<decision_id>/progress",
+        "/v1/progress/<progress_id>/reviews",
     }
     assert len(body_routes(decision)) == len(takes_body)
 

@@ -8,8 +8,10 @@ a body that validates against the response schema. Input the description forbids
 refused with a 4xx.
 
 Generated path parameters are random strings, so each case on an operation that takes a
-`decision_id` is sent twice: as generated (a 404), and again with the id of a real decision,
-so the 200/201/422 paths of reading and reviewing are fuzzed too.
+`decision_id` or `progress_id` is sent twice: as generated (a 404), and again with the id of
+a real one, so the 200/201/422 paths of reading and reviewing are fuzzed too. Progress
+operations get a decision made with Stockton's ruleset (it has an outcome plan) and a
+progress decision checked on it.
 
 Bounded for CI and derandomized, with no example database. Hypothesis also draws literals
 from the project's own modules, so editing code elsewhere can change which cases are made:
@@ -24,6 +26,7 @@ import json
 import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -104,23 +107,49 @@ def decision_id(client, auth, example) -> str:
     return created.get_json()["id"]
 
 
+FIXTURES = Path(__file__).parent.parent.parent / "fixtures" / "progress" / "turns_around"
+
+
+@pytest.fixture
+def progress_ids(client, auth) -> tuple[str, str]:
+    """A Stockton entry decision and a progress decision checked on it, by the submitter."""
+    entry = json.loads((FIXTURES / "entry.json").read_text())
+    later = json.loads((FIXTURES / "later.json").read_text())
+    made = client.post("/v1/evaluations?ruleset=stockton", json=entry, headers=auth("submitter"))
+    assert made.status_code == 201, made.get_data(as_text=True)
+    entry_id = made.get_json()["id"]
+    checked = client.post(
+        f"/v1/decisions/{entry_id}/progress", json=later, headers=auth("submitter")
+    )
+    assert checked.status_code == 201, checked.get_data(as_text=True)
+    return entry_id, checked.get_json()["id"]
+
+
 def _as_generated_and_with_a_real_decision(
-    case: Case, decision_id: str, send: Callable[[Case], object]
+    case: Case, real: tuple[str, tuple[str, str]], send: Callable[[Case], object]
 ) -> None:
+    decision_id, (entry_id, progress_id) = real
     send(case)
-    if "decision_id" in (case.path_parameters or {}):
-        case.path_parameters["decision_id"] = decision_id
+    parameters = case.path_parameters or {}
+    if "decision_id" in parameters or "progress_id" in parameters:
+        if "decision_id" in parameters:
+            progress = case.operation.path.endswith("/progress")
+            parameters["decision_id"] = entry_id if progress else decision_id
+        if "progress_id" in parameters:
+            parameters["progress_id"] = progress_id
         send(case)
 
 
 @pytest.mark.parametrize("role", ["admin", "submitter"])
 @BOUNDED
 @schema.parametrize()
-def test_no_server_error_and_every_response_is_documented(case, role, app, auth, decision_id):
+def test_no_server_error_and_every_response_is_documented(
+    case, role, app, auth, decision_id, progress_ids
+):
     """Admin may call everything; a submitter also meets 403s and sees only its own decisions."""
     _as_generated_and_with_a_real_decision(
         case,
-        decision_id,
+        (decision_id, progress_ids),
         lambda c: c.call_and_validate(app=app, headers=auth(role), checks=CONFORMANCE),
     )
 
@@ -145,21 +174,25 @@ CROSS_FIELD = re.compile(
         ]
     )
 )
-# ... and for /facts, what only the merged document shows: a new member must be whole
-MERGED = re.compile("missing required field")
+# ... and for /facts and /progress, what only the merged document shows: a new member must
+# be whole (and a null, "no change" in an update, is no value for a new member's field)
+MERGED = re.compile("missing required field|expected true or false")
+# A progress check refused for what is stored, not for what was sent: checked too early
+# after entry, a family not eligible at entry, a ruleset without an outcome plan.
+PROGRESS_STATE = ("too-early", "not-eligible-at-entry", "no-outcome-plan")
 
 
 def _unexpressible(response, case: Case) -> bool:
     """A 422 for a rule the description can only state in words (see above)."""
     body = response.json()
     slug = body.get("type", "").rsplit("/", 1)[-1]
-    if slug == "nothing-new":
+    if slug in ("nothing-new", *PROGRESS_STATE):
         return True
     if slug == "unknown-ruleset":  # an ID names the version in force then: perhaps none
         return "@" not in ((case.query or {}).get("ruleset") or "")
     if slug != "invalid-facts":
         return False
-    merged = case.operation.path.endswith("/facts")
+    merged = case.operation.path.endswith(("/facts", "/progress"))
     return all(
         CROSS_FIELD.search(e["detail"]) or (merged and MERGED.search(e["detail"]))
         for e in body.get("errors", [])
@@ -191,11 +224,13 @@ def valid_requests_are_accepted(ctx, response, case):
 @pytest.mark.parametrize("role", ["admin"])
 @BOUNDED
 @schema.parametrize()
-def test_requests_the_description_allows_are_accepted(case, role, app, auth, decision_id):
+def test_requests_the_description_allows_are_accepted(
+    case, role, app, auth, decision_id, progress_ids
+):
     """Every valid request is answered as the description says, not refused as invalid."""
     _as_generated_and_with_a_real_decision(
         case,
-        decision_id,
+        (decision_id, progress_ids),
         lambda c: c.call_and_validate(
             app=app, headers=auth(role), checks=[not_a_server_error, valid_requests_are_accepted]
         ),
@@ -217,7 +252,7 @@ KNOWN_BUGS: dict[str, tuple[Callable[[Case], bool], str]] = {}
 @BOUNDED
 # /healthz, this document and the rulesets take no input that could be invalid
 @negative_schema.exclude(tag=["meta", "rulesets"]).parametrize()
-def test_schema_violating_input_is_rejected(case, role, app, auth, decision_id):
+def test_schema_violating_input_is_rejected(case, role, app, auth, decision_id, progress_ids):
     """Input the description forbids is refused with a 4xx, never accepted (nor a 5xx)."""
     known, _ = KNOWN_BUGS.get(case.operation.label, (lambda _: False, ""))
 
@@ -225,7 +260,7 @@ def test_schema_violating_input_is_rejected(case, role, app, auth, decision_id):
         checks = [not_a_server_error] + ([] if known(c) else [negative_data_rejection])
         c.call_and_validate(app=app, headers=auth(role), checks=checks)
 
-    _as_generated_and_with_a_real_decision(case, decision_id, send)
+    _as_generated_and_with_a_real_decision(case, (decision_id, progress_ids), send)
 
 
 REPRODUCTIONS = {

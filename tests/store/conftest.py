@@ -33,6 +33,10 @@ TABLES = {
     "reviews",
     "idempotency",
     "audit",
+    "progress",
+    "progress_payloads",
+    "progress_reviews",
+    "progress_idempotency",
 }
 
 

@@ -3,7 +3,8 @@ an audit log and hashed API keys, in one SQLite file.
 
 The only part of the core that touches SQLite. One module per table family (`keys` for
 clients and their keys, `decisions` with `filters` for listing them and `idempotency` for
-the keys that make retries safe, `reviews`, `audit`), over one `connection` (durability,
+the keys that make retries safe, `reviews`, `progress` for progress decisions and their
+reviews, `audit`), over one `connection` (durability,
 transactions, `migrations`); `records` are what they return, `errors` what they raise.
 `Store` is the one face callers use. Personal data (the facts as received and the decision
 with its trace) lives apart from the metadata, so retention can later delete the one and
@@ -30,6 +31,7 @@ from .hashing import request_hash_of
 from .idempotency import IDEMPOTENCY_LIFETIME, MAX_IDEMPOTENCY_LIFETIME, check_lifetime
 from .keys import TOKEN_PREFIX, Keys
 from .migrations import MIGRATIONS
+from .progress import ProgressChecks
 from .records import (
     KEY_STATES,
     REVIEW_STATUSES,
@@ -40,8 +42,12 @@ from .records import (
     Client,
     DecisionRecord,
     Outcome,
+    ProgressOutcome,
+    ProgressRecord,
+    ProgressReview,
     Review,
     StoredDecision,
+    StoredProgress,
 )
 from .reviews import Reviews
 
@@ -67,12 +73,16 @@ __all__ = [
     "NotFoundError",
     "NothingNewError",
     "Outcome",
+    "ProgressOutcome",
+    "ProgressRecord",
+    "ProgressReview",
     "RefusedError",
     "Review",
     "ReviewRefusedError",
     "Store",
     "StoreError",
     "StoredDecision",
+    "StoredProgress",
     "SupersededError",
     "check_lifetime",
     "os_actor",
@@ -80,7 +90,7 @@ __all__ = [
 ]
 
 
-class Store(Keys, Decisions, Reviews, AuditLog):
+class Store(Keys, Decisions, ProgressChecks, Reviews, AuditLog):
     """The decision store over one SQLite file, created and migrated on open.
 
     Each base class holds one table family; all share one `Connection`, so a method of one

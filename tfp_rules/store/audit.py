@@ -37,6 +37,11 @@ ACTIONS = (
     "key.create",
     "key.revoke",
     "key.rotate",
+    "progress.create",
+    "progress.list",
+    "progress.read",
+    "progress.replay",
+    "progress_review.create",
     "request.rejected",
     "review.create",
 )

@@ -7,7 +7,6 @@ the one and keep the other.
 
 from __future__ import annotations
 
-import hmac
 import json
 import sqlite3
 import uuid
@@ -17,18 +16,19 @@ from typing import Any
 import sqlite_utils
 
 from .audit import AuditLog
-from .errors import ConflictError, NotFoundError, NothingNewError, SupersededError
+from .errors import NotFoundError, NothingNewError, SupersededError
 from .filters import where_clauses
 from .hashing import canonical_json, request_hash_of
 from .idempotency import (
     IDEMPOTENCY_LIFETIME,
     check_lifetime,
     cutoff,
-    earlier_request,
     purge_expired,
     remember,
+    replayed_id,
 )
 from .listing import decode_cursor, encode_cursor, page, timestamp
+from .payloads import DECISION_PAYLOADS, with_payload
 from .records import (
     DecisionRecord,
     Review,
@@ -275,16 +275,9 @@ class Decisions(AuditLog):
     ) -> StoredDecision | None:
         """The live use of this key (audited as a replay) or None; ConflictError if it was
         used for another request. Keys used at or before `expired_at` count as new."""
-        earlier = earlier_request(db, submitted_by, key, expired_at)
-        if earlier is None:
+        decision_id = replayed_id(db, submitted_by, key, request_hash, expired_at)
+        if decision_id is None:
             return None
-        decision_id = earlier["decision_id"]
-        if not hmac.compare_digest(earlier["request_hash"], request_hash or ""):
-            raise ConflictError(
-                f"idempotency key {key!r} was already used for a different request"
-                f" (decision {decision_id})",
-                decision_id,
-            )
         self._audit(
             db,
             actor=submitted_by,
@@ -297,19 +290,9 @@ class Decisions(AuditLog):
 
     def _get(self, decision_id: str) -> StoredDecision:
         with self._read() as db:
-            rows = list(
-                db.query(
-                    f"SELECT {_RECORD}, p.decision AS payload FROM decisions d"
-                    " LEFT JOIN decision_payloads p ON p.decision_id = d.id WHERE d.id = ?",
-                    [decision_id],
-                )
-            )
-            if not rows:
-                raise NotFoundError(f"no decision {decision_id!r}")
+            # After erasure the payload is gone; the metadata remains.
+            row, decision = with_payload(db, DECISION_PAYLOADS, decision_id, "decision", _RECORD)
             reviews = reviews_of(db, [decision_id])[decision_id]
-        row = rows[0]
-        # After erasure the payload is gone; the metadata remains.
-        decision = json.loads(row["payload"]) if row["payload"] is not None else {}
         return StoredDecision(**record_fields(row, reviews), decision=decision)
 
     def get_decision(self, decision_id: str) -> StoredDecision:
@@ -319,16 +302,7 @@ class Decisions(AuditLog):
     def get_facts(self, decision_id: str) -> dict[str, Any]:
         """The facts a decision was made on, as received (personal data: subject access)."""
         with self._read() as db:
-            rows = list(
-                db.query(
-                    "SELECT d.id, p.facts FROM decisions d"
-                    " LEFT JOIN decision_payloads p ON p.decision_id = d.id WHERE d.id = ?",
-                    [decision_id],
-                )
-            )
-        if not rows:
-            raise NotFoundError(f"no decision {decision_id!r}")
-        return json.loads(rows[0]["facts"]) if rows[0]["facts"] is not None else {}
+            return with_payload(db, DECISION_PAYLOADS, decision_id, "facts")[1]
 
     def list_decisions(
         self,

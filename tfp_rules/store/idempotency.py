@@ -12,12 +12,28 @@ also data minimisation.
 
 from __future__ import annotations
 
+import hmac
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
+from .errors import ConflictError
 from .listing import timestamp
+
+
+@dataclass(frozen=True)
+class KeyTable:
+    """A table of idempotency keys and the column naming what each key's request made."""
+
+    table: str
+    column: str
+    noun: str
+
+
+DECISION_KEYS = KeyTable("idempotency", "decision_id", "decision")
+PROGRESS_KEYS = KeyTable("progress_idempotency", "progress_id", "progress decision")
 
 # A day covers a partner's automatic retries and an overnight batch retried next morning;
 # the longest a deployment may choose is the longest grace a rotated API key may have.
@@ -45,18 +61,45 @@ def cutoff(now: datetime, lifetime: timedelta) -> str:
 
 
 def earlier_request(
-    db: sqlite_utils.Database, submitted_by: str, key: str, expired_at: str
+    db: sqlite_utils.Database,
+    submitted_by: str,
+    key: str,
+    expired_at: str,
+    keys: KeyTable = DECISION_KEYS,
 ) -> dict[str, Any] | None:
-    """The live record of this client's key (`request_hash`, `decision_id`), or None if the
-    key is new or has expired."""
+    """The live record of this client's key (`request_hash` and `keys.column`), or None if
+    the key is new or has expired."""
     rows = list(
         db.query(
-            "SELECT request_hash, decision_id FROM idempotency"
+            f"SELECT request_hash, {keys.column} FROM {keys.table}"
             " WHERE submitted_by = ? AND key = ? AND created_at > ?",
             [submitted_by, key, expired_at],
         )
     )
     return rows[0] if rows else None
+
+
+def replayed_id(
+    db: sqlite_utils.Database,
+    submitted_by: str,
+    key: str,
+    request_hash: str | None,
+    expired_at: str,
+    keys: KeyTable = DECISION_KEYS,
+) -> str | None:
+    """The id of what the live use of this key made, or None if the key is new or expired;
+    ConflictError if it was used for another request."""
+    earlier = earlier_request(db, submitted_by, key, expired_at, keys)
+    if earlier is None:
+        return None
+    made = earlier[keys.column]
+    if not hmac.compare_digest(earlier["request_hash"], request_hash or ""):
+        raise ConflictError(
+            f"idempotency key {key!r} was already used for a different request"
+            f" ({keys.noun} {made})",
+            made,
+        )
+    return made
 
 
 def remember(
@@ -68,30 +111,37 @@ def remember(
     decision_id: str,
     created_at: str,
     expired_at: str,
+    keys: KeyTable = DECISION_KEYS,
 ) -> None:
-    """Record that this client's key made `decision_id`, replacing an expired use of the same
-    key (the unique index allows one row per client and key)."""
+    """Record that this client's key made `decision_id` (a progress decision's id, for
+    PROGRESS_KEYS), replacing an expired use of the same key (the unique index allows one
+    row per client and key)."""
     db.execute(
-        "DELETE FROM idempotency WHERE submitted_by = ? AND key = ? AND created_at <= ?",
+        f"DELETE FROM {keys.table} WHERE submitted_by = ? AND key = ? AND created_at <= ?",
         [submitted_by, key, expired_at],
     )
-    db["idempotency"].insert(
+    db[keys.table].insert(
         {
             "submitted_by": submitted_by,
             "key": key,
             "request_hash": request_hash,
-            "decision_id": decision_id,
+            keys.column: decision_id,
             "created_at": created_at,
         }
     )
 
 
-def purge_expired(db: sqlite_utils.Database, expired_at: str, limit: int | None = None) -> int:
+def purge_expired(
+    db: sqlite_utils.Database,
+    expired_at: str,
+    limit: int | None = None,
+    keys: KeyTable = DECISION_KEYS,
+) -> int:
     """Delete up to `limit` (default PURGE_BATCH) expired keys of any client, oldest first
-    (by the index of migration 6); returns how many were deleted."""
+    (by the index of migration 6, or 7 for progress keys); returns how many were deleted."""
     limit = PURGE_BATCH if limit is None else limit
     cursor = db.execute(
-        "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency"
+        f"DELETE FROM {keys.table} WHERE rowid IN (SELECT rowid FROM {keys.table}"
         " WHERE created_at <= ? ORDER BY created_at LIMIT ?)",
         [expired_at, limit],
     )

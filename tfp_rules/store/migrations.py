@@ -221,6 +221,67 @@ def _idempotency_keys_expire(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idempotency_created ON idempotency (created_at)")
 
 
+def _progress_checks(db: sqlite_utils.Database) -> None:
+    """7: progress decisions, each following one entry decision (several may follow one),
+    with their reviews and idempotency keys.
+
+    As for decisions, the personal data (the merged facts and the decision with its trace)
+    is in `progress_payloads`, apart from the metadata, so retention can delete one and keep
+    the other; `family_ref` is nullable so that erasure can clear it.
+    """
+    statements = [
+        """CREATE TABLE progress (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            submitted_by TEXT NOT NULL,
+            entry_id TEXT NOT NULL REFERENCES decisions (id),
+            family_ref TEXT,
+            assessment_date TEXT NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('progressed', 'not_progressed', 'undetermined')),
+            qualifies INTEGER CHECK (qualifies IN (0, 1)),
+            qualifies_by TEXT CHECK (qualifies_by IN ('progress', 'employment')),
+            ruleset_id TEXT NOT NULL,
+            ruleset_version TEXT NOT NULL,
+            ruleset_sha256 TEXT NOT NULL,
+            CHECK ((qualifies = 1) = (qualifies_by IS NOT NULL))
+        )""",
+        "CREATE INDEX progress_entry ON progress (entry_id, created_at, id)",
+        "CREATE INDEX progress_created ON progress (created_at, id)",
+        "CREATE INDEX progress_family ON progress (family_ref)",
+        """CREATE TABLE progress_payloads (
+            progress_id TEXT PRIMARY KEY REFERENCES progress (id) ON DELETE CASCADE,
+            facts TEXT NOT NULL,
+            decision TEXT NOT NULL
+        )""",
+        """CREATE TABLE progress_reviews (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            progress_id TEXT NOT NULL REFERENCES progress (id) ON DELETE CASCADE,
+            verdict TEXT NOT NULL CHECK (verdict IN ('confirm', 'override')),
+            qualifies INTEGER CHECK (
+                (verdict = 'confirm' AND qualifies IS NULL)
+                OR (verdict = 'override' AND qualifies IN (0, 1))
+            ),
+            reason TEXT NOT NULL,
+            reviewer TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX progress_reviews_progress ON progress_reviews (progress_id, seq)",
+        """CREATE TABLE progress_idempotency (
+            submitted_by TEXT NOT NULL,
+            key TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            progress_id TEXT NOT NULL REFERENCES progress (id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            UNIQUE (submitted_by, key)
+        )""",
+        "CREATE INDEX progress_idempotency_created ON progress_idempotency (created_at)",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
 # Applied in order; the version of a database is the number applied. Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _initial_schema,
@@ -229,4 +290,5 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _one_successor,
     _audit_names_the_key,
     _idempotency_keys_expire,
+    _progress_checks,
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 ROLES = ("submitter", "reviewer", "policy_officer", "admin")
 VERDICTS = ("confirm", "override")
@@ -65,6 +65,38 @@ class Review:
     reviewer: str  # Client.id
     created_at: str
 
+    @property
+    def value(self) -> bool | None:
+        """The outcome this review puts in force (None for a confirmation)."""
+        return self.eligible
+
+
+@dataclass(frozen=True)
+class ProgressReview:
+    """A human's verdict on a progress decision: whether the family qualifies for a results
+    claim, confirmed or overridden; the progress decision itself is never changed."""
+
+    id: str
+    progress_id: str
+    verdict: str  # "confirm" | "override"
+    qualifies: bool | None  # the overriding outcome; None for a confirmation
+    reason: str
+    reviewer: str  # Client.id
+    created_at: str
+
+    @property
+    def value(self) -> bool | None:
+        """The outcome this review puts in force (None for a confirmation)."""
+        return self.qualifies
+
+
+class _Reviewed(Protocol):
+    id: str
+    verdict: str
+
+    @property
+    def value(self) -> bool | None: ...
+
 
 def status_of(eligible: bool | None) -> str:
     """The status that an outcome (true, false, or none yet) stands for."""
@@ -88,50 +120,99 @@ class Outcome:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def value(self) -> bool | None:
+        return self.eligible
 
-def outcome_in_force(automated: bool | None, reviews: Sequence[Review]) -> Outcome:
-    """The latest override's outcome if there is one, else the automated outcome.
+    @property
+    def label(self) -> str:
+        return self.status.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class ProgressOutcome:
+    """The outcome in force for a progress decision: whether the family qualifies for a
+    results claim (None while unknown), the automated answer until a review overrides it."""
+
+    qualifies: bool | None
+    source: str  # "automated" or "review"
+    review_id: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def value(self) -> bool | None:
+        return self.qualifies
+
+    @property
+    def label(self) -> str:
+        return {True: "qualifies", False: "does not qualify", None: "undetermined"}[self.qualifies]
+
+
+def value_in_force(
+    automated: bool | None, reviews: Sequence[_Reviewed]
+) -> tuple[bool | None, str, str | None]:
+    """(value, source, review_id) in force: the latest override's value if there is one, else
+    the automated one; the same rule for decisions (eligible) and progress (qualifies).
 
     A confirmation changes nothing: it agrees with whatever is in force, so a confirmation
     after an override confirms the override. (The store's list filters express the same rule
     in SQL; a test keeps the two in step.)
     """
     overrides = [r for r in reviews if r.verdict == "override"]
-    eligible = overrides[-1].eligible if overrides else automated
+    value = overrides[-1].value if overrides else automated
+    return value, "review" if overrides else "automated", reviews[-1].id if reviews else None
+
+
+def outcome_in_force(automated: bool | None, reviews: Sequence[_Reviewed]) -> Outcome:
+    """The outcome in force for a decision (see `value_in_force`)."""
+    eligible, source, review_id = value_in_force(automated, reviews)
     return Outcome(
-        status=status_of(eligible),
-        eligible=eligible,
-        source="review" if overrides else "automated",
-        review_id=reviews[-1].id if reviews else None,
+        status=status_of(eligible), eligible=eligible, source=source, review_id=review_id
     )
 
 
-def review_status_of(automated: bool | None, reviews: Sequence[Review]) -> str:
+def progress_outcome_in_force(
+    automated: bool | None, reviews: Sequence[_Reviewed]
+) -> ProgressOutcome:
+    """The outcome in force for a progress decision (see `value_in_force`)."""
+    qualifies, source, review_id = value_in_force(automated, reviews)
+    return ProgressOutcome(qualifies=qualifies, source=source, review_id=review_id)
+
+
+def review_status_of(automated: bool | None, reviews: Sequence[_Reviewed]) -> str:
     """ "unreviewed" without reviews; else "confirmed" if the outcome in force is the
     automated one (even if an override put it back), "overridden" if it differs."""
     if not reviews:
         return "unreviewed"
-    in_force = outcome_in_force(automated, reviews).eligible
+    in_force = value_in_force(automated, reviews)[0]
     return "confirmed" if in_force == automated else "overridden"
 
 
 def review_refusal(
-    verdict: str, eligible: bool | None, in_force: Outcome
+    verdict: str,
+    value: bool | None,
+    in_force: Outcome | ProgressOutcome,
+    *,
+    field: str = "eligible",
+    subject: str = "decision",
 ) -> tuple[str, str] | None:
     """Why a review cannot be recorded against the outcome in force, as (code, message), or
     None if it can. A confirmation needs an outcome to agree with; an override must change
-    the outcome in force (agreeing with it is a confirmation)."""
-    if verdict == "confirm" and in_force.eligible is None:
+    the outcome in force (agreeing with it is a confirmation). `field` names the outcome
+    (`eligible` for a decision, `qualifies` for a progress decision)."""
+    if verdict == "confirm" and in_force.value is None:
         return (
             "nothing-to-confirm",
-            "the decision is undetermined and no review has put an outcome in force, so there"
-            " is nothing to confirm: override it with eligible true or false, or add the"
-            " missing facts",
+            f"the {subject} is undetermined and no review has put an outcome in force, so"
+            f" there is nothing to confirm: override it with {field} true or false, or add"
+            " the missing facts",
         )
-    if verdict == "override" and eligible == in_force.eligible:
+    if verdict == "override" and value == in_force.value:
         return (
             "already-in-force",
-            f"{in_force.status.replace('_', ' ')} is already the outcome in force"
+            f"{in_force.label} is already the outcome in force"
             f" ({in_force.source}); send verdict 'confirm' to agree with it",
         )
     return None
@@ -200,5 +281,66 @@ class DecisionRecord:
 @dataclass(frozen=True, kw_only=True)
 class StoredDecision(DecisionRecord):
     """A stored decision with the full decision dict (trace included) as `evaluate` returned it."""
+
+    decision: dict[str, Any]
+
+
+PROGRESS_STATUSES = ("progressed", "not_progressed", "undetermined")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgressRecord:
+    """A stored progress decision's metadata and reviews, without the personal payload: the
+    check of one family's progress since its entry decision (`entry_id`)."""
+
+    id: str
+    created_at: str
+    submitted_by: str
+    entry_id: str
+    family_ref: str | None
+    assessment_date: str
+    status: str  # "progressed", "not_progressed" or "undetermined"
+    qualifies: bool | None  # for a results claim; None while unknown
+    qualifies_by: str | None  # "progress" or "employment" when it qualifies
+    ruleset_id: str
+    ruleset_version: str
+    ruleset_sha256: str
+    reviews: list[ProgressReview] = field(default_factory=list)  # oldest first
+
+    @property
+    def review_status(self) -> str:
+        """ "unreviewed", "confirmed" or "overridden" (see `review_status_of`)."""
+        return review_status_of(self.qualifies, self.reviews)
+
+    @property
+    def outcome(self) -> ProgressOutcome:
+        """Whether the family qualifies, as in force (see `value_in_force`)."""
+        return progress_outcome_in_force(self.qualifies, self.reviews)
+
+    def summary(self) -> dict[str, Any]:
+        """The listing view: metadata only, no facts or trace."""
+        return {
+            "id": self.id,
+            "entry_id": self.entry_id,
+            "created_at": self.created_at,
+            "submitted_by": self.submitted_by,
+            "family_ref": self.family_ref,
+            "assessment_date": self.assessment_date,
+            "status": self.status,
+            "qualifies": self.qualifies,
+            "qualifies_by": self.qualifies_by,
+            "ruleset": {
+                "id": self.ruleset_id,
+                "version": self.ruleset_version,
+                "sha256": self.ruleset_sha256,
+            },
+            "review_status": self.review_status,
+            "outcome": self.outcome.to_dict(),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredProgress(ProgressRecord):
+    """A stored progress decision with the decision dict (trace included) as made."""
 
     decision: dict[str, Any]

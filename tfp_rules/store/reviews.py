@@ -1,9 +1,16 @@
-"""Human reviews of automated decisions: confirm or override, never editing the decision."""
+"""Human reviews of automated decisions: confirm or override, never editing the decision.
+
+The same rules serve decisions (`reviews`, the outcome `eligible`) and progress decisions
+(`progress_reviews`, the outcome `qualifies`): each is a `ReviewedTable`, and `write_review`
+checks and records a review of either inside one write transaction.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
@@ -11,7 +18,16 @@ import sqlite_utils
 from ..text import check_text
 from .audit import AuditLog, json_bool
 from .errors import NotFoundError, ReviewRefusedError
-from .records import VERDICTS, Review, outcome_in_force, review_refusal
+from .records import (
+    VERDICTS,
+    Outcome,
+    ProgressOutcome,
+    ProgressReview,
+    Review,
+    outcome_in_force,
+    progress_outcome_in_force,
+    review_refusal,
+)
 
 
 def review_from_row(row: dict[str, Any]) -> Review:
@@ -26,20 +42,143 @@ def review_from_row(row: dict[str, Any]) -> Review:
     )
 
 
-def reviews_of(db: sqlite_utils.Database, decision_ids: list[str]) -> dict[str, list[Review]]:
-    """Every review of each decision, oldest first (by the order they were written)."""
-    reviews: dict[str, list[Review]] = {d: [] for d in decision_ids}
+def progress_review_from_row(row: dict[str, Any]) -> ProgressReview:
+    return ProgressReview(
+        id=row["id"],
+        progress_id=row["progress_id"],
+        verdict=row["verdict"],
+        qualifies=None if row["qualifies"] is None else bool(row["qualifies"]),
+        reason=row["reason"],
+        reviewer=row["reviewer"],
+        created_at=row["created_at"],
+    )
+
+
+@dataclass(frozen=True)
+class ReviewedTable:
+    """Where the reviews of one kind of automated decision live, and how to read them."""
+
+    reviews: str  # the reviews table
+    subject: str  # the table of what is reviewed
+    column: str  # the reviews' column naming it
+    field: str  # the outcome, a column of both tables
+    noun: str  # for messages
+    action: str  # the audit action
+    from_row: Callable[[dict[str, Any]], Any]
+    in_force: Callable[[bool | None, list[Any]], Outcome | ProgressOutcome]
+
+
+DECISIONS = ReviewedTable(
+    "reviews",
+    "decisions",
+    "decision_id",
+    "eligible",
+    "decision",
+    "review.create",
+    review_from_row,
+    outcome_in_force,
+)
+PROGRESS = ReviewedTable(
+    "progress_reviews",
+    "progress",
+    "progress_id",
+    "qualifies",
+    "progress decision",
+    "progress_review.create",
+    progress_review_from_row,
+    progress_outcome_in_force,
+)
+
+
+def reviews_of(
+    db: sqlite_utils.Database, ids: list[str], table: ReviewedTable = DECISIONS
+) -> dict[str, list[Any]]:
+    """Every review of each decision (or progress decision), oldest first (by the order
+    they were written)."""
+    reviews: dict[str, list[Any]] = {d: [] for d in ids}
     rows = db.query(
-        "SELECT * FROM reviews WHERE decision_id IN (SELECT value FROM json_each(?)) ORDER BY seq",
-        [json.dumps(decision_ids)],
+        f"SELECT * FROM {table.reviews} WHERE {table.column} IN"
+        " (SELECT value FROM json_each(?)) ORDER BY seq",
+        [json.dumps(ids)],
     )
     for row in rows:
-        reviews[row["decision_id"]].append(review_from_row(row))
+        reviews[row[table.column]].append(table.from_row(row))
     return reviews
 
 
+def checked_reason(verdict: str, value: bool | None, reason: str, field: str) -> str:
+    """The reason, stripped, if the review is well formed; ValueError naming what is not."""
+    if verdict not in VERDICTS:
+        raise ValueError(f"unknown verdict {verdict!r}; one of: {', '.join(VERDICTS)}")
+    if verdict == "confirm" and value is not None:
+        raise ValueError(
+            f"a confirmation agrees with the outcome in force: give no {field} value"
+            " (use verdict 'override' to change it)"
+        )
+    if verdict == "override" and not isinstance(value, bool):
+        raise ValueError(f"an override must give the new outcome: {field} true or false")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValueError("a review needs a reason: say why the outcome is confirmed or changed")
+    try:
+        check_text(reason, multiline=True)
+    except ValueError as exc:
+        raise ValueError(f"the reason {exc}") from exc
+    return reason.strip()
+
+
 class Reviews(AuditLog):
-    """The `reviews` table."""
+    """The `reviews` table (and, through `write_review`, `progress_reviews`)."""
+
+    def write_review(
+        self,
+        table: ReviewedTable,
+        subject_id: str,
+        *,
+        verdict: str,
+        value: bool | None,
+        reason: str,
+        reviewer: str,
+        key_id: str | None,
+    ) -> Any:
+        """Check a review against the outcome in force and record it, in one write
+        transaction, so two reviewers at once cannot both pass a stale check. Returns the
+        review as `table.from_row` makes it."""
+        reason = checked_reason(verdict, value, reason, table.field)
+        if not reviewer:
+            raise ValueError("reviewer is required")
+        row = {
+            "id": uuid.uuid4().hex,
+            table.column: subject_id,
+            "verdict": verdict,
+            table.field: None if value is None else int(value),
+            "reason": reason,
+            "reviewer": reviewer,
+            "created_at": self._now(),
+        }
+        with self._write() as db:
+            rows = list(
+                db.query(f"SELECT {table.field} FROM {table.subject} WHERE id = ?", [subject_id])
+            )
+            if not rows:
+                raise NotFoundError(f"no {table.noun} {subject_id!r}")
+            automated = None if rows[0][table.field] is None else bool(rows[0][table.field])
+            in_force = table.in_force(automated, reviews_of(db, [subject_id], table)[subject_id])
+            refused = review_refusal(
+                verdict, value, in_force, field=table.field, subject=table.noun
+            )
+            if refused:
+                raise ReviewRefusedError(*refused)
+            db[table.reviews].insert(row)
+            self._audit(
+                db,
+                actor=reviewer,
+                key_id=key_id,
+                action=table.action,
+                status=201,
+                target=subject_id,
+                detail=verdict if value is None else f"{verdict} {table.field}={json_bool(value)}",
+            )
+        return table.from_row(row)
 
     def add_review(
         self,
@@ -56,62 +195,14 @@ class Reviews(AuditLog):
         "confirm" agrees with the outcome in force and changes nothing (after an override it
         confirms the override); "override" puts `eligible` in force. Refused with
         ReviewRefusedError: a confirmation while no outcome is in force (undetermined, never
-        overridden), and an override to the outcome already in force. The check runs inside
-        the write transaction, so two reviewers at once cannot both pass a stale check.
+        overridden), and an override to the outcome already in force.
         """
-        if verdict not in VERDICTS:
-            raise ValueError(f"unknown verdict {verdict!r}; one of: {', '.join(VERDICTS)}")
-        if verdict == "confirm" and eligible is not None:
-            raise ValueError(
-                "a confirmation agrees with the outcome in force: give no eligible value"
-                " (use verdict 'override' to change it)"
-            )
-        if verdict == "override" and not isinstance(eligible, bool):
-            raise ValueError("an override must give the new outcome: eligible true or false")
-        if not isinstance(reason, str) or not reason.strip():
-            raise ValueError("a review needs a reason: say why the outcome is confirmed or changed")
-        try:
-            check_text(reason, multiline=True)
-        except ValueError as exc:
-            raise ValueError(f"the reason {exc}") from exc
-        if not reviewer:
-            raise ValueError("reviewer is required")
-        review = Review(
-            id=uuid.uuid4().hex,
-            decision_id=decision_id,
+        return self.write_review(
+            DECISIONS,
+            decision_id,
             verdict=verdict,
-            eligible=eligible,
-            reason=reason.strip(),
+            value=eligible,
+            reason=reason,
             reviewer=reviewer,
-            created_at=self._now(),
+            key_id=key_id,
         )
-        with self._write() as db:
-            rows = list(db.query("SELECT eligible FROM decisions WHERE id = ?", [decision_id]))
-            if not rows:
-                raise NotFoundError(f"no decision {decision_id!r}")
-            automated = None if rows[0]["eligible"] is None else bool(rows[0]["eligible"])
-            in_force = outcome_in_force(automated, reviews_of(db, [decision_id])[decision_id])
-            refused = review_refusal(verdict, eligible, in_force)
-            if refused:
-                raise ReviewRefusedError(*refused)
-            db["reviews"].insert(
-                {
-                    "id": review.id,
-                    "decision_id": decision_id,
-                    "verdict": verdict,
-                    "eligible": None if eligible is None else int(eligible),
-                    "reason": review.reason,
-                    "reviewer": reviewer,
-                    "created_at": review.created_at,
-                }
-            )
-            self._audit(
-                db,
-                actor=reviewer,
-                key_id=key_id,
-                action="review.create",
-                status=201,
-                target=decision_id,
-                detail=verdict if eligible is None else f"{verdict} eligible={json_bool(eligible)}",
-            )
-        return review
