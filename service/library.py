@@ -20,6 +20,7 @@ from pathlib import Path
 from tfp_rules.compile import compile_ruleset
 from tfp_rules.errors import RulesetError, RulesetProblem, suggest
 from tfp_rules.library import RulesetLibrary
+from tfp_rules.outcomes.progress import compile_plan
 from tfp_rules.ruleset import DEFAULT_RULESET_ID, Ruleset
 
 log = logging.getLogger("tfp.service")
@@ -44,6 +45,8 @@ def _load(directory: Path, default: str) -> RulesetLibrary:
     library = RulesetLibrary.from_directory(directory)
     for ruleset in library:
         compile_ruleset(ruleset)
+        if ruleset.outcome_plan is not None:
+            compile_plan(ruleset)  # a progress measure too complex for the engine stops it too
     ids = sorted({ruleset.id for ruleset in library})
     if default not in ids:
         raise RulesetError(
