@@ -46,6 +46,9 @@ def render_progress_text(decision: Mapping[str, Any]) -> str:
                 lines.append(f"      professional judgement by {j['by']}: {j['reason']}")
             if m.get("condition"):
                 render_condition(m["condition"], 0, lines)
+            for subject in m.get("subjects", []):
+                lines.append(f"      {subject['subject']}: {subject['status'].replace('_', ' ')}")
+                render_condition(subject["condition"], 1, lines)
         lines.append("")
     employment = trace["employment"]
     lines.append(f"Continuous employment: {_MARKS[employment['status']].strip()}")
@@ -62,6 +65,10 @@ def _said(m: Mapping[str, Any]) -> str:
         return "met by a worker's judgement" if m["basis"] == "judgement" else "met on the records"
     if m["status"] == "unknown":
         return f"unknown: records from {missing} (not checked) could change this"
+    if m["basis"].startswith("no "):
+        return f"not met: {m['basis']} on the check date"
+    if m["status"] == "not_met" and m.get("subjects"):
+        return f"not met: it must hold for {m['applies_to'].replace('_', ' ')}"
     if m["basis"] == "judgement only":
         return (
             "not met: only a worker's documented judgement shows this progress, and none was given"

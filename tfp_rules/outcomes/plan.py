@@ -10,9 +10,11 @@ from typing import Any
 from ..conditions import Condition, ConditionParser
 from ..errors import suggest
 
-# A progress measure looks at the family as a whole: the household subject sees every
-# member's records and its own (and, in an outcome plan, every member's school terms).
-APPLIES_TO = "household"
+# Whom a progress measure is tested on. `family` (the default): the family as a whole, the
+# household subject, which sees every member's records and its own (and, in an outcome
+# plan, every member's school terms). `every_child`, `every_adult`: each such member on the
+# check date, and the measure holds when it holds for every one of them.
+APPLIES_TO = {"family": "household", "every_child": "child", "every_adult": "adult"}
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class ProgressMeasure:
     when: Condition | None  # None: met only by a worker's documented judgement
     line: int = 0
     field: str = ""
+    applies_to: str = "family"  # a key of APPLIES_TO
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,8 @@ def parse_plan(
                     report(m_at, "a measure with a condition names its data_sources")
                     ok = False
                     continue
-                when = parser.parse(spec["when"], (*m_at, "when"), APPLIES_TO)
+                subject = APPLIES_TO[spec.get("applies_to", "family")]
+                when = parser.parse(spec["when"], (*m_at, "when"), subject)
                 if when is None:
                     ok = False
                     continue
@@ -108,6 +112,7 @@ def parse_plan(
                     tuple(spec.get("data_sources") or ()),
                     when,
                     *locate((*m_at, "when" if when is not None else "evidence")),
+                    spec.get("applies_to", "family"),
                 )
             )
         plan[hid] = tuple(measures)

@@ -26,14 +26,18 @@ from ..compile import reach_fields, to_durable
 from ..conditions import Measure, Not, Reach, could, holds, measures_of
 from ..errors import EngineError, FactProblem, FactsError, RulesetError, RulesetProblem, TfpError
 from ..facts import SOURCES, FamilyFacts
-from ..measures import FamilyMeasures, Measured, Subject, months_after
+from ..measures import FamilyMeasures, Measured, Subject, months_after, subjects
 from ..ruleset import Ruleset
 from ..trace import explain
 from .employment import family_continuous_employment, family_status
-from .plan import OutcomePlan, ProgressMeasure
+from .plan import APPLIES_TO, OutcomePlan, ProgressMeasure
 
 _CAP = 1000
-_HOUSEHOLD = [{"kind": "household"}]
+_SUBJECT = {
+    "family": [{"kind": "household"}],
+    "every_child": [{"kind": "member"}, {"child": True}],
+    "every_adult": [{"kind": "member"}, {"child": False}],
+}
 _STATUSES = ("met", "unknown", "not_met")
 
 
@@ -68,6 +72,7 @@ class CompiledPlan:
     engine_name: str
     measures: dict[str, Measure]  # engine field -> measure
     fields: dict[str, str]  # measure key -> engine field
+    needs: dict[str, tuple[str, ...]]  # subject class (household, child, adult) -> fields
 
 
 _cache: dict[str, CompiledPlan] = {}
@@ -89,25 +94,30 @@ def compile_plan(ruleset: Ruleset) -> CompiledPlan:
 def _compile(ruleset: Ruleset, plan: OutcomePlan, name: str) -> CompiledPlan:
     fields: dict[str, str] = {}
     measures: dict[str, Measure] = {}
+    needs: dict[str, list[str]] = {"household": [], "child": [], "adult": []}
     for pm in plan.measures:
         for m in measures_of(pm.when) if pm.when is not None else ():
             if m.key not in fields:
                 fields[m.key] = f"m{len(fields)}"
                 measures[fields[m.key]] = m
+            subject = APPLIES_TO[pm.applies_to]
+            if fields[m.key] not in needs[subject]:
+                needs[subject].append(fields[m.key])
     rules: dict[str, engine.Rule] = {}
     for pm in plan.measures:
         if pm.when is None:
             continue
+        who = _SUBJECT[pm.applies_to]
         now = to_durable(pm.when, fields)
         rules[f"holds:{pm.id}"] = engine.Rule(
-            [{"m": {"$and": [*_HOUSEHOLD, now]}}], _emit("holds", pm.id), {"cap": _CAP}
+            [{"m": {"$and": [*who, now]}}], _emit("holds", pm.id), {"cap": _CAP}
         )
         if pm.data_sources:
-            unchecked = [{"$and": [{"kind": "unchecked"}, _any_source(pm.data_sources)]}]
+            unchecked = {"$and": [{"kind": "unchecked"}, _any_source(pm.data_sources)]}
             rules[f"doubt:{pm.id}"] = engine.Rule(
                 [
-                    {"m": {"$and": [*_HOUSEHOLD, now, could_in_engine(pm.when, fields, False)]}},
-                    {"u": unchecked[0]},
+                    {"m": {"$and": [*who, now, could_in_engine(pm.when, fields, False)]}},
+                    {"u": unchecked},
                 ],
                 _emit("doubt", pm.id),
                 {"cap": _CAP},
@@ -115,8 +125,8 @@ def _compile(ruleset: Ruleset, plan: OutcomePlan, name: str) -> CompiledPlan:
             not_now = to_durable(Not(pm.when), fields)
             rules[f"could:{pm.id}"] = engine.Rule(
                 [
-                    {"m": {"$and": [*_HOUSEHOLD, not_now, could_in_engine(pm.when, fields)]}},
-                    {"u": unchecked[0]},
+                    {"m": {"$and": [*who, not_now, could_in_engine(pm.when, fields)]}},
+                    {"u": unchecked},
                 ],
                 _emit("could", pm.id),
                 {"cap": _CAP},
@@ -130,7 +140,9 @@ def _compile(ruleset: Ruleset, plan: OutcomePlan, name: str) -> CompiledPlan:
         engine.register(name, rules)
     except engine.TooComplexError:
         raise RulesetError([_too_complex(ruleset, plan, rules)]) from None
-    return CompiledPlan(ruleset, plan, name, measures, fields)
+    return CompiledPlan(
+        ruleset, plan, name, measures, fields, {k: tuple(v) for k, v in needs.items()}
+    )
 
 
 def _any_source(sources: Iterable[str]) -> dict[str, Any]:
@@ -139,8 +151,10 @@ def _any_source(sources: Iterable[str]) -> dict[str, Any]:
 
 
 def _emit(kind: str, measure_id: str):
+    """Each subject matched becomes a fact that the measure holds (or could change) for it."""
+
     def derive(matched: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{"kind": kind, "measure": measure_id}]
+        return [{"kind": kind, "measure": measure_id, "subject": f["subject"]} for f in matched]
 
     return derive
 
@@ -189,34 +203,41 @@ def check_progress(
         )
     judged = _judged(plan, facts)
     unchecked = _unchecked(facts, sustained_from)
-    household = Subject("household", "household", "/household")
+    people = subjects(facts, int(ruleset.parameters["adult_age"].value))  # on the check date
     family = FamilyMeasures(facts, ruleset.terms, entry=entry_date)
-    measured: dict[str, Measured] = {}
-    reach: dict[str, Reach] = {}
-    fact: dict[str, Any] = {"kind": "household", "subject": "household"}
-    for name, m in compiled.measures.items():
-        got = measured[m.key] = family.measure(m, household)
-        if got.value is not None:
-            fact[name] = got.value
-        if unchecked:
-            reach[m.key] = family.reach(m, household, got)
-            fact.update(reach_fields(name, m, reach[m.key]))
-    engine_facts = [fact]
+    measured: dict[str, dict[str, Measured]] = {}
+    reach: dict[str, dict[str, Reach]] = {}
+    engine_facts: list[dict[str, Any]] = []
+    for subject in people:
+        fact: dict[str, Any] = {"kind": subject.kind, "subject": subject.ref}
+        if subject.kind == "member":
+            fact["child"] = subject.is_child
+        values, reaches = measured.setdefault(subject.ref, {}), reach.setdefault(subject.ref, {})
+        for name in compiled.needs[_class_of(subject)]:
+            m = compiled.measures[name]
+            got = values[m.key] = family.measure(m, subject)
+            if got.value is not None:
+                fact[name] = got.value
+            if unchecked:
+                reaches[m.key] = family.reach(m, subject, got)
+                if not m.source_free:
+                    fact.update(reach_fields(name, m, reaches[m.key]))
+        engine_facts.append(fact)
     engine_facts += [{"kind": "unchecked", "source": s} for s in sorted(unchecked)]
     engine_facts += [
         {"kind": "judgement", "measure": mid, "judgement": i} for i, mid in judged["order"]
     ]
-    said: dict[str, set[str]] = {}
+    said: dict[tuple[str, str], set[str]] = {}
     for _rule, derived in engine.run(compiled.engine_name, engine_facts):
         for f in derived:
-            said.setdefault(f["measure"], set()).add(f["kind"])
+            said.setdefault((f["measure"], f.get("subject", "")), set()).add(f["kind"])
 
     disagree: list[str] = []
     results = []
     for hid in headlines:
         h = next(x for x in ruleset.headlines if x.id == hid)
         tested = [
-            _measure_result(pm, measured, reach, unchecked, judged, said, disagree)
+            _measure_result(pm, people, measured, reach, unchecked, judged, said, disagree)
             for pm in plan.headlines[hid]
         ]
         status = next(s for s in _STATUSES if any(t["status"] == s for t in tested))
@@ -348,51 +369,92 @@ def _judged(plan: OutcomePlan, facts: FamilyFacts) -> dict[str, Any]:
 
 def _measure_result(
     pm: ProgressMeasure,
-    measured: Mapping[str, Measured],
-    reach: Mapping[str, Reach],
+    people: list[Subject],
+    measured: Mapping[str, Mapping[str, Measured]],
+    reach: Mapping[str, Mapping[str, Reach]],
     unchecked: frozenset[str],
     judged: Mapping[str, Any],
-    said: Mapping[str, set[str]],
+    said: Mapping[tuple[str, str], set[str]],
     disagree: list[str],
 ) -> dict[str, Any]:
     """One measure by the reference reading, checked against what durable_rules derived."""
-    engine_said = said.get(pm.id, set())
     judgements = judged["by_measure"].get(pm.id, [])
-    if ("judged" in engine_said) != bool(judgements):
+    if ("judged" in said.get((pm.id, ""), set())) != bool(judgements):
         disagree.append(f"{pm.id}: judgement")
     out: dict[str, Any] = {
         "id": pm.id,
         "name": pm.name,
+        "applies_to": pm.applies_to,
         "source": pm.source,
         "data_sources": list(pm.data_sources),
     }
     missing = sorted(set(pm.data_sources) & unchecked)
     if pm.when is None:
         status, basis = ("met", "judgement") if judgements else ("not_met", "judgement only")
-        out.update(status=status, met=status == "met", basis=basis)
     else:
-        values = {k: v.value for k, v in measured.items()}
-        now = holds(pm.when, values)
-        doubt = now and bool(missing) and could(pm.when, reach, want=False)
-        might = not now and bool(missing) and could(pm.when, reach, want=True)
-        for kind, reference in (("holds", now), ("doubt", doubt), ("could", might)):
-            if (kind in engine_said) != reference:
-                disagree.append(
-                    f"{pm.id}: {kind} engine {kind in engine_said}, reference {reference}"
-                )
+        tested = [
+            _subject_result(pm, s, measured[s.ref], reach[s.ref], missing, said, disagree)
+            for s in people
+            if s.applies(APPLIES_TO[pm.applies_to])
+        ]
+        if pm.applies_to == "family":
+            out["condition"] = tested[0]["condition"]
+        else:
+            out["subjects"] = tested
+        every = {t["status"] for t in tested}
         if judgements:
             status, basis = "met", "judgement"
-        elif now:
-            status, basis = ("unknown", "missing") if doubt else ("met", "rule")
+        elif not tested:
+            status, basis = "not_met", f"no {pm.applies_to.removeprefix('every_')} in the family"
+        elif every == {"met"}:
+            status, basis = "met", "rule"
+        elif "not_met" in every:
+            status, basis = "not_met", "rule"
         else:
-            status, basis = ("unknown", "missing") if might else ("not_met", "rule")
-        out.update(status=status, met=status == "met", basis=basis)
-        out["condition"] = explain(pm.when, measured, reach if missing else None)
+            status, basis = "unknown", "missing"
+    out.update(status=status, met=status == "met", basis=basis)
     if status == "unknown":
         out["missing_sources"] = missing
     if judgements:
         out["judgements"] = judgements
     return out
+
+
+def _subject_result(
+    pm: ProgressMeasure,
+    subject: Subject,
+    measured: Mapping[str, Measured],
+    reach: Mapping[str, Reach],
+    missing: list[str],
+    said: Mapping[tuple[str, str], set[str]],
+    disagree: list[str],
+) -> dict[str, Any]:
+    """The measure on one subject: met, not met, or unknown while a missing source could
+    make it hold, or break it."""
+    assert pm.when is not None
+    values = {k: v.value for k, v in measured.items()}
+    now = holds(pm.when, values)
+    doubt = now and bool(missing) and could(pm.when, reach, want=False)
+    might = not now and bool(missing) and could(pm.when, reach, want=True)
+    engine_said = said.get((pm.id, subject.ref), set())
+    for kind, reference in (("holds", now), ("doubt", doubt), ("could", might)):
+        if (kind in engine_said) != reference:
+            disagree.append(
+                f"{pm.id} on {subject.ref}: {kind} engine {kind in engine_said}, "
+                f"reference {reference}"
+            )
+    status = ("unknown" if doubt else "met") if now else ("unknown" if might else "not_met")
+    return {
+        "subject": subject.ref,
+        "status": status,
+        "condition": explain(pm.when, measured, reach if missing else None),
+    }
+
+
+def _class_of(subject: Subject) -> str:
+    if subject.kind == "household":
+        return "household"
+    return "child" if subject.is_child else "adult"
 
 
 def _outcome_text(
