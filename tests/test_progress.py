@@ -440,3 +440,20 @@ def test_a_measure_too_complex_for_the_engine_names_its_line(tmp_path):
         )
         + 4
     )  # its `when`
+
+
+def test_every_fixture_decision_matches_the_progress_schema(library):
+    from referencing import Registry, Resource
+
+    schemas = Path(__file__).parent.parent / "schemas"
+    decision = json.loads((schemas / "decision.schema.json").read_text())
+    progress = json.loads((schemas / "progress.schema.json").read_text())
+    registry = Registry().with_resource(decision["$id"], Resource.from_contents(decision))
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(progress, registry=registry)
+    for name in CASES:
+        entry_doc, later, _ = _load(name)
+        made = progress_after(library, _entry(library, entry_doc), entry_doc, later)
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(made)]
+        assert errors == [], (name, errors[:3])
