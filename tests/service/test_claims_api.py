@@ -297,3 +297,101 @@ def test_two_processes_racing_for_one_family_one_wins(tmp_path, library, monkeyp
         assert db.execute("SELECT count(*) FROM claims").fetchone()[0] == 1
     other.close()
     setup.close()
+
+
+# --------------------------------------------------------------------------- tfp claims
+
+
+def tfp(app, *args: str):
+    from click.testing import CliRunner
+
+    from tfp_rules.cli import main
+
+    return CliRunner().invoke(main, [*args, "--database", app.config["DATABASE"]])
+
+
+def test_cli_withdraw_then_claim_again(app, client, auth):
+    pid = progress_of(client, auth)
+    first = claim(client, auth, pid).get_json()["id"]
+    done = tfp(app, "claims", "withdraw", first, "--reason", "Duplicate of a paper claim")
+    assert done.exit_code == 0, done.output
+    assert done.output.split("\t")[:2] == [first, "withdrawn"]
+    again = claim(client, auth, pid)
+    assert again.status_code == 409 and again.get_json()["existing_id"] == first
+    twice = tfp(app, "claims", "withdraw", first, "--reason", "x", "--in-error")
+    assert twice.exit_code == 1 and "already withdrawn" in twice.stderr
+    assert tfp(app, "claims", "withdraw", "nope", "--reason", "x").exit_code == 1
+    assert tfp(app, "claims", "withdraw", first, "--reason", " ").exit_code == 1
+    # in error: the family is free again
+    second = claim(client, auth, pid).get_json()  # still 409: the first was withdrawn
+    assert second["existing_id"] == first
+    pid2 = progress_of(client, auth, family_ref="STK-2019-0042")
+    made = claim(client, auth, pid2).get_json()["id"]
+    freed = tfp(app, "claims", "withdraw", made, "--reason", "Wrong family", "--in-error")
+    assert freed.exit_code == 0 and "withdrawn_in_error" in freed.output
+    assert claim(client, auth, pid2).status_code == 201
+
+
+def test_cli_export_lists_the_period_with_amounts(app, client, auth, store):
+    ids = [
+        claim(client, auth, progress_of(client, auth, family_ref=f"STK-2019-00{i}")).get_json()[
+            "id"
+        ]
+        for i in range(3)
+    ]
+    store.withdraw_claim(ids[1], reason="x", in_error=False, withdrawn_by="admin")
+    month = store.get_claim(ids[0]).claim_date[:7]
+    out = tfp(app, "claims", "export", "--period", f"{month}..{month}")
+    assert out.exit_code == 0, out.output
+    rows = list(__import__("csv").DictReader(out.output.splitlines()))
+    assert [r["claim_id"] for r in rows] == [ids[0], ids[2]]  # withdrawn ones are not submitted
+    assert rows[0]["attachment_fee_gbp"] == "1000" and rows[0]["results_payment_gbp"] == "800"
+    assert rows[0]["family_ref"] == "STK-2019-000" and rows[0]["ruleset"] == "stockton@2015.1"
+    assert rows[0]["financial_year"] == financial_year(dt.date.fromisoformat(rows[0]["claim_date"]))
+    assert rows[0]["qualifies_by"] == "progress"
+    earlier = tfp(app, "claims", "export", "--period", "2019-04..2019-06", "--format", "json")
+    assert earlier.exit_code == 0 and json.loads(earlier.output) == []
+    as_json = json.loads(
+        tfp(app, "claims", "export", "--period", f"{month}..{month}", "--format", "json").output
+    )
+    assert [r["claim_id"] for r in as_json] == [ids[0], ids[2]]
+    assert as_json[0]["results_payment_gbp"] == 800
+    bad = tfp(app, "claims", "export", "--period", "2019-06..2019-04")
+    assert bad.exit_code == 1
+    rows, _ = store.list_audit(action="claim.list")
+    assert rows and rows[0]["actor"].startswith("cli:")
+
+
+def test_cli_sample_is_reproducible_and_its_chains_whole(app, client, auth, store):
+    ids = [
+        claim(client, auth, progress_of(client, auth, family_ref=f"STK-2019-1{i:02d}")).get_json()[
+            "id"
+        ]
+        for i in range(12)
+    ]
+    store.withdraw_claim(ids[0], reason="x", in_error=False, withdrawn_by="admin")
+    first = tfp(app, "claims", "sample", "--percent", "25", "--seed", "42")
+    assert first.exit_code == 0, first.output
+    again = tfp(app, "claims", "sample", "--percent", "25", "--seed", "42")
+    document = json.loads(first.output)
+    assert [c["claim"]["id"] for c in document["sampled"]] == [
+        c["claim"]["id"] for c in json.loads(again.output)["sampled"]
+    ]
+    assert document["population"] == 11 and len(document["sampled"]) == 3
+    assert ids[0] not in {c["claim"]["id"] for c in document["sampled"]}
+    for chain in document["sampled"]:
+        claimed = chain["claim"]
+        assert chain["progress"]["id"] == claimed["progress_id"]
+        assert chain["entry"]["id"] == claimed["entry_id"]
+        assert chain["progress"]["decision"]["qualifies"] is True
+        assert chain["entry"]["facts"]["family_ref"] == claimed["family_ref"]
+        for pointer in claimed["evidence"]:
+            resolve_pointer(chain["progress"]["facts"], pointer)
+        actions = {(r["action"], r["target"]) for r in chain["audit"]}
+        assert ("claim.create", claimed["id"]) in actions
+        assert ("progress.create", claimed["progress_id"]) in actions
+        assert ("decision.create", claimed["entry_id"]) in actions
+    other = json.loads(tfp(app, "claims", "sample", "--percent", "25", "--seed", "7").output)
+    assert len(other["sampled"]) == 3
+    rows, _ = store.list_audit(action="claim.sample")
+    assert len(rows) == 3 and "seed=42" in rows[-1]["detail"]
