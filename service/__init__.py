@@ -25,6 +25,7 @@ from tfp_rules.store import Store
 from . import (
     audit,
     auth,
+    claims,
     db,
     decisions,
     evaluations,
@@ -86,6 +87,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         evaluations.bp,
         decisions.bp,
         progress.bp,
+        claims.bp,
         rulesets.bp,
         audit.bp,
     ):

@@ -13,7 +13,7 @@ import yaml
 
 from tfp_rules.facts import FactsUpdate
 from tfp_rules.library import RulesetLibrary
-from tfp_rules.text import NOT_BLANK_TEXT_PATTERN
+from tfp_rules.text import LINE_PATTERN, NOT_BLANK_TEXT_PATTERN
 
 HERE = Path(__file__).parent
 SCHEMAS = HERE.parent / "schemas"
@@ -59,6 +59,7 @@ def spec(rulesets: tuple[str, ...] = (), indicators: tuple[str, ...] = ()) -> di
     )
     components.update(_inline(FactsUpdate.model_json_schema(by_alias=True), "FactsUpdate"))
     components["ReviewReason"]["pattern"] = NOT_BLANK_TEXT_PATTERN
+    components["ClaimIn"]["properties"]["keyworker"]["pattern"] = LINE_PATTERN
     if indicators:
         _judged_indicators(components, indicators)
     decision = _inline(json.loads((SCHEMAS / "decision.schema.json").read_text()), "Decision")

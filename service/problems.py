@@ -22,8 +22,11 @@ from tfp_rules.errors import (
     OtherFamilyError,
     UnknownRulesetError,
 )
+from tfp_rules.outcomes.claims import ClaimError, ClaimPreconditionsError
 from tfp_rules.outcomes.progress import ProgressError
 from tfp_rules.store import (
+    ClaimExistsError,
+    ClaimWithdrawnError,
     ConflictError,
     NotFoundError,
     NothingNewError,
@@ -111,6 +114,27 @@ def to_problem(exc: Exception) -> Problem:
         return Problem(409, exc.code, "The review does not fit the outcome in force", str(exc))
     if isinstance(exc, ProgressError):  # too early, not eligible at entry, no outcome plan
         return Problem(422, exc.code, "The progress check cannot be made", str(exc))
+    if isinstance(exc, ClaimPreconditionsError):  # what the council must evidence first
+        return Problem(
+            422,
+            exc.code,
+            "The claim's preconditions are not evidenced",
+            str(exc),
+            missing=exc.missing,
+            errors=[{"pointer": f"/{p['name']}", "detail": p["detail"]} for p in exc.problems],
+        )
+    if isinstance(exc, ClaimError):  # not qualifying, or evidence the facts do not hold
+        return Problem(422, exc.code, "The results claim cannot be made", str(exc))
+    if isinstance(exc, ClaimExistsError):  # one results claim per family
+        return Problem(
+            409,
+            "claim-exists",
+            "The family already has a results claim",
+            str(exc),
+            existing_id=exc.existing_id,
+        )
+    if isinstance(exc, ClaimWithdrawnError):
+        return Problem(409, "already-withdrawn", "The claim is already withdrawn", str(exc))
     if isinstance(exc, OtherFamilyError):  # a conflict with the decision added to
         return Problem(409, "other-family", "Facts for another family", str(exc))
     if isinstance(exc, StoreError):

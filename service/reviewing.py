@@ -23,7 +23,7 @@ from .inputs import require_json
 from .problems import Problem
 from .views import created, review_view
 
-M = TypeVar("M", bound="ReviewBody")
+B = TypeVar("B", bound=BaseModel)
 
 
 class ReviewBody(BaseModel):
@@ -79,9 +79,11 @@ def _pointer(loc: tuple) -> str:
     return "".join(f"/{part}" for part in loc)
 
 
-def review_body(model: type[M]) -> M:
-    """The request's JSON body as `model`: 415 if not JSON, 400 if malformed, 422
-    `invalid-review` listing every problem with its JSON Pointer."""
+def review_body(
+    model: type[B], slug: str = "invalid-review", title: str = "The review is not valid"
+) -> B:
+    """The request's JSON body as `model`: 415 if not JSON, 400 if malformed, 422 `slug`
+    (`invalid-review` for a review) listing every problem with its JSON Pointer."""
     require_json()
     try:
         return model.model_validate_json(request.get_data(cache=False))
@@ -91,9 +93,7 @@ def review_body(model: type[M]) -> M:
             raise Problem(
                 400, "malformed-json", "The body is not valid JSON", errors[0]["detail"]
             ) from exc
-        raise Problem(
-            422, "invalid-review", "The review is not valid", "see errors", errors=errors
-        ) from exc
+        raise Problem(422, slug, title, "see errors", errors=errors) from exc
 
 
 def recorded(

@@ -46,6 +46,12 @@ def progress(client, auth) -> tuple[str, str, dict]:
 def test_every_route_answers_with_the_headers(app, client, auth, example, decision, progress):
     entry_id, progress_id, later = progress
     review = {"verdict": "confirm", "reason": "Checked"}
+    claim = {
+        "progress_id": progress_id,
+        "whole_family_assessment": "2019-04-02",
+        "action_plan": "2019-04-10",
+        "keyworker": "Sam Keyworker",
+    }
     update = {"sources_checked": {"dwp": "2019-04-02"}}
     calls = {
         ("GET", "/healthz"): {},
@@ -62,6 +68,10 @@ def test_every_route_answers_with_the_headers(app, client, auth, example, decisi
         ("GET", "/v1/decisions/<decision_id>/progress"): {},
         ("GET", "/v1/progress/<progress_id>"): {},
         ("POST", "/v1/progress/<progress_id>/reviews"): {"json": review},
+        ("POST", "/v1/claims"): {"json": claim},
+        ("GET", "/v1/claims"): {},
+        ("GET", "/v1/claims/<claim_id>"): {},
+        ("POST", "/v1/claims/<claim_id>/withdraw"): {"json": {"reason": "Checked"}},
     }
     routes = {
         (method, rule.rule)
@@ -75,14 +85,18 @@ def test_every_route_answers_with_the_headers(app, client, auth, example, decisi
         "POST /v1/decisions/<decision_id>/facts": "submitter",
         "POST /v1/decisions/<decision_id>/progress": "submitter",
     }
+    claim_id = ""  # made by POST /v1/claims, which comes first
     for (method, rule), kwargs in calls.items():
         entry = entry_id if rule.endswith("/progress") else decision
         path = rule.replace("<decision_id>", entry).replace("<progress_id>", progress_id)
         path = path.replace("<ruleset_id>/<version>", "national/2015.1")
+        path = path.replace("<claim_id>", claim_id)
         role = roles.get(f"{method} {rule}", "admin")
         r = client.open(path, method=method, headers=auth(role), **kwargs)
         assert r.status_code < 400, (method, path, r.get_data(as_text=True)[:300])
         assert_protected(r)
+        if (method, rule) == ("POST", "/v1/claims"):
+            claim_id = r.get_json()["id"]
     # plain English carries personal data too
     r = client.get(f"/v1/decisions/{decision}?format=text", headers=auth("reviewer"))
     assert r.mimetype == "text/plain"

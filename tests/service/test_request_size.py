@@ -56,6 +56,8 @@ def body_routes(decision: str) -> list[tuple[str, str]]:
         (f"/v1/decisions/{decision}/progress", "submitter"),
         # the size is checked before the view looks the progress decision up
         ("/v1/progress/any-progress-id/reviews", "reviewer"),
+        ("/v1/claims", "reviewer"),
+        ("/v1/claims/any-claim-id/withdraw", "admin"),
     ]
 
 
@@ -69,6 +71,8 @@ def test_the_routes_that_take_a_body_are_the_ones_checked_here(app, decision):
         "/v1/decisions/<decision_id>/reviews",
         "/v1/decisions/<decision_id>/progress",
         "/v1/progress/<progress_id>/reviews",
+        "/v1/claims",
+        "/v1/claims/<claim_id>/withdraw",
     }
     assert len(body_routes(decision)) == len(takes_body)
 

@@ -8,10 +8,10 @@ a body that validates against the response schema. Input the description forbids
 refused with a 4xx.
 
 Generated path parameters are random strings, so each case on an operation that takes a
-`decision_id` or `progress_id` is sent twice: as generated (a 404), and again with the id of
-a real one, so the 200/201/422 paths of reading and reviewing are fuzzed too. Progress
-operations get a decision made with Stockton's ruleset (it has an outcome plan) and a
-progress decision checked on it.
+`decision_id`, `progress_id` or `claim_id` is sent twice: as generated (a 404), and again
+with the id of a real one, so the 200/201/422 paths of reading and reviewing are fuzzed too.
+Progress operations get a decision made with Stockton's ruleset (it has an outcome plan) and
+a progress decision checked on it; claim operations a results claim on that.
 
 Bounded for CI and derandomized, with no example database. Hypothesis also draws literals
 from the project's own modules, so editing code elsewhere can change which cases are made:
@@ -125,18 +125,37 @@ def progress_ids(client, auth) -> tuple[str, str]:
     return entry_id, checked.get_json()["id"]
 
 
+@pytest.fixture
+def claim_id(client, auth, progress_ids) -> str:
+    """A results claim on the qualifying progress decision, made by an admin."""
+    made = client.post(
+        "/v1/claims",
+        json={
+            "progress_id": progress_ids[1],
+            "whole_family_assessment": "2019-04-02",
+            "action_plan": "2019-04-10",
+            "keyworker": "Sam Keyworker",
+        },
+        headers=auth("admin"),
+    )
+    assert made.status_code == 201, made.get_data(as_text=True)
+    return made.get_json()["id"]
+
+
 def _as_generated_and_with_a_real_decision(
-    case: Case, real: tuple[str, tuple[str, str]], send: Callable[[Case], object]
+    case: Case, real: tuple[str, tuple[str, str], str], send: Callable[[Case], object]
 ) -> None:
-    decision_id, (entry_id, progress_id) = real
+    decision_id, (entry_id, progress_id), claim = real
     send(case)
     parameters = case.path_parameters or {}
-    if "decision_id" in parameters or "progress_id" in parameters:
+    if {"decision_id", "progress_id", "claim_id"} & set(parameters):
         if "decision_id" in parameters:
             progress = case.operation.path.endswith("/progress")
             parameters["decision_id"] = entry_id if progress else decision_id
         if "progress_id" in parameters:
             parameters["progress_id"] = progress_id
+        if "claim_id" in parameters:
+            parameters["claim_id"] = claim
         send(case)
 
 
@@ -144,12 +163,12 @@ def _as_generated_and_with_a_real_decision(
 @BOUNDED
 @schema.parametrize()
 def test_no_server_error_and_every_response_is_documented(
-    case, role, app, auth, decision_id, progress_ids
+    case, role, app, auth, decision_id, progress_ids, claim_id
 ):
     """Admin may call everything; a submitter also meets 403s and sees only its own decisions."""
     _as_generated_and_with_a_real_decision(
         case,
-        (decision_id, progress_ids),
+        (decision_id, progress_ids, claim_id),
         lambda c: c.call_and_validate(app=app, headers=auth(role), checks=CONFORMANCE),
     )
 
@@ -180,13 +199,16 @@ MERGED = re.compile("missing required field|expected true or false")
 # A progress check refused for what is stored, not for what was sent: checked too early
 # after entry, a family not eligible at entry, a ruleset without an outcome plan.
 PROGRESS_STATE = ("too-early", "not-eligible-at-entry", "no-outcome-plan")
+# A results claim refused for what is stored or for its dates against today's: not
+# qualifying, or a precondition left out, blank, or dated after the claim date.
+CLAIM_STATE = ("not-qualifying", "claim-preconditions")
 
 
 def _unexpressible(response, case: Case) -> bool:
     """A 422 for a rule the description can only state in words (see above)."""
     body = response.json()
     slug = body.get("type", "").rsplit("/", 1)[-1]
-    if slug in ("nothing-new", *PROGRESS_STATE):
+    if slug in ("nothing-new", *PROGRESS_STATE, *CLAIM_STATE):
         return True
     if slug == "unknown-ruleset":  # an ID names the version in force then: perhaps none
         return "@" not in ((case.query or {}).get("ruleset") or "")
@@ -215,6 +237,8 @@ def valid_requests_are_accepted(ctx, response, case):
         return None
     if response.status_code == 422 and _unexpressible(response, case):
         return None
+    if response.status_code == 400 and "period" in response.json().get("detail", ""):
+        return None  # a period whose first month is after its last: stated in words
     raise AssertionError(
         f"a request valid under the description was refused: {response.status_code}: "
         f"{response.text[:400]}"
@@ -225,12 +249,12 @@ def valid_requests_are_accepted(ctx, response, case):
 @BOUNDED
 @schema.parametrize()
 def test_requests_the_description_allows_are_accepted(
-    case, role, app, auth, decision_id, progress_ids
+    case, role, app, auth, decision_id, progress_ids, claim_id
 ):
     """Every valid request is answered as the description says, not refused as invalid."""
     _as_generated_and_with_a_real_decision(
         case,
-        (decision_id, progress_ids),
+        (decision_id, progress_ids, claim_id),
         lambda c: c.call_and_validate(
             app=app, headers=auth(role), checks=[not_a_server_error, valid_requests_are_accepted]
         ),
@@ -252,7 +276,9 @@ KNOWN_BUGS: dict[str, tuple[Callable[[Case], bool], str]] = {}
 @BOUNDED
 # /healthz, this document and the rulesets take no input that could be invalid
 @negative_schema.exclude(tag=["meta", "rulesets"]).parametrize()
-def test_schema_violating_input_is_rejected(case, role, app, auth, decision_id, progress_ids):
+def test_schema_violating_input_is_rejected(
+    case, role, app, auth, decision_id, progress_ids, claim_id
+):
     """Input the description forbids is refused with a 4xx, never accepted (nor a 5xx)."""
     known, _ = KNOWN_BUGS.get(case.operation.label, (lambda _: False, ""))
 
@@ -260,7 +286,7 @@ def test_schema_violating_input_is_rejected(case, role, app, auth, decision_id, 
         checks = [not_a_server_error] + ([] if known(c) else [negative_data_rejection])
         c.call_and_validate(app=app, headers=auth(role), checks=checks)
 
-    _as_generated_and_with_a_real_decision(case, (decision_id, progress_ids), send)
+    _as_generated_and_with_a_real_decision(case, (decision_id, progress_ids, claim_id), send)
 
 
 REPRODUCTIONS = {

@@ -37,6 +37,8 @@ TABLES = {
     "progress_payloads",
     "progress_reviews",
     "progress_idempotency",
+    "claims",
+    "claim_payloads",
 }
 
 

@@ -4,7 +4,7 @@ an audit log and hashed API keys, in one SQLite file.
 The only part of the core that touches SQLite. One module per table family (`keys` for
 clients and their keys, `decisions` with `filters` for listing them and `idempotency` for
 the keys that make retries safe, `reviews`, `progress` for progress decisions and their
-reviews, `audit`), over one `connection` (durability,
+reviews, `claims` for results claims (one per family), `audit`), over one `connection` (durability,
 transactions, `migrations`); `records` are what they return, `errors` what they raise.
 `Store` is the one face callers use. Personal data (the facts as received and the decision
 with its trace) lives apart from the metadata, so retention can later delete the one and
@@ -14,9 +14,12 @@ keep the other.
 from __future__ import annotations
 
 from .audit import ACTIONS, ANONYMOUS, AuditLog, os_actor
+from .claims import Claims
 from .connection import BUSY_TIMEOUT_MS
 from .decisions import Decisions
 from .errors import (
+    ClaimExistsError,
+    ClaimWithdrawnError,
     ClientRoleError,
     ConflictError,
     KeyStateError,
@@ -33,12 +36,14 @@ from .keys import TOKEN_PREFIX, Keys
 from .migrations import MIGRATIONS
 from .progress import ProgressChecks
 from .records import (
+    CLAIM_STATUSES,
     KEY_STATES,
     REVIEW_STATUSES,
     ROLES,
     STATUSES,
     VERDICTS,
     ApiKey,
+    ClaimRecord,
     Client,
     DecisionRecord,
     Outcome,
@@ -46,6 +51,7 @@ from .records import (
     ProgressRecord,
     ProgressReview,
     Review,
+    StoredClaim,
     StoredDecision,
     StoredProgress,
 )
@@ -55,6 +61,7 @@ __all__ = [
     "ACTIONS",
     "ANONYMOUS",
     "BUSY_TIMEOUT_MS",
+    "CLAIM_STATUSES",
     "IDEMPOTENCY_LIFETIME",
     "KEY_STATES",
     "MAX_IDEMPOTENCY_LIFETIME",
@@ -65,6 +72,9 @@ __all__ = [
     "TOKEN_PREFIX",
     "VERDICTS",
     "ApiKey",
+    "ClaimExistsError",
+    "ClaimRecord",
+    "ClaimWithdrawnError",
     "Client",
     "ClientRoleError",
     "ConflictError",
@@ -81,6 +91,7 @@ __all__ = [
     "ReviewRefusedError",
     "Store",
     "StoreError",
+    "StoredClaim",
     "StoredDecision",
     "StoredProgress",
     "SupersededError",
@@ -90,7 +101,7 @@ __all__ = [
 ]
 
 
-class Store(Keys, Decisions, ProgressChecks, Reviews, AuditLog):
+class Store(Keys, Decisions, ProgressChecks, Claims, Reviews, AuditLog):
     """The decision store over one SQLite file, created and migrated on open.
 
     Each base class holds one table family; all share one `Connection`, so a method of one

@@ -29,6 +29,11 @@ from .listing import moment_bound, page
 ANONYMOUS = "anonymous"
 ACTIONS = (
     "audit.list",
+    "claim.create",
+    "claim.list",
+    "claim.read",
+    "claim.sample",
+    "claim.withdraw",
     "client.create",
     "decision.create",
     "decision.list",

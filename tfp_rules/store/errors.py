@@ -57,3 +57,24 @@ class SupersededError(RefusedError):
 
 class NothingNewError(RefusedError):
     """A facts update that leaves the previous facts as they were; no decision is made."""
+
+
+class ClaimExistsError(RefusedError):
+    """The family already has a results claim in force (claimed, or withdrawn but not in
+    error): one results claim per family. `existing_id` names it."""
+
+    def __init__(self, family_ref: str | None, existing_id: str):
+        self.existing_id = existing_id
+        super().__init__(
+            f"family {family_ref} already has results claim {existing_id}: one results claim"
+            " per family (only a claim withdrawn in error frees the family)"
+        )
+
+
+class ClaimWithdrawnError(RefusedError):
+    """The claim is already withdrawn (`status` says how); a withdrawal is final."""
+
+    def __init__(self, claim_id: str, status: str):
+        self.claim_id = claim_id
+        self.status = status
+        super().__init__(f"claim {claim_id} is already {status.replace('_', ' ')}")

@@ -282,6 +282,55 @@ def _progress_checks(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _results_claims(db: sqlite_utils.Database) -> None:
+    """8: results claims, at most one per family, and their evidence.
+
+    A claim is never deleted: withdrawing it records who, when and why, and only a claim
+    withdrawn in error (`withdrawn_in_error`) frees its family for another. The unique
+    partial index makes "one results claim per family" SQLite's rule, so no two writers, in
+    any process, can both claim one family. The claim's content (evidence pointers, the
+    keyworker's name) is in `claim_payloads`, apart from the metadata, as for decisions;
+    `family_ref` is nullable so that erasure can clear it.
+    """
+    statements = [
+        """CREATE TABLE claims (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            claimed_by TEXT NOT NULL,
+            progress_id TEXT NOT NULL REFERENCES progress (id),
+            entry_id TEXT NOT NULL REFERENCES decisions (id),
+            family_ref TEXT,
+            claim_date TEXT NOT NULL,
+            financial_year TEXT NOT NULL,
+            qualifies_by TEXT NOT NULL CHECK (qualifies_by IN ('progress', 'employment', 'review')),
+            attachment_fee_gbp NUMERIC NOT NULL,
+            results_payment_gbp NUMERIC NOT NULL,
+            ruleset_id TEXT NOT NULL,
+            ruleset_version TEXT NOT NULL,
+            ruleset_sha256 TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'claimed'
+                CHECK (status IN ('claimed', 'withdrawn', 'withdrawn_in_error')),
+            withdrawn_at TEXT,
+            withdrawn_by TEXT,
+            withdrawn_reason TEXT,
+            CHECK ((status = 'claimed') = (withdrawn_at IS NULL)),
+            CHECK ((withdrawn_at IS NULL) = (withdrawn_by IS NULL)),
+            CHECK ((withdrawn_at IS NULL) = (withdrawn_reason IS NULL))
+        )""",
+        """CREATE UNIQUE INDEX claims_one_per_family ON claims (family_ref)
+            WHERE status != 'withdrawn_in_error'""",
+        "CREATE INDEX claims_created ON claims (created_at, id)",
+        "CREATE INDEX claims_claim_date ON claims (claim_date)",
+        "CREATE INDEX claims_progress ON claims (progress_id)",
+        """CREATE TABLE claim_payloads (
+            claim_id TEXT PRIMARY KEY REFERENCES claims (id) ON DELETE CASCADE,
+            claim TEXT NOT NULL
+        )""",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
 # Applied in order; the version of a database is the number applied. Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _initial_schema,
@@ -291,4 +340,5 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _audit_names_the_key,
     _idempotency_keys_expire,
     _progress_checks,
+    _results_claims,
 )

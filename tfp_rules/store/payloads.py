@@ -28,6 +28,8 @@ PROGRESS_PAYLOADS = PayloadTable(
     "progress", "progress_payloads", "progress_id", "progress decision"
 )
 
+CLAIM_PAYLOADS = PayloadTable("claims", "claim_payloads", "claim_id", "claim")
+
 
 def with_payload(
     db: sqlite_utils.Database,
@@ -37,7 +39,7 @@ def with_payload(
     select: str = "d.id",
 ) -> tuple[dict[str, Any], Any]:
     """(the metadata row as `select` reads it, with alias `d`; the payload's `member`,
-    "facts" or "decision", parsed, or {} once erased); NotFoundError if there is no record."""
+    "facts", "decision" or "claim", parsed, or {} once erased); NotFoundError if there is no record."""
     rows = list(
         db.query(
             f"SELECT {select}, p.{member} AS payload FROM {kind.table} d"

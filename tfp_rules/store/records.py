@@ -344,3 +344,83 @@ class StoredProgress(ProgressRecord):
     """A stored progress decision with the decision dict (trace included) as made."""
 
     decision: dict[str, Any]
+
+
+CLAIM_STATUSES = ("claimed", "withdrawn", "withdrawn_in_error")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimRecord:
+    """A results claim's metadata: what the council submits, without the evidence or the
+    keyworker's name. `status` is "claimed", "withdrawn" or "withdrawn_in_error"; a
+    withdrawal names who (`withdrawn_by`), when and why."""
+
+    id: str
+    created_at: str
+    claimed_by: str  # Client.id, or cli:USER
+    progress_id: str
+    entry_id: str
+    family_ref: str | None
+    claim_date: str
+    financial_year: str
+    qualifies_by: str  # "progress", "employment" or "review"
+    attachment_fee_gbp: float | int
+    results_payment_gbp: float | int
+    ruleset_id: str
+    ruleset_version: str
+    ruleset_sha256: str
+    status: str = "claimed"
+    withdrawn_at: str | None = None
+    withdrawn_by: str | None = None
+    withdrawn_reason: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The listing view: metadata only."""
+        return {
+            "id": self.id,
+            "created_at": self.created_at,
+            "claimed_by": self.claimed_by,
+            "progress_id": self.progress_id,
+            "entry_id": self.entry_id,
+            "family_ref": self.family_ref,
+            "claim_date": self.claim_date,
+            "financial_year": self.financial_year,
+            "qualifies_by": self.qualifies_by,
+            "amounts": {
+                "attachment_fee_gbp": self.attachment_fee_gbp,
+                "results_payment_gbp": self.results_payment_gbp,
+            },
+            "ruleset": {
+                "id": self.ruleset_id,
+                "version": self.ruleset_version,
+                "sha256": self.ruleset_sha256,
+            },
+            "status": self.status,
+            "withdrawal": None
+            if self.withdrawn_at is None
+            else {
+                "at": self.withdrawn_at,
+                "by": self.withdrawn_by,
+                "reason": self.withdrawn_reason,
+                "in_error": self.status == "withdrawn_in_error",
+            },
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredClaim(ClaimRecord):
+    """A results claim with its content as `outcomes.claims.results_claim` made it:
+    evidence pointers, amounts with their sources, preconditions."""
+
+    claim: dict[str, Any]
+
+    def view(self) -> dict[str, Any]:
+        """The claim as read: its metadata, and its evidence and preconditions."""
+        return {
+            **self.summary(),
+            "ruleset": self.claim.get("ruleset", self.summary()["ruleset"]),
+            "amounts": self.claim.get("amounts", {}),
+            "outcome": self.claim.get("outcome"),
+            "evidence": self.claim.get("evidence", []),
+            "preconditions": self.claim.get("preconditions", {}),
+        }
