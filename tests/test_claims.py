@@ -104,6 +104,21 @@ def test_a_claim_by_progress_points_at_every_record_behind_it(library):
     assert "/members/0/benefits/0" not in evidence
 
 
+def test_a_claim_points_at_each_childs_school_terms_for_a_measure_on_every_child(library):
+    decision, facts = made(library, "every_child_attends_school")
+    evidence = set(claim_of(library, decision, facts)["evidence"])
+    for ref in ("c1", "c2"):
+        i = next(k for k, m in enumerate(facts["members"]) if m["ref"] == ref)
+        terms = facts["members"][i]["school"]["terms"]
+        counted = {
+            f"/members/{i}/school/terms/{j}"
+            for j, t in enumerate(terms)
+            if t["term"] in {"2018-autumn", "2019-spring", "2019-summer"}
+        }
+        assert len(counted) == 3
+        assert counted <= evidence, ref
+
+
 def test_a_claim_by_employment_points_at_the_adults_records(library):
     decision, facts = made(library, "jsa_claimant_in_work_13_weeks")
     claim = claim_of(library, decision, facts)

@@ -146,8 +146,8 @@ def _judgement_pointers(measure: Mapping[str, Any], facts: Mapping[str, Any]) ->
 def evidence_of(decision: Mapping[str, Any], facts: Mapping[str, Any]) -> list[str]:
     """The sorted, de-duplicated pointers (into `facts`, the merged facts) of the records
     behind what qualified the family: by employment, the evidence of each adult whose
-    employment was met; else each met measure's condition evidence, and the judgement a
-    measure met by judgement rests on. EvidenceError if one resolves to nothing."""
+    employment was met; else each met measure's condition evidence (each member's, for a
+    measure on every child or adult), and the judgement a measure met by judgement rests on. EvidenceError if one resolves to nothing."""
     trace = decision.get("trace") or {}
     pointers: set[str] = set()
     if decision.get("qualifies_by") == "employment":
@@ -163,6 +163,8 @@ def evidence_of(decision: Mapping[str, Any], facts: Mapping[str, Any]) -> list[s
                     pointers.update(_judgement_pointers(measure, facts))
                 if measure.get("condition"):
                     pointers.update(_condition_evidence(measure["condition"]))
+                for subject in measure.get("subjects") or ():  # a measure on every child/adult
+                    pointers.update(_condition_evidence(subject["condition"]))
     for pointer in pointers:
         try:
             resolve_pointer(facts, pointer)
