@@ -111,7 +111,11 @@ def create(query: NoParameters):
             f"no progress decision {body.progress_id}",
         ) from None
     rs = progress.decision["ruleset"]
-    ruleset = current_app.extensions["tfp.library"].resolve(f"{rs['id']}@{rs['version']}")
+    library = current_app.extensions["tfp.library"]
+    ruleset = library.resolve(f"{rs['id']}@{rs['version']}")
+    claim_date = _claim_date()
+    # the payments of the claim's financial year: the national version in force that day
+    national = ruleset.extends.id if ruleset.extends is not None else ruleset.id
     claim = results_claim(
         progress.decision,
         store.get_progress_facts(progress.id),
@@ -119,10 +123,11 @@ def create(query: NoParameters):
         entry_id=progress.entry_id,
         outcome=progress.outcome.to_dict(),
         ruleset=ruleset,
-        claim_date=_claim_date(),
+        claim_date=claim_date,
         whole_family_assessment=body.whole_family_assessment,
         action_plan=body.action_plan,
         keyworker=body.keyworker,
+        rates=library.resolve(national, on=claim_date),
     )
     stored = store.save_claim(claim, claimed_by=actor().client_id, key_id=actor().id)
     return created(stored.view(), url_for("claims.get_one", claim_id=stored.id), rs)

@@ -198,3 +198,44 @@ def test_samples_are_reproducible():
     assert sample([], 10, seed=1) == []
     with pytest.raises(ValueError):
         sample(ids, 0, seed=1)
+
+
+def test_the_amounts_are_those_in_force_on_the_claim_date(library, tmp_path):
+    """Payments change by financial year: a national version taking effect on 1 April 2019
+    with a lower attachment fee sets the amounts of a claim made that year, though the
+    family was decided by Stockton's rules over national@2015.1."""
+    import shutil
+
+    from tfp_rules.library import RulesetLibrary
+
+    national = (Path(__file__).parent.parent / "rulesets" / "national" / "2015.1.yaml").read_text()
+    later = national.replace('version: "2015.1"', 'version: "2019.1"').replace(
+        "effective_from: 2015-04-01", "effective_from: 2019-04-01"
+    )
+    later = later.replace(
+        "  attachment_fee_gbp:\n    value: 1000", "  attachment_fee_gbp:\n    value: 800"
+    )
+    assert later.count("value: 800") == 2
+    (tmp_path / "2019.1.yaml").write_text(later)
+    shutil.copy(Path(__file__).parent.parent / "rulesets" / "national" / "2015.1.yaml", tmp_path)
+    rates = RulesetLibrary.from_directory(tmp_path).resolve("national", on=TODAY)
+    decision, facts = made(library, "turns_around")
+    claim = results_claim(
+        decision,
+        facts,
+        progress_id="p1",
+        entry_id="e1",
+        outcome={"qualifies": True, "source": "automated", "review_id": None},
+        ruleset=library.resolve("stockton@2015.1"),
+        claim_date=TODAY,
+        rates=rates,
+        **GOOD,
+    )
+    assert claim["amounts"]["attachment_fee_gbp"] == {
+        "value": 800,
+        "parameter": "attachment_fee_gbp",
+        "source": rates.parameters["attachment_fee_gbp"].source,
+        "ruleset": "national@2019.1",
+    }
+    assert claim["financial_year"] == "2019-20"
+    assert claim["ruleset"]["id"] == "stockton"  # the rules that decided are still named

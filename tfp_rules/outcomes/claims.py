@@ -186,7 +186,12 @@ def _amounts(ruleset: Ruleset) -> dict[str, dict[str, Any]]:
         parameter = ruleset.parameters.get(name)
         if parameter is None or not isinstance(parameter.value, int | float):
             raise ClaimError(f"{ruleset.ref} has no national parameter {name}")
-        out[name] = {"value": parameter.value, "parameter": name, "source": parameter.source}
+        out[name] = {
+            "value": parameter.value,
+            "parameter": name,
+            "source": parameter.source,
+            "ruleset": ruleset.ref,
+        }
     return out
 
 
@@ -239,10 +244,13 @@ def results_claim(
     whole_family_assessment: dt.date | None,
     action_plan: dt.date | None,
     keyworker: str | None,
+    rates: Ruleset | None = None,
 ) -> dict[str, Any]:
     """The content of a results claim on the progress decision `decision` (stored as
     `progress_id`, following `entry_id`), made on the merged `facts`, whose outcome in force
     is `outcome` ({qualifies, source, review_id}); `ruleset` is the one that made it.
+    Payments change by financial year, so the amounts are `rates`': the national version
+    in force on the claim date (by default, `ruleset`'s own).
 
     NotQualifyingError unless the outcome in force qualifies; ClaimPreconditionsError
     naming every precondition missing or not acceptable; EvidenceError if the trace names a
@@ -278,7 +286,7 @@ def results_claim(
         "qualifies_by": qualifies_by or "review",
         "outcome": dict(outcome),
         "ruleset": ruleset.identity(),
-        "amounts": _amounts(ruleset),
+        "amounts": _amounts(rates or ruleset),
         "evidence": evidence_of({**decision, "qualifies_by": qualifies_by or "progress"}, facts),
         "preconditions": preconditions,
     }
