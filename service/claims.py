@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -80,9 +81,20 @@ class ClaimsQuery(BaseModel):
     cursor: Annotated[str, Field(max_length=200)] | None = None
 
 
+COUNCIL_TIME = ZoneInfo(
+    "Europe/London"
+)  # an English council's financial year turns at its midnight
+
+
+def claim_date_at(moment: dt.datetime) -> dt.date:
+    """The date in England at `moment` (aware): a claim made just after midnight on 1 April
+    (23:00 UTC the day before, in summer time) falls in the new financial year."""
+    return moment.astimezone(COUNCIL_TIME).date()
+
+
 def _claim_date() -> dt.date:
-    """Today in UTC: the date a claim made now is made on."""
-    return dt.datetime.now(dt.UTC).date()
+    """Today in England: the date a claim made now is made on."""
+    return claim_date_at(dt.datetime.now(dt.UTC))
 
 
 def visible_claim(claim_id: str) -> StoredClaim:

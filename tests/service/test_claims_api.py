@@ -395,3 +395,16 @@ def test_cli_sample_is_reproducible_and_its_chains_whole(app, client, auth, stor
     assert len(other["sampled"]) == 3
     rows, _ = store.list_audit(action="claim.sample")
     assert len(rows) == 3 and "seed=42" in rows[-1]["detail"]
+
+
+def test_a_claim_is_dated_in_england_so_1_april_is_the_new_financial_year():
+    """At 23:30 UTC on 31 March 2020 it is 00:30 on 1 April in England (summer time): a
+    claim made then is of 2020-21, not 2019-20; in winter England is on UTC."""
+    import datetime as dt
+
+    from service.claims import claim_date_at
+    from tfp_rules.outcomes.claims import financial_year
+
+    spring = claim_date_at(dt.datetime(2020, 3, 31, 23, 30, tzinfo=dt.UTC))
+    assert (spring, financial_year(spring)) == (dt.date(2020, 4, 1), "2020-21")
+    assert claim_date_at(dt.datetime(2020, 1, 31, 23, 30, tzinfo=dt.UTC)) == dt.date(2020, 1, 31)
