@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from tfp_rules.store import ACTIONS, ANONYMOUS
@@ -14,6 +14,7 @@ from .auth import caller, requires
 from .db import get_store
 from .inputs import takes
 from .problems import Problem
+from .views import page
 
 bp = Blueprint("audit", __name__, url_prefix="/v1")
 
@@ -75,9 +76,4 @@ def list_all(query: AuditQuery):
         raise Problem(400, "invalid-query", "Invalid query parameters", str(exc)) from exc
     # parameter names only: an actor or decision id is not personal data, but keep to one rule
     record("audit.list", 200, detail=",".join(sorted(request.args)) or None)
-    body = {"items": rows, "next_cursor": next_cursor}
-    if next_cursor:
-        body["next"] = url_for(
-            "audit.list_all", **{**request.args.to_dict(), "cursor": next_cursor}
-        )
-    return jsonify(body)
+    return page(rows, next_cursor, "audit.list_all")

@@ -26,7 +26,7 @@ from .decisions import list_detail
 from .inputs import IsoDate, NoParameters, takes
 from .problems import Problem
 from .reviewing import review_body
-from .views import created, with_ruleset_headers
+from .views import created, page, with_ruleset_headers
 
 bp = Blueprint("claims", __name__, url_prefix="/v1")
 CLAIMERS = ("reviewer",)  # and admin, always
@@ -163,12 +163,7 @@ def list_all(query: ClaimsQuery):
     except ValueError as exc:
         raise Problem(400, "invalid-query", "Invalid query parameters", str(exc)) from exc
     record("claim.list", 200, detail=list_detail(list(request.args), [c.id for c in items]))
-    body = {"items": [c.summary() for c in items], "next_cursor": next_cursor}
-    if next_cursor:
-        body["next"] = url_for(
-            "claims.list_all", **{**request.args.to_dict(), "cursor": next_cursor}
-        )
-    return jsonify(body)
+    return page([c.summary() for c in items], next_cursor, "claims.list_all")
 
 
 def _ruleset(claim: StoredClaim) -> dict[str, str]:

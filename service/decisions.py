@@ -16,7 +16,7 @@ from .db import get_store
 from .inputs import IsoDate, NoParameters, RulesetSpec, Status, known_ruleset, takes
 from .problems import Problem
 from .reviewing import ReviewIn, recorded, review_body
-from .views import decision_view, text_view, with_ruleset_headers
+from .views import decision_view, page, text_view, with_ruleset_headers
 
 bp = Blueprint("decisions", __name__, url_prefix="/v1")
 READERS = ("submitter", "reviewer")
@@ -101,12 +101,7 @@ def list_all(query: DecisionQuery):
         raise Problem(400, "invalid-query", "Invalid query parameters", str(exc)) from exc
     # who saw which decisions: the ids returned, and the filters' names but not their values
     record("decision.list", 200, detail=list_detail(list(request.args), [d.id for d in items]))
-    body = {"items": [d.summary() for d in items], "next_cursor": next_cursor}
-    if next_cursor:
-        body["next"] = url_for(
-            "decisions.list_all", **{**request.args.to_dict(), "cursor": next_cursor}
-        )
-    return jsonify(body)
+    return page([d.summary() for d in items], next_cursor, "decisions.list_all")
 
 
 @bp.get("/decisions/<decision_id>")

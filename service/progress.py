@@ -28,7 +28,7 @@ from .evaluations import json_body, lifetime
 from .inputs import NoParameters, takes
 from .problems import Problem, facts_problem
 from .reviewing import ProgressReviewIn, recorded, review_body
-from .views import created, progress_text, progress_view, with_ruleset_headers
+from .views import created, page, progress_text, progress_view, with_ruleset_headers
 
 bp = Blueprint("progress", __name__, url_prefix="/v1")
 
@@ -148,14 +148,8 @@ def list_for_entry(decision_id: str, query: ProgressQuery):
         target=entry.id,
         detail=list_detail(list(request.args), [p.id for p in items]),
     )
-    body = {"items": [p.summary() for p in items], "next_cursor": next_cursor}
-    if next_cursor:
-        body["next"] = url_for(
-            "progress.list_for_entry",
-            decision_id=entry.id,
-            **{**request.args.to_dict(), "cursor": next_cursor},
-        )
-    return jsonify(body)
+    summaries = [p.summary() for p in items]
+    return page(summaries, next_cursor, "progress.list_for_entry", decision_id=entry.id)
 
 
 @bp.get("/progress/<progress_id>")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request, url_for
 
 from tfp_rules.outcomes.explain import render_progress_text
 from tfp_rules.store import ProgressReview, Review, StoredDecision, StoredProgress
@@ -127,3 +127,14 @@ def with_ruleset_headers(response: Response, ruleset: dict[str, str]) -> Respons
     response.headers["X-Ruleset-Version"] = ruleset["version"]
     response.headers["X-Ruleset-Sha256"] = ruleset["sha256"]
     return response
+
+
+def page(items: list[Any], next_cursor: str | None, endpoint: str, **path: Any) -> Response:
+    """One page of a list: its items, `next_cursor`, and while there is more, `next`: the
+    same request (`endpoint` with these path values and the same query) from that cursor."""
+    body: dict[str, Any] = {"items": items, "next_cursor": next_cursor}
+    if next_cursor:
+        body["next"] = url_for(
+            endpoint, **path, **{**request.args.to_dict(), "cursor": next_cursor}
+        )
+    return jsonify(body)
