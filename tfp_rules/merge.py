@@ -35,11 +35,12 @@ def _key(item: Any) -> str:
 _ENDS = {"events": "ended", "benefits": "to", "employment": "to"}
 
 
-def _open_key(item: Any, end: str) -> str | None:
-    """The identity of an open episode apart from its end (None if the record is ended)."""
-    if not isinstance(item, dict) or item.get(end) is not None:
+def _episode(item: Any, end: str | None) -> tuple[str, bool] | None:
+    """An episode's identity apart from its end, and whether it is open (None for a list
+    whose records do not end, or an item that is not a record)."""
+    if not end or not isinstance(item, dict):
         return None
-    return _key({k: v for k, v in item.items() if k != end})
+    return _key({k: v for k, v in item.items() if k != end}), item.get(end) is None
 
 
 def _append_new(target: list[Any], items: list[Any], end: str | None = None) -> None:
@@ -50,32 +51,23 @@ def _append_new(target: list[Any], items: list[Any], end: str | None = None) -> 
     open form of an episode already known to have ended (an older extract sent again) adds
     nothing."""
     seen = {_key(item) for item in target}
-    open_at = (
-        {k: i for i, item in enumerate(target) if (k := _open_key(item, end)) is not None}
-        if end
-        else {}
-    )
-    ended = (
-        {
-            _key({k: v for k, v in item.items() if k != end})
-            for item in target
-            if isinstance(item, dict) and item.get(end) is not None
-        }
-        if end
-        else set()
-    )
+    open_at: dict[str, int] = {}
+    ended: set[str] = set()
+    for i, item in enumerate(target):
+        if (episode := _episode(item, end)) is not None:
+            identity, is_open = episode
+            if is_open:
+                open_at[identity] = i
+            else:
+                ended.add(identity)
     for item in items:
         key = _key(item)
-        if key in seen or (end and _open_key(item, end) in ended):
+        episode = _episode(item, end)
+        if key in seen or (episode is not None and episode[1] and episode[0] in ended):
             continue  # sent before, or an older, open account of an episode known to be over
         seen.add(key)
-        closes = (
-            _key({k: v for k, v in item.items() if k != end})
-            if end and isinstance(item, dict) and item.get(end) is not None
-            else None
-        )
-        if closes in open_at:
-            target[open_at.pop(closes)] = copy.deepcopy(item)
+        if episode is not None and not episode[1] and episode[0] in open_at:
+            target[open_at.pop(episode[0])] = copy.deepcopy(item)
         else:
             target.append(copy.deepcopy(item))
 
