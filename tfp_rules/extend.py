@@ -60,11 +60,13 @@ def extend(
     display: str,
     bases: Mapping[str, Ruleset],
     local_refs: frozenset[str] = frozenset(),
+    read: tuple[dict, _LineMap, list[RulesetProblem]] | None = None,
 ) -> Ruleset:
     """The local ruleset in `raw_bytes` laid over the one it extends, found in `bases` (by
     ID@VERSION); raises RulesetError listing every problem, each in the local file.
-    `local_refs` are other local rulesets, named if this one tries to extend one."""
-    data, lines, problems = read_yaml(raw_bytes, display)
+    `local_refs` are other local rulesets, named if this one tries to extend one; `read` is
+    the file as `read_yaml` read it, if it already was."""
+    data, lines, problems = read or read_yaml(raw_bytes, display)
     check_schema(_local_validator(), data, lines, display, problems)
 
     def report(path: FieldPath, message: str, *, key: bool = False) -> None:

@@ -8,11 +8,16 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import yaml
-
 from .errors import RulesetError, RulesetProblem, UnknownRulesetError
 from .extend import extend, is_local
-from .ruleset import DEFAULT_RULESET_ID, DEFAULT_RULESETS_DIR, Ruleset, _display_path, parse_ruleset
+from .ruleset import (
+    DEFAULT_RULESET_ID,
+    DEFAULT_RULESETS_DIR,
+    Ruleset,
+    _display_path,
+    parse_read,
+    read_yaml,
+)
 
 
 def load_rulesets(
@@ -20,48 +25,32 @@ def load_rulesets(
 ) -> tuple[list[Ruleset], list[RulesetProblem]]:
     """Each file checked on its own: national ones first, then each local one over the
     version it extends (among these files, else `bases`). Returns what loaded and every
-    problem of the files that did not."""
+    problem of the files that did not. Each file is read and parsed once."""
     loaded: list[Ruleset] = []
     problems: list[RulesetProblem] = []
-    local: list[tuple[bytes, str]] = []
+    local: list[tuple[bytes, str, tuple]] = []
     for path in files:
         display = _display_path(path)
         try:
             raw = path.read_bytes()
+            read = read_yaml(raw, display)
+            if is_local(read[0]):
+                local.append((raw, display, read))
+            else:
+                loaded.append(parse_read(raw, display, read))
         except OSError as exc:
             problems.append(RulesetProblem(display, 0, "", f"cannot read file: {exc.strerror}"))
-            continue
-        if _looks_local(raw):
-            local.append((raw, display))
-            continue
-        try:
-            loaded.append(parse_ruleset(raw, display))
         except RulesetError as exc:
             problems.extend(exc.problems)
     found = {rs.ref: rs for rs in bases} | {rs.ref: rs for rs in loaded}
-    local_refs = frozenset(_ref_of(raw) for raw, _ in local)
-    for raw, display in local:
+    # how each local file names itself: to say so when one tries to extend another
+    local_refs = frozenset(f"{d.get('ruleset')}@{d.get('version')}" for _, _, (d, _, _) in local)
+    for raw, display, read in local:
         try:
-            loaded.append(extend(raw, display, found, local_refs))
+            loaded.append(extend(raw, display, found, local_refs, read))
         except RulesetError as exc:
             problems.extend(exc.problems)
     return loaded, problems
-
-
-def _ref_of(raw: bytes) -> str:
-    """ID@VERSION as a local file names itself (read only to say that a file extends it)."""
-    data = yaml.safe_load(raw)
-    return f"{data.get('ruleset')}@{data.get('version')}"
-
-
-def _looks_local(raw: bytes) -> bool:
-    """Whether a file is a local ruleset (its top level has `extends`); a file that is not
-    even YAML is not, and parse_ruleset says what is wrong with it."""
-    try:
-        data = yaml.safe_load(raw)
-    except (yaml.YAMLError, RecursionError, UnicodeDecodeError, ValueError):
-        return False
-    return isinstance(data, dict) and is_local(data)
 
 
 class RulesetLibrary:

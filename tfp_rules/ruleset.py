@@ -253,7 +253,14 @@ def parse_ruleset(raw_bytes: bytes, display: str) -> Ruleset:
 
     A local ruleset (one that `extends` another) needs the one it extends: load it with
     `load_rulesets`, or `tfp_rules.extend.extend` given its base."""
-    data, lines, problems = read_yaml(raw_bytes, display)
+    return parse_read(raw_bytes, display, read_yaml(raw_bytes, display))
+
+
+def parse_read(
+    raw_bytes: bytes, display: str, read: tuple[dict, _LineMap, list[RulesetProblem]]
+) -> Ruleset:
+    """`parse_ruleset` of a file already read with `read_yaml` (so it is parsed once)."""
+    data, lines, problems = read
     if "extends" in data:
         raise RulesetError(
             [
