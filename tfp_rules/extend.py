@@ -33,6 +33,7 @@ from .ruleset import (
     build_checked,
     check_schema,
     read_yaml,
+    split_parameters,
 )
 
 LOCAL_SCHEMA_PATH = PROJECT_ROOT / "schemas" / "local-ruleset.schema.json"
@@ -117,13 +118,7 @@ def extend(
 
 def _plan(ruleset: Ruleset, raw: dict[str, Any], lines: _LineMap, report: Any) -> Any:
     """The outcome plan, its conditions read with the merged parameters (None if wrong)."""
-    values: dict[str, float | int | None] = {}
-    lists: dict[str, tuple[str, ...]] = {}
-    for name, p in ruleset.parameters.items():
-        if isinstance(p.value, tuple):
-            lists[name] = p.value
-        else:
-            values[name] = p.value
+    values, lists = split_parameters(ruleset.parameters)
     parser = ConditionParser(values, report, lists, progress=True)
     return parse_plan(
         raw,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -368,14 +368,8 @@ def _build(data: dict, display: str, report: Any, sha256: str, lines: _LineMap) 
     parameters = _parameters(data.get("parameters"))
     # Names with a broken value stay known (None), so they are reported once, not at every use.
     raw_parameters = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
-    values: dict[str, float | int | None] = dict.fromkeys(raw_parameters)
-    lists: dict[str, tuple[str, ...]] = {}
-    for name, p in parameters.items():
-        if isinstance(p.value, tuple):
-            lists[name] = p.value
-            del values[name]
-        else:
-            values[name] = p.value
+    numbers, lists = split_parameters(parameters)
+    values = {name: numbers.get(name) for name in raw_parameters if name not in lists}
     if isinstance(data.get("parameters"), dict) and "adult_age" not in data["parameters"]:
         report(
             ("parameters",),
@@ -486,6 +480,20 @@ def _build(data: dict, display: str, report: Any, sha256: str, lines: _LineMap) 
         family=family,
         terms=terms,
     )
+
+
+def split_parameters(
+    parameters: Mapping[str, Parameter],
+) -> tuple[dict[str, float | int | None], dict[str, tuple[str, ...]]]:
+    """The parameters as conditions read them: (numbers by name, lists of names by name)."""
+    numbers: dict[str, float | int | None] = {}
+    lists: dict[str, tuple[str, ...]] = {}
+    for name, p in parameters.items():
+        if isinstance(p.value, tuple):
+            lists[name] = p.value
+        else:
+            numbers[name] = p.value
+    return numbers, lists
 
 
 def _parameters(raw: Any) -> dict[str, Parameter]:
