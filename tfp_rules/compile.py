@@ -49,7 +49,8 @@ from .ruleset import Ruleset
 # durable_rules delivers at most this many matches to one action call; more than any family has.
 _CAP = 1000
 
-_SUBJECT_FILTER: dict[str, list[dict[str, Any]]] = {
+# How each `applies_to` picks subject facts out (shared with outcome plans' measures).
+SUBJECT_FILTER: dict[str, list[dict[str, Any]]] = {
     "child": [{"kind": "member"}, {"child": True}],
     "adult": [{"kind": "member"}, {"child": False}],
     "any_member": [{"kind": "member"}],
@@ -382,7 +383,7 @@ def _compile(ruleset: Ruleset, engine_name: str) -> CompiledRuleset:
             _met_and_unknown(
                 indicator.id,
                 indicator.when,
-                _SUBJECT_FILTER[indicator.applies_to],
+                SUBJECT_FILTER[indicator.applies_to],
                 indicator.data_sources,
                 fields,
                 _indicator_derive(indicator.id, indicator.headline, "met", "rule"),
@@ -393,7 +394,7 @@ def _compile(ruleset: Ruleset, engine_name: str) -> CompiledRuleset:
         _met_and_unknown(
             "family",
             ruleset.family.when,
-            _SUBJECT_FILTER["any_member"],
+            SUBJECT_FILTER["any_member"],
             ruleset.family.data_sources,
             fields,
             _family_derive("met"),

@@ -77,7 +77,7 @@ def measure_family(
         fact: dict[str, Any] = {"kind": subject.kind, "subject": subject.ref}
         if subject.kind == "member":
             fact["child"] = subject.is_child
-        for name in compiled.needs[_subject_class(subject)]:
+        for name in compiled.needs[subject.group]:
             m = compiled.measures[name]
             got = family.measure(m, subject)
             values[m.key] = got
@@ -118,12 +118,6 @@ def fire(compiled: CompiledRuleset, facts: FamilyFacts) -> Firing:
             elif kind == "decision":
                 firing.reachable = True
     return firing
-
-
-def _subject_class(subject: Subject) -> str:
-    if subject.kind == "household":
-        return "household"
-    return "child" if subject.is_child else "adult"
 
 
 def _judgement_facts(ruleset: Ruleset, facts: FamilyFacts) -> list[dict[str, Any]]:

@@ -45,6 +45,13 @@ class Subject:
     member: Member | None = None
     is_child: bool = False
 
+    @property
+    def group(self) -> str:
+        """Which measures a ruleset computes for it: "household", "child" or "adult"."""
+        if self.kind == "household":
+            return "household"
+        return "child" if self.is_child else "adult"
+
     def applies(self, applies_to: str) -> bool:
         if applies_to == "household":
             return self.kind == "household"

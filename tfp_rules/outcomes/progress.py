@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import engine
+from ..compile import SUBJECT_FILTER, reach_fields, to_durable
 from ..compile import could as could_in_engine
-from ..compile import reach_fields, to_durable
 from ..conditions import Measure, Not, Reach, could, holds, measures_of
 from ..errors import EngineError, FactProblem, FactsError, RulesetError, RulesetProblem, TfpError
 from ..facts import SOURCES, FamilyFacts
@@ -33,11 +33,6 @@ from .employment import family_continuous_employment, family_status
 from .plan import APPLIES_TO, OutcomePlan, ProgressMeasure
 
 _CAP = 1000
-_SUBJECT = {
-    "family": [{"kind": "household"}],
-    "every_child": [{"kind": "member"}, {"child": True}],
-    "every_adult": [{"kind": "member"}, {"child": False}],
-}
 _STATUSES = ("met", "unknown", "not_met")
 
 
@@ -107,7 +102,7 @@ def _compile(ruleset: Ruleset, plan: OutcomePlan, name: str) -> CompiledPlan:
     for pm in plan.measures:
         if pm.when is None:
             continue
-        who = _SUBJECT[pm.applies_to]
+        who = SUBJECT_FILTER[APPLIES_TO[pm.applies_to]]
         now = to_durable(pm.when, fields)
         rules[f"holds:{pm.id}"] = engine.Rule(
             [{"m": {"$and": [*who, now]}}], _emit("holds", pm.id), {"cap": _CAP}
@@ -213,7 +208,7 @@ def check_progress(
         if subject.kind == "member":
             fact["child"] = subject.is_child
         values, reaches = measured.setdefault(subject.ref, {}), reach.setdefault(subject.ref, {})
-        for name in compiled.needs[_class_of(subject)]:
+        for name in compiled.needs[subject.group]:
             m = compiled.measures[name]
             got = values[m.key] = family.measure(m, subject)
             if got.value is not None:
@@ -449,12 +444,6 @@ def _subject_result(
         "status": status,
         "condition": explain(pm.when, measured, reach if missing else None),
     }
-
-
-def _class_of(subject: Subject) -> str:
-    if subject.kind == "household":
-        return "household"
-    return "child" if subject.is_child else "adult"
 
 
 def _outcome_text(
