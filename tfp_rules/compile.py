@@ -38,12 +38,14 @@ naming the indicator's file, line and field, not an engine failure.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from . import engine
 from .conditions import All, Any_, Compare, Condition, Measure, Not, Reach, compare, measures_of
 from .errors import RulesetError, RulesetProblem
+from .measures import FamilyMeasures, Measured, Subject
 from .ruleset import Ruleset
 
 # durable_rules delivers at most this many matches to one action call; more than any family has.
@@ -158,6 +160,38 @@ def reach_fields(name: str, m: Measure, reach: Reach) -> dict[str, Any]:
     if reach.none:
         out[f"{name}_none"] = True
     return out
+
+
+def subject_facts(
+    people: list[Subject],
+    needs: Mapping[str, Sequence[str]],
+    measures: Mapping[str, Measure],
+    family: FamilyMeasures,
+    *,
+    with_reach: bool,
+) -> tuple[dict[str, dict[str, Measured]], dict[str, dict[str, Reach]], list[dict[str, Any]]]:
+    """Each subject's measures (those its group `needs`, by engine field), their reach if
+    asked, and the subject facts that carry them to the engine: (measured by subject and
+    measure key, reach likewise, facts)."""
+    measured: dict[str, dict[str, Measured]] = {}
+    reach: dict[str, dict[str, Reach]] = {}
+    facts: list[dict[str, Any]] = []
+    for subject in people:
+        values, reaches = measured.setdefault(subject.ref, {}), reach.setdefault(subject.ref, {})
+        fact: dict[str, Any] = {"kind": subject.kind, "subject": subject.ref}
+        if subject.kind == "member":
+            fact["child"] = subject.is_child
+        for name in needs[subject.group]:
+            m = measures[name]
+            got = values[m.key] = family.measure(m, subject)
+            if got.value is not None:
+                fact[name] = got.value
+            if with_reach:
+                reaches[m.key] = family.reach(m, subject, got)
+                if not m.source_free:
+                    fact.update(reach_fields(name, m, reaches[m.key]))
+        facts.append(fact)
+    return measured, reach, facts
 
 
 def could(condition: Condition, fields: dict[str, str], want: bool = True) -> dict[str, Any]:

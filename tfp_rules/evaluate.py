@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import engine
-from .compile import CompiledRuleset, compile_ruleset, reach_fields
+from .compile import CompiledRuleset, compile_ruleset, subject_facts
 from .conditions import Condition, Reach, could_hold
 from .errors import EngineError, FactsError
 from .facts import SOURCES, FamilyFacts
@@ -68,28 +68,9 @@ def measure_family(
     to give the engine."""
     people = subjects(facts, compiled.adult_age)
     family = FamilyMeasures(facts, compiled.ruleset.terms)
-    measured: dict[str, dict[str, Measured]] = {}
-    reach: dict[str, dict[str, Reach]] = {}
-    engine_facts: list[dict[str, Any]] = []
-    for subject in people:
-        values: dict[str, Measured] = {}
-        reaches: dict[str, Reach] = {}
-        fact: dict[str, Any] = {"kind": subject.kind, "subject": subject.ref}
-        if subject.kind == "member":
-            fact["child"] = subject.is_child
-        for name in compiled.needs[subject.group]:
-            m = compiled.measures[name]
-            got = family.measure(m, subject)
-            values[m.key] = got
-            if got.value is not None:
-                fact[name] = got.value
-            if with_reach:
-                reaches[m.key] = family.reach(m, subject, got)
-                if not m.source_free:
-                    fact.update(reach_fields(name, m, reaches[m.key]))
-        measured[subject.ref] = values
-        reach[subject.ref] = reaches
-        engine_facts.append(fact)
+    measured, reach, engine_facts = subject_facts(
+        people, compiled.needs, compiled.measures, family, with_reach=with_reach
+    )
     engine_facts.extend(_judgement_facts(compiled.ruleset, facts))
     return people, measured, reach, engine_facts
 

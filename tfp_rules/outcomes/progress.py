@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import engine
-from ..compile import SUBJECT_FILTER, reach_fields, to_durable
+from ..compile import SUBJECT_FILTER, subject_facts, to_durable
 from ..compile import could as could_in_engine
 from ..conditions import Measure, Not, Reach, could, holds, measures_of
 from ..errors import EngineError, FactProblem, FactsError, RulesetError, RulesetProblem, TfpError
@@ -200,24 +200,9 @@ def check_progress(
     unchecked = _unchecked(facts, sustained_from)
     people = subjects(facts, int(ruleset.parameters["adult_age"].value))  # on the check date
     family = FamilyMeasures(facts, ruleset.terms, entry=entry_date)
-    measured: dict[str, dict[str, Measured]] = {}
-    reach: dict[str, dict[str, Reach]] = {}
-    engine_facts: list[dict[str, Any]] = []
-    for subject in people:
-        fact: dict[str, Any] = {"kind": subject.kind, "subject": subject.ref}
-        if subject.kind == "member":
-            fact["child"] = subject.is_child
-        values, reaches = measured.setdefault(subject.ref, {}), reach.setdefault(subject.ref, {})
-        for name in compiled.needs[subject.group]:
-            m = compiled.measures[name]
-            got = values[m.key] = family.measure(m, subject)
-            if got.value is not None:
-                fact[name] = got.value
-            if unchecked:
-                reaches[m.key] = family.reach(m, subject, got)
-                if not m.source_free:
-                    fact.update(reach_fields(name, m, reaches[m.key]))
-        engine_facts.append(fact)
+    measured, reach, engine_facts = subject_facts(
+        people, compiled.needs, compiled.measures, family, with_reach=bool(unchecked)
+    )
     engine_facts += [{"kind": "unchecked", "source": s} for s in sorted(unchecked)]
     engine_facts += [
         {"kind": "judgement", "measure": mid, "judgement": i} for i, mid in judged["order"]
