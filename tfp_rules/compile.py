@@ -38,7 +38,7 @@ naming the indicator's file, line and field, not an engine failure.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -273,28 +273,37 @@ def _interval(c: Compare, name: str, want: bool) -> dict[str, Any]:
     return {"$or": [{none: True}, failing]}
 
 
-def _too_complex(ruleset: Ruleset, rules: dict[str, engine.Rule]) -> RulesetProblem | None:
+def too_complex(
+    ruleset: Ruleset,
+    network: str,
+    rules: dict[str, engine.Rule],
+    locate: Callable[[str], tuple[int, str]],
+    parts: str,
+) -> RulesetProblem | None:
     """Which condition durable_rules cannot hold, found by registering its rules one by one
-    (only after the whole ruleset was refused)."""
+    (only after the whole `network` was refused): located by `locate(target)` (line, field)
+    in the ruleset's file; `parts` is what to split it into ("indicators", "measures")."""
     for rule_name, rule in rules.items():
         try:
-            engine.register(f"probe:{ruleset.sha256[:16]}:{rule_name}", {rule_name: rule})
+            engine.register(f"probe:{network}:{rule_name}", {rule_name: rule})
         except engine.TooComplexError:
             target = rule_name.split(":", 1)[1] if ":" in rule_name else rule_name
-            indicator = ruleset.indicator(target)
-            at = indicator or ruleset.family
-            line = at.line if at is not None else 0
-            field = at.field if at is not None else ""
+            line, field = locate(target)
             return RulesetProblem(
                 ruleset.path,
                 line,
                 field,
                 f"this condition is too complex for the rules engine ({target}): durable_rules "
                 "takes at most 32 expressions in one condition, and testing whether a missing "
-                "record could still meet it doubles them; split it into two indicators, or "
+                f"record could still meet it doubles them; split it into two {parts}, or "
                 "use fewer any/all branches",
             )
     return None
+
+
+def _indicator_or_family(ruleset: Ruleset, target: str) -> tuple[int, str]:
+    at = ruleset.indicator(target) or ruleset.family
+    return (at.line, at.field) if at is not None else (0, "")
 
 
 def _indicator_derive(indicator_id: str, headline: str, status: str, basis: str):
@@ -478,7 +487,13 @@ def _compile(ruleset: Ruleset, engine_name: str) -> CompiledRuleset:
         engine.register(engine_name, rules)
         engine.register(f"{engine_name}/closed", closed)
     except engine.TooComplexError:
-        problem = _too_complex(ruleset, rules)
+        problem = too_complex(
+            ruleset,
+            engine_name,
+            rules,
+            lambda target: _indicator_or_family(ruleset, target),
+            "indicators",
+        )
         if problem is None:
             raise
         raise RulesetError([problem]) from None

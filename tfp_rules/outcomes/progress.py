@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import engine
-from ..compile import SUBJECT_FILTER, subject_facts, to_durable
+from ..compile import SUBJECT_FILTER, subject_facts, to_durable, too_complex
 from ..compile import could as could_in_engine
 from ..conditions import Measure, Not, Reach, could, holds, measures_of
-from ..errors import EngineError, FactProblem, FactsError, RulesetError, RulesetProblem, TfpError
+from ..errors import EngineError, FactProblem, FactsError, RulesetError, TfpError
 from ..facts import SOURCES, FamilyFacts
 from ..measures import FamilyMeasures, Measured, Subject, months_after, subjects
 from ..ruleset import Ruleset
@@ -134,7 +134,12 @@ def _compile(ruleset: Ruleset, plan: OutcomePlan, name: str) -> CompiledPlan:
     try:
         engine.register(name, rules)
     except engine.TooComplexError:
-        raise RulesetError([_too_complex(ruleset, plan, rules)]) from None
+        problem = too_complex(
+            ruleset, name, rules, lambda target: _measure_at(plan, target), "measures"
+        )
+        if problem is None:
+            raise
+        raise RulesetError([problem]) from None
     return CompiledPlan(
         ruleset, plan, name, measures, fields, {k: tuple(v) for k, v in needs.items()}
     )
@@ -154,21 +159,9 @@ def _emit(kind: str, measure_id: str):
     return derive
 
 
-def _too_complex(ruleset: Ruleset, plan: OutcomePlan, rules: dict[str, engine.Rule]):
-    for rule_name, rule in rules.items():
-        try:
-            engine.register(f"probe:{ruleset.sha256[:16]}:progress:{rule_name}", {rule_name: rule})
-        except engine.TooComplexError:
-            target = rule_name.split(":", 1)[-1]
-            pm = next((m for m in plan.measures if m.id == target), None)
-            return RulesetProblem(
-                ruleset.path,
-                pm.line if pm else 0,
-                pm.field if pm else "outcome_plan",
-                f"this condition is too complex for the rules engine ({target}): split it "
-                "into two measures, or use fewer any/all branches",
-            )
-    return RulesetProblem(ruleset.path, 0, "outcome_plan", "too complex for the rules engine")
+def _measure_at(plan: OutcomePlan, target: str) -> tuple[int, str]:
+    pm = next((m for m in plan.measures if m.id == target), None)
+    return (pm.line, pm.field) if pm is not None else (0, "outcome_plan")
 
 
 # --------------------------------------------------------------------------- the check
