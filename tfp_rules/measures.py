@@ -240,11 +240,8 @@ class FamilyMeasures:
         total = possible = absent = 0
         evidence: list[str] = []
         for i, member in enumerate(self.facts.members):
-            if member.school is None:
-                continue
-            subject = Subject("member", member.ref, f"/members/{i}", member, True)
-            _, found = _window_terms(m, member, self.assessment, self.calendar)
-            evidence += [f"{subject.pointer}/school/terms/{j}" for j, _ in found]
+            _, found = _window_terms(m, member, self.assessment, self.calendar)  # [] unschooled
+            evidence += [f"/members/{i}/school/terms/{j}" for j, _ in found]
             for _, term in found:
                 possible += term.possible_sessions
                 absent += term.absent_sessions
