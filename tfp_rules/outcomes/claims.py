@@ -126,28 +126,12 @@ def _all_evidence(node: Mapping[str, Any]) -> Iterable[str]:
         yield from _all_evidence(node["not"])
 
 
-def _judgement_pointers(measure: Mapping[str, Any], facts: Mapping[str, Any]) -> Iterable[str]:
-    judgements = facts.get("judgements") or []
-    for judged in measure.get("judgements") or ():
-        for i, j in enumerate(judgements):
-            if (
-                j.get("indicator") == measure.get("id")
-                and j.get("by") == judged.get("by")
-                and j.get("reason") == judged.get("reason")
-            ):
-                yield f"/judgements/{i}"
-                break
-        else:
-            raise EvidenceError(
-                f"measure {measure.get('id')}: a judgement in its trace is not in the merged facts"
-            )
-
-
 def evidence_of(decision: Mapping[str, Any], facts: Mapping[str, Any]) -> list[str]:
     """The sorted, de-duplicated pointers (into `facts`, the merged facts) of the records
     behind what qualified the family: by employment, the evidence of each adult whose
     employment was met; else each met measure's condition evidence (each member's, for a
-    measure on every child or adult), and the judgement a measure met by judgement rests on. EvidenceError if one resolves to nothing."""
+    measure on every child or adult), and the judgements it rests on. EvidenceError if one
+    resolves to nothing."""
     trace = decision.get("trace") or {}
     pointers: set[str] = set()
     if decision.get("qualifies_by") == "employment":
@@ -159,8 +143,8 @@ def evidence_of(decision: Mapping[str, Any], facts: Mapping[str, Any]) -> list[s
             for measure in headline.get("measures") or ():
                 if measure.get("status") != "met":
                     continue
-                if measure.get("basis") == "judgement":
-                    pointers.update(_judgement_pointers(measure, facts))
+                for judgement in measure.get("judgements") or ():  # the trace names them
+                    pointers.update(judgement.get("evidence") or ())
                 if measure.get("condition"):
                     pointers.update(_condition_evidence(measure["condition"]))
                 for subject in measure.get("subjects") or ():  # a measure on every child/adult

@@ -333,7 +333,9 @@ def _judged(plan: OutcomePlan, facts: FamilyFacts) -> dict[str, Any]:
                 )
             )
             continue
-        by_measure.setdefault(j.indicator, []).append({"by": j.by, "reason": j.reason})
+        by_measure.setdefault(j.indicator, []).append(
+            {"by": j.by, "reason": j.reason, "evidence": [f"/judgements/{i}"]}
+        )
         order.append((i, j.indicator))
     if problems:
         raise FactsError(problems)
