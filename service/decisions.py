@@ -87,7 +87,8 @@ def list_all(query: DecisionQuery):
     store = get_store()
     # A ruleset the loaded rules or any stored decision knows; else 422 as on POST.
     known_ruleset(
-        query.ruleset, [*current_app.extensions["tfp.library"].refs(), *store.ruleset_refs()]
+        query.ruleset,
+        [*current_app.extensions["tfp.library"].refs(published_only=True), *store.ruleset_refs()],
     )
     filters = query.model_dump(exclude_none=True, exclude={"limit", "cursor"})
     for key in ("created_from", "created_to", "assessed_from", "assessed_to"):

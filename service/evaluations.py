@@ -78,7 +78,9 @@ def lifetime() -> timedelta:
 def json_body(spec: str | None = None) -> tuple[bytes, str | None]:
     """The raw JSON body and a valid Idempotency-Key, or a 4xx problem; 422 for a ruleset
     (`spec`) that is not loaded, before anything else is done."""
-    known_ruleset(spec, current_app.extensions["tfp.library"].refs())
+    library = current_app.extensions["tfp.library"]
+    # a draft is known (and refused as one, 422 draft-ruleset); only published are listed
+    known_ruleset(spec, library.refs(), library.refs(published_only=True))
     require_json()
     key = request.headers.get("Idempotency-Key")
     if key is not None and not IDEMPOTENCY_KEY.match(key):

@@ -99,16 +99,18 @@ def takes(model: type[BaseModel]) -> Callable[[F], F]:
     return decorate
 
 
-def known_ruleset(spec: str | None, known: Iterable[str]) -> None:
-    """422 `unknown-ruleset`, listing what exists, unless `spec` (ID or ID@VERSION) names one
-    of the `known` refs (ID@VERSION)."""
+def known_ruleset(
+    spec: str | None, known: Iterable[str], listed: Iterable[str] | None = None
+) -> None:
+    """422 `unknown-ruleset`, listing what exists (`listed`, else `known`), unless `spec`
+    (ID or ID@VERSION) names one of the `known` refs (ID@VERSION)."""
     if spec is None:
         return
     refs = sorted(set(known))
     if spec in refs or spec in {ref.partition("@")[0] for ref in refs}:
         return
     what = f"ruleset {spec}" if "@" in spec else f"ruleset with id '{spec}'"
-    raise UnknownRulesetError(f"no {what}", refs)
+    raise UnknownRulesetError(f"no {what}", refs if listed is None else sorted(set(listed)))
 
 
 def require_json() -> None:

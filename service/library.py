@@ -47,7 +47,7 @@ def _load(directory: Path, default: str) -> RulesetLibrary:
         compile_ruleset(ruleset)
         if ruleset.outcome_plan is not None:
             compile_plan(ruleset)  # a progress measure too complex for the engine stops it too
-    ids = sorted({ruleset.id for ruleset in library})
+    ids = sorted({ruleset.id for ruleset in library.published()})
     if default not in ids:
         raise RulesetError(
             [
@@ -55,8 +55,9 @@ def _load(directory: Path, default: str) -> RulesetLibrary:
                     str(directory),
                     0,
                     "",
-                    f"TFP_RULESET is '{default}', but no ruleset has that id"
-                    f"{suggest(default, ids)} (loaded: {', '.join(ids)})",
+                    f"TFP_RULESET is '{default}', but no published ruleset has that id"
+                    f"{suggest(default, ids)} (published: {', '.join(ids) or 'none'}; "
+                    f"drafts: {', '.join(r for r in library.refs() if library.status(r) == 'draft') or 'none'})",
                 )
             ]
         )
@@ -117,11 +118,19 @@ class LiveLibrary:
         log.info("rulesets reloaded: %s", ", ".join(library.refs()))
 
     # the RulesetLibrary interface
-    def resolve(self, spec: str | None = None, on: dt.date | None = None) -> Ruleset:
-        return self.current().resolve(spec or self.default, on)
+    def resolve(
+        self, spec: str | None = None, on: dt.date | None = None, *, drafts: bool = False
+    ) -> Ruleset:
+        return self.current().resolve(spec or self.default, on, drafts=drafts)
 
-    def refs(self) -> list[str]:
-        return self.current().refs()
+    def refs(self, *, published_only: bool = False) -> list[str]:
+        return self.current().refs(published_only=published_only)
+
+    def status(self, ref: str) -> str:
+        return self.current().status(ref)
+
+    def published(self) -> list[Ruleset]:
+        return self.current().published()
 
     def __iter__(self) -> Iterator[Ruleset]:
         return iter(self.current())

@@ -16,7 +16,7 @@ bp = Blueprint("meta", __name__)
 def healthz(query: NoParameters):
     get_store().schema_version  # noqa: B018 (touches the database: a broken store is not healthy)
     library = current_app.extensions["tfp.library"]
-    body = {"status": "ok", "rulesets": library.refs()}
+    body = {"status": "ok", "rulesets": library.refs(published_only=True)}
     if library.refused is not None:  # serving, but not what is on disk: say so, and why
         body["rulesets_refused"] = {
             "since": library.refused_at,

@@ -73,9 +73,13 @@ def spec(rulesets: tuple[str, ...] = (), indicators: tuple[str, ...] = ()) -> di
 
 def served(library: RulesetLibrary) -> dict[str, Any]:
     """The document a service with these rulesets serves at /v1/openapi.json."""
-    indicators = {ind.id for ruleset in library for ind in ruleset.indicators}
+    published = library.published()  # a request may name only these
+    indicators = {ind.id for ruleset in published for ind in ruleset.indicators}
     # a worker's judgement may also name a measure of an outcome plan (progress)
     indicators |= {
-        pm.id for ruleset in library if ruleset.outcome_plan for pm in ruleset.outcome_plan.measures
+        pm.id
+        for ruleset in published
+        if ruleset.outcome_plan
+        for pm in ruleset.outcome_plan.measures
     }
-    return spec(tuple(library.refs()), tuple(sorted(indicators)))
+    return spec(tuple(rs.ref for rs in published), tuple(sorted(indicators)))

@@ -16,6 +16,7 @@ from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 from tfp_rules.errors import (
+    DraftRulesetError,
     EngineError,
     FactsError,
     MalformedJSONError,
@@ -92,6 +93,10 @@ def to_problem(exc: Exception) -> Problem:
         return exc
     if isinstance(exc, FactsError):
         return facts_problem(exc)
+    if isinstance(exc, DraftRulesetError):
+        return Problem(
+            422, "draft-ruleset", "Ruleset not published", str(exc), available=exc.available
+        )
     if isinstance(exc, UnknownRulesetError):
         return Problem(422, "unknown-ruleset", "No such ruleset", str(exc), available=exc.available)
     if isinstance(exc, NotFoundError):

@@ -206,6 +206,7 @@ def test_the_amounts_are_those_in_force_on_the_claim_date(library, tmp_path):
     family was decided by Stockton's rules over national@2015.1."""
     import shutil
 
+    from tests.published import publish_all
     from tfp_rules.library import RulesetLibrary
 
     national = (Path(__file__).parent.parent / "rulesets" / "national" / "2015.1.yaml").read_text()
@@ -218,7 +219,7 @@ def test_the_amounts_are_those_in_force_on_the_claim_date(library, tmp_path):
     assert later.count("value: 800") == 2
     (tmp_path / "2019.1.yaml").write_text(later)
     shutil.copy(Path(__file__).parent.parent / "rulesets" / "national" / "2015.1.yaml", tmp_path)
-    rates = RulesetLibrary.from_directory(tmp_path).resolve("national", on=TODAY)
+    rates = RulesetLibrary.from_directory(publish_all(tmp_path)).resolve("national", on=TODAY)
     decision, facts = made(library, "turns_around")
     claim = results_claim(
         decision,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.published import publish_all
 from tfp_rules.cli import main
 from tfp_rules.compile import compile_ruleset
 from tfp_rules.errors import RulesetError
@@ -172,7 +173,7 @@ def test_the_text_view_names_the_council_and_both_values(library):
 
 
 def test_a_well_formed_local_ruleset_loads_beside_the_national_one(tmp_path):
-    library = RulesetLibrary.from_directory(_directory(tmp_path, LOCAL))
+    library = RulesetLibrary.from_directory(publish_all(_directory(tmp_path, LOCAL)))
     local = library.resolve("testshire")
     assert local.parameters["persistent_absence_rate"].value == 15
     assert local.parameters["dental_age"].source == "Testshire outcome plan, 2.6"

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.published import publish_all
 from tfp_rules.cli import main
 from tfp_rules.compile import compile_ruleset
 from tfp_rules.errors import FactsError, RulesetError
@@ -428,7 +429,7 @@ def test_a_measure_too_complex_for_the_engine_names_its_line(tmp_path):
     (tmp_path / "national").mkdir()
     shutil.copy(NATIONAL_YAML, tmp_path / "national" / "2015.1.yaml")
     (tmp_path / "stockton.yaml").write_text(text)
-    stockton = RulesetLibrary.from_directory(tmp_path).resolve("stockton")
+    stockton = RulesetLibrary.from_directory(publish_all(tmp_path)).resolve("stockton")
     with pytest.raises(RulesetError) as caught:
         compile_progress(stockton)
     (problem,) = caught.value.problems

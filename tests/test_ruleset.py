@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.published import publish_all
 from tfp_rules.errors import RulesetError, UnknownRulesetError
 from tfp_rules.library import RulesetLibrary
 from tfp_rules.ruleset import load_ruleset, parse_ruleset
@@ -272,7 +273,7 @@ def write_version(directory: Path, version: str, effective_from: str, rate: int)
 def test_versions_side_by_side_resolve_by_assessment_date(tmp_path: Path):
     write_version(tmp_path, "1", "2020-01-01", 10)
     write_version(tmp_path, "2", "2021-09-01", 15)
-    lib = RulesetLibrary.from_directory(tmp_path)
+    lib = RulesetLibrary.from_directory(publish_all(tmp_path))
     assert lib.refs() == ["mini@1", "mini@2"]
     assert lib.resolve("mini", on=dt.date(2021, 8, 31)).version == "1"
     assert lib.resolve("mini", on=dt.date(2021, 9, 1)).version == "2"
@@ -282,7 +283,7 @@ def test_versions_side_by_side_resolve_by_assessment_date(tmp_path: Path):
 
 def test_unknown_rulesets_list_what_exists(tmp_path: Path):
     write_version(tmp_path, "1", "2020-01-01", 10)
-    lib = RulesetLibrary.from_directory(tmp_path)
+    lib = RulesetLibrary.from_directory(publish_all(tmp_path))
     with pytest.raises(UnknownRulesetError) as caught:
         lib.resolve("mini@9")
     assert caught.value.available == ["mini@1"]

@@ -87,5 +87,9 @@ class UnknownRulesetError(TfpError):
         super().__init__(message)
 
 
+class DraftRulesetError(UnknownRulesetError):
+    """The ruleset asked for is a draft (or only drafts exist): not used to decide."""
+
+
 class EngineError(TfpError):
     """The rules engine failed or disagreed with the reference evaluation: a bug, not bad input."""

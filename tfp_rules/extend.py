@@ -181,7 +181,11 @@ def _lay_over(
             kind = "a list of names" if isinstance(national, list) else "a number"
             report((*at, "value"), f"{base.ref} gives '{name}' as {kind}; so must an override")
             continue
-        parameters[name] = {**parameters[name], "value": spec["value"], "source": spec["source"]}
+        # an override answers for its own value: the national review date is not the council's
+        parameters[name] = {
+            **{k: v for k, v in parameters[name].items() if k != "review_by"},
+            **{k: spec[k] for k in ("value", "source", "review_by") if k in spec},
+        }
         origins[("parameters", name)] = at
     for name, spec in (data.get("parameters") or {}).items():
         if name in parameters:

@@ -170,18 +170,22 @@ def take_in(
     library: RulesetLibrary,
     data: str | bytes | bytearray | Mapping[str, Any],
     ruleset: str | None = None,
+    *,
+    drafts: bool = False,
 ) -> Intake:
     """Parse, choose the ruleset (`ID[@VERSION]`, or the version in force on the assessment
-    date), and check; raises FactsError with every problem found, of every kind.
+    date; drafts only if `drafts`), and check; raises FactsError with every problem found,
+    of every kind.
 
-    Raises UnknownRulesetError if no ruleset answers to `ruleset` on that date.
+    Raises UnknownRulesetError if no ruleset answers to `ruleset` on that date
+    (DraftRulesetError if only a draft does).
     """
     doc = load_document(data)
     facts, problems = validate_document(doc)
     on = as_date(doc.get("assessment_date"))
     chosen = None
     if on is not None or (ruleset and "@" in ruleset):
-        chosen = library.resolve(ruleset, on=on)
+        chosen = library.resolve(ruleset, on=on, drafts=drafts)
         problems += ruleset_problems(chosen, doc)
     if problems:
         raise FactsError(problems)

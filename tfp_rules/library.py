@@ -5,11 +5,12 @@ looked up by id and the date in force."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from .errors import RulesetError, RulesetProblem, UnknownRulesetError
+from .errors import DraftRulesetError, RulesetError, RulesetProblem, UnknownRulesetError
 from .extend import extend, is_local
+from .policy.register import REGISTER_NAME, Publication, check_register, read_register
 from .ruleset import (
     DEFAULT_RULESET_ID,
     DEFAULT_RULESETS_DIR,
@@ -18,6 +19,19 @@ from .ruleset import (
     parse_read,
     read_yaml,
 )
+
+
+def ruleset_files(directory: str | Path) -> list[Path]:
+    """The ruleset files below `directory`: every `*.yaml` except test files (`*.tests.yaml`
+    or anything in a `tests` folder) and the publication register."""
+    root = Path(directory)
+    return sorted(
+        p
+        for p in root.rglob("*.yaml")
+        if not p.name.endswith(".tests.yaml")
+        and "tests" not in p.relative_to(root).parts[:-1]
+        and p.relative_to(root) != Path(REGISTER_NAME)
+    )
 
 
 def load_rulesets(
@@ -54,9 +68,16 @@ def load_rulesets(
 
 
 class RulesetLibrary:
-    """Every ruleset version found under a directory, side by side, looked up by id and date."""
+    """Every ruleset version found under a directory, side by side, looked up by id and date.
 
-    def __init__(self, rulesets: Iterable[Ruleset]):
+    A version is published or a draft (`published`: the register's entries; None, for a
+    library built in memory, counts every version published). Only published versions are
+    in force on a date; a draft is used only when named exactly and asked for.
+    """
+
+    def __init__(
+        self, rulesets: Iterable[Ruleset], published: Mapping[str, Publication] | None = None
+    ):
         self._by_ref: dict[str, Ruleset] = {}
         problems = []
         for rs in rulesets:
@@ -87,11 +108,30 @@ class RulesetLibrary:
                 )
         if problems:
             raise RulesetError(problems)
+        self.publications: dict[str, Publication] | None = (
+            None if published is None else dict(published)
+        )
+
+    def current(self) -> RulesetLibrary:
+        """This library (as `service.library.LiveLibrary.current` answers with its newest)."""
+        return self
+
+    def is_published(self, ref: str) -> bool:
+        return self.publications is None or ref in self.publications
+
+    def status(self, ref: str) -> str:
+        """`published` or `draft`."""
+        return "published" if self.is_published(ref) else "draft"
+
+    def published(self) -> list[Ruleset]:
+        return [rs for rs in self if self.is_published(rs.ref)]
 
     @classmethod
     def from_directory(cls, directory: str | Path = DEFAULT_RULESETS_DIR) -> RulesetLibrary:
-        """Load every `*.yaml` below `directory`; one RulesetError lists the problems of all files."""
-        files = sorted(Path(directory).rglob("*.yaml"))
+        """Load every ruleset file below `directory` with its publication register; one
+        RulesetError lists the problems of all files, and names every published version
+        whose file no longer matches its hash."""
+        files = ruleset_files(directory)
         if not files:
             raise RulesetError(
                 [RulesetProblem(_display_path(Path(directory)), 0, "", "no *.yaml rulesets found")]
@@ -99,26 +139,45 @@ class RulesetLibrary:
         loaded, problems = load_rulesets(files)
         if problems:
             raise RulesetError(problems)
-        return cls(loaded)
+        register = read_register(directory)
+        check_register(register, loaded, directory)
+        return cls(loaded, register)
 
     def __iter__(self) -> Iterator[Ruleset]:
         return iter(
             sorted(self._by_ref.values(), key=lambda r: (r.id, r.effective_from, r.version))
         )
 
-    def refs(self) -> list[str]:
-        return [rs.ref for rs in self]
+    def refs(self, *, published_only: bool = False) -> list[str]:
+        return [rs.ref for rs in self if not published_only or self.is_published(rs.ref)]
 
-    def resolve(self, spec: str | None = None, on: dt.date | None = None) -> Ruleset:
-        """Pick a ruleset: `ID@VERSION` exactly, or `ID` (default national) in force on `on`."""
+    def resolve(
+        self, spec: str | None = None, on: dt.date | None = None, *, drafts: bool = False
+    ) -> Ruleset:
+        """Pick a ruleset: `ID@VERSION` exactly, or `ID` (default national) in force on `on`
+        (the latest published version that took effect by then). A draft only if `drafts`:
+        in force by date among the published and drafts alike, or named exactly."""
         spec = spec or DEFAULT_RULESET_ID
         if "@" in spec:
             if spec not in self._by_ref:
                 raise UnknownRulesetError(f"no ruleset {spec}", self.refs())
+            if not drafts and not self.is_published(spec):
+                raise DraftRulesetError(
+                    f"{spec} is a draft: decisions are made with published versions only "
+                    "(policy officers try a draft with tfp test, tfp diff and tfp impact)",
+                    self.refs(published_only=True),
+                )
             return self._by_ref[spec]
-        versions = [rs for rs in self if rs.id == spec]
-        if not versions:
+        every = [rs for rs in self if rs.id == spec]
+        versions = [rs for rs in every if drafts or self.is_published(rs.ref)]
+        if not every:
             raise UnknownRulesetError(f"no ruleset with id '{spec}'", self.refs())
+        if not versions:
+            raise DraftRulesetError(
+                f"no version of '{spec}' is published (drafts: "
+                f"{', '.join(rs.ref for rs in every)}); publish one with tfp publish",
+                self.refs(published_only=True),
+            )
         if on is None:
             return versions[-1]
         in_force = [rs for rs in versions if rs.effective_from <= on]

@@ -43,6 +43,7 @@ class Parameter:
     description: str
     source: str
     unit: str | None = None
+    review_by: dt.date | None = None  # when its value must next be checked against its source
 
 
 @dataclass(frozen=True)
@@ -513,8 +514,19 @@ def _parameters(raw: Any) -> dict[str, Parameter]:
             str(spec.get("description", "")),
             str(spec.get("source", "")),
             spec.get("unit"),
+            _date_or_none(spec.get("review_by")),
         )
     return out
+
+
+def _date_or_none(value: Any) -> dt.date | None:
+    """A YAML date, or ISO text of one (as a local file's merged document holds it)."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)) if value is not None else None
+    except ValueError:
+        return None  # the schema has reported it
 
 
 def _family(raw: Any, parser: ConditionParser, line: int) -> FamilyRule | None:

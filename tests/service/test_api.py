@@ -535,13 +535,16 @@ def test_review_malformed_json(client, auth, example):
 
 
 def test_rulesets_for_any_role(client, auth, national):
-    listed = client.get("/v1/rulesets", headers=auth("policy_officer")).get_json()["items"]
+    listed = client.get("/v1/rulesets", headers=auth("submitter")).get_json()["items"]
+    published = {key: listed[0]["published"][key] for key in ("published_at", "published_by")}
     assert listed == [
         {
             "id": "national",
             "version": "2015.1",
             "effective_from": "2015-04-01",
             "sha256": national.sha256,
+            "status": "published",
+            "published": {"file": "national/2015.1.yaml", "sha256": national.sha256, **published},
             "description": national.description,
         },
         {
@@ -549,11 +552,14 @@ def test_rulesets_for_any_role(client, auth, national):
             "version": "2015.1",
             "effective_from": "2015-04-01",
             "sha256": listed[1]["sha256"],
+            "status": "published",
+            "published": listed[1]["published"],
             "description": listed[1]["description"],
             "extends": national.identity(),
             "council": "Stockton-on-Tees Borough Council",
         },
     ]
+    assert listed[1]["published"]["sha256"] == listed[1]["sha256"]
     detail = client.get("/v1/rulesets/national/2015.1", headers=auth("submitter")).get_json()
     assert detail["parameters"]["persistent_absence_rate"]["value"] == 10
     assert len([i for h in detail["headlines"] for i in h["indicators"]]) == 25
@@ -794,7 +800,9 @@ def test_an_unknown_or_repeated_parameter_is_400_on_every_route(
 
 
 def test_a_route_that_takes_no_parameters_says_so(client, auth):
-    body = assert_problem(client.get("/v1/rulesets?foo=bar", headers=auth()), 400, "invalid-query")
+    body = assert_problem(
+        client.get("/v1/rulesets/national/2015.1?foo=bar", headers=auth()), 400, "invalid-query"
+    )
     assert body["detail"] == "foo: unknown parameter: this route takes no parameters"
     body = assert_problem(
         client.get("/v1/decisions/x?fmt=text", headers=auth("reviewer")), 400, "invalid-query"

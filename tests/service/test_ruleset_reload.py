@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from service import create_app
+from tests.published import publish_all
 from tfp_rules.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +24,7 @@ def served(tmp_path):
     rulesets = tmp_path / "rulesets" / "national"
     rulesets.mkdir(parents=True)
     shutil.copy(NATIONAL, rulesets / "2015.1.yaml")
+    publish_all(tmp_path / "rulesets")
     app = create_app(
         {
             "DATABASE": str(tmp_path / "tfp.sqlite"),
@@ -76,4 +78,6 @@ def test_a_new_whole_set_of_files_is_served_without_a_restart(served):
     health = client.get("/healthz").get_json()
     assert health["rulesets"] == ["national@2015.1", "national@2018.1"]
     assert "rulesets_refused" not in health
+    assert post().get_json()["ruleset"]["version"] == "2015.1"  # 2018.1 is only a draft
+    publish_all(rulesets.parent)  # published: the register changed, so it is reloaded
     assert post().get_json()["ruleset"]["version"] == "2018.1"  # in force on 31 March 2019

@@ -20,6 +20,7 @@ from tfp_rules.store import (
 )
 
 from ..conftest import DATA, NATIONAL_YAML
+from ..published import publish_all
 
 ROOT = Path(__file__).parent.parent.parent
 EXAMPLE = json.loads((DATA / "example_facts.json").read_text())
@@ -70,7 +71,7 @@ def rulesets(tmp_path_factory) -> RulesetLibrary:
     (directory / "stockton" / "2015.1.yaml").write_text(
         text.replace("ruleset: national", "ruleset: stockton", 1)
     )
-    return RulesetLibrary.from_directory(directory)
+    return RulesetLibrary.from_directory(publish_all(directory))
 
 
 def family(ref: str = "STK-2019-000123", on: str = "2019-03-31", *, eligible: bool = True) -> dict:

@@ -14,7 +14,7 @@ from ..errors import FactsError, RulesetError, RulesetProblem, UnknownRulesetErr
 from ..evaluate import evaluate
 from ..facts import parse_facts
 from ..intake import take_in
-from ..library import RulesetLibrary, load_rulesets
+from ..library import RulesetLibrary, load_rulesets, ruleset_files
 from ..outcomes.progress import compile_plan
 from ..ruleset import DEFAULT_RULESETS_DIR, Ruleset
 from ..trace import render_text
@@ -50,9 +50,8 @@ def _files(paths: tuple[Path, ...]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(
-                sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
-            )
+            files.extend(ruleset_files(path))
+            files.extend(sorted(path.rglob("*.json")))
         else:
             files.append(path)
     return files
@@ -148,20 +147,34 @@ def validate(paths: tuple[Path, ...], ruleset_spec: str | None, rulesets_dir: Pa
     show_default=True,
     help="Text format: show everything, or only what was not met.",
 )
+@click.option(
+    "--drafts",
+    is_flag=True,
+    help="Let draft (unpublished) versions decide too: named, or in force by date.",
+)
 @RULESETS_OPTION
 def eval_(
-    facts_path: str, ruleset_spec: str | None, fmt: str, explain: str, rulesets_dir: Path
+    facts_path: str,
+    ruleset_spec: str | None,
+    fmt: str,
+    explain: str,
+    drafts: bool,
+    rulesets_dir: Path,
 ) -> None:
     """Evaluate one family's facts and print the decision with its trace.
 
-    With --format json, stdout holds only the decision JSON.
+    With --format json, stdout holds only the decision JSON. Only published versions
+    decide unless --drafts is given (a policy officer trying a draft on a family).
     """
     try:
         raw = _read(facts_path)
     except OSError as exc:
         _fail([f"{facts_path}: cannot read: {exc.strerror}"])
     with refusing(facts_path):
-        intake = take_in(RulesetLibrary.from_directory(rulesets_dir), raw, ruleset_spec)
+        library = RulesetLibrary.from_directory(rulesets_dir)
+        intake = take_in(library, raw, ruleset_spec, drafts=drafts)
+        if library.status(intake.ruleset.ref) == "draft":
+            click.echo(f"note: {intake.ruleset.ref} is a draft, not published", err=True)
         decision = evaluate(compile_ruleset(intake.ruleset), intake.facts)
     if fmt == "json":
         click.echo(json.dumps(decision, indent=2))
