@@ -361,6 +361,13 @@ def build_checked(
     ruleset.lines.update(
         {str(path[0]): line for path, line in lines.keys.items() if len(path) == 1}
     )
+    # each parameter where it is written (a local file's override, where it overrides it)
+    ruleset.lines.update(
+        {
+            f"parameters.{name}": lines.line(("parameters", name), key=True)
+            for name in ruleset.parameters
+        }
+    )
     return ruleset
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -16,6 +17,8 @@ from ..facts import parse_facts
 from ..intake import take_in
 from ..library import RulesetLibrary, load_rulesets, ruleset_files
 from ..outcomes.progress import compile_plan
+from ..policy.lint import in_force_or_draft, lint
+from ..policy.register import read_register
 from ..ruleset import DEFAULT_RULESETS_DIR, Ruleset
 from ..trace import render_text
 from .base import fail as _fail
@@ -87,8 +90,11 @@ def _load_rulesets(
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @RULESET_OPTION
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too, not only on problems.")
 @RULESETS_OPTION
-def validate(paths: tuple[Path, ...], ruleset_spec: str | None, rulesets_dir: Path) -> None:
+def validate(
+    paths: tuple[Path, ...], ruleset_spec: str | None, strict: bool, rulesets_dir: Path
+) -> None:
     """Check ruleset (.yaml) and family facts (.json) files; directories are searched.
 
     Runs exactly the checks that loading and evaluation run: rulesets one by one
@@ -96,13 +102,17 @@ def validate(paths: tuple[Path, ...], ruleset_spec: str | None, rulesets_dir: Pa
     facts against the ruleset that would judge them (the rulesets given, or else
     --rulesets), so a judgement naming an indicator it lacks is caught here.
     Prints every problem with its file, line or JSON Pointer, and warnings that
-    do not stop a decision; exits 1 if there is any problem.
+    do not stop a decision: a parameter past its review_by date (in a version in
+    force today, or a draft), one declared and unused, a condition no facts can
+    make true (or false), a window longer than partners keep records. Exits 1 if
+    there is any problem, or with --strict any warning.
     """
     files = _files(paths)
     yaml_files = [f for f in files if f.suffix in (".yaml", ".yml")]
     loaded, ruleset_problems = _load_rulesets(yaml_files, rulesets_dir)
     failed = [str(p) for p in ruleset_problems]
     faulted = {p.file for p in ruleset_problems}
+    warned = _lint(loaded, faulted, rulesets_dir)
     for rs in loaded:
         if rs.path not in faulted:
             click.echo(f"ok {rs.path}")
@@ -132,6 +142,30 @@ def validate(paths: tuple[Path, ...], ruleset_spec: str | None, rulesets_dir: Pa
         click.echo(f"ok {file}")
     if failed:
         _fail(failed)
+    if strict and warned:
+        _fail([f"{warned} warning(s), and --strict fails on warnings"])
+
+
+def _lint(loaded: list[Ruleset], faulted: set[str], rulesets_dir: Path) -> int:
+    """Print every lint warning of the rulesets that loaded (stderr); how many there were.
+    Review dates count for versions in force today and for drafts (they may be soon)."""
+    try:
+        register = read_register(rulesets_dir)
+    except RulesetError:
+        register = {}
+    try:
+        library = RulesetLibrary(loaded, register)
+    except RulesetError:  # reported as problems already
+        return 0
+    today = dt.date.today()
+    count = 0
+    for rs in loaded:
+        if rs.path in faulted:
+            continue
+        for warning in lint(rs, today=today, in_force=in_force_or_draft(library, rs, today)):
+            click.echo(str(warning), err=True)
+            count += 1
+    return count
 
 
 @main.command("eval")
