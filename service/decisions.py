@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field
 
+from tfp_rules.policy.since import rules_since
 from tfp_rules.store import StoredDecision
 from tfp_rules.trace import failed_only, render_text
 
@@ -113,11 +114,18 @@ def get_one(decision_id: str, query: DecisionView):
     record("decision.read", 200, target=d.id)
     role = actor().role  # a submitter does not see reviewers' reasons or who they were
     failed = query.explain == "failed"
+    # explained with the rules that made it, saying so if newer rules would decide otherwise
+    since = rules_since(
+        d.decision,
+        lambda: get_store().get_facts(d.id),
+        current_app.extensions["tfp.library"].current(),
+    )
+    extra = {"rules_since": since} if since else {}
     if query.text:
-        text = render_text(text_view(d, role), only_failed=failed)
+        text = render_text(text_view(d, role) | extra, only_failed=failed)
         response = Response(text, mimetype="text/plain")
     else:
-        view = decision_view(d, role)
+        view = decision_view(d, role) | extra
         response = jsonify(failed_only(view) if failed else view)
     return with_ruleset_headers(response, d.decision["ruleset"])
 

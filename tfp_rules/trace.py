@@ -320,6 +320,41 @@ def _value(value: Any) -> str:
     return ", ".join(value) if isinstance(value, list) else str(value)
 
 
+def _since_lines(since: Mapping[str, Any] | None) -> list[str]:
+    """`policy.since.rules_since` in plain English (a stored decision's view may carry it)."""
+    if not since:
+        return []
+    made = since["made_with"]
+    lines = []
+    if since.get("made_with_loaded") is False:
+        lines.append(
+            f"Rules since: {made} is no longer loaded; this explanation is the trace as made."
+        )
+    if "file_changed" in since:
+        lines.append(
+            f"Rules since: the file of {made} has changed since this decision (sha256 "
+            f"{since['file_changed']['then'][:12]} then, {since['file_changed']['now'][:12]} now); "
+            "this explanation is the trace as made."
+        )
+    now = since.get("in_force")
+    if now:
+        head = f"Rules since: {now['ref']} is now in force for this assessment date"
+        if "problems" in now:
+            lines.append(
+                f"{head}, and these facts are not valid under it: {'; '.join(now['problems'])}."
+            )
+        elif now["decides_differently"]:
+            met = ", ".join(now["headlines_met"]) or "none"
+            lines.append(
+                f"{head} and would decide differently: {_VERDICTS[now['status']]} "
+                f"(headlines met: {met}). This decision, made with {made}, stands until a new "
+                "one is asked for."
+            )
+        else:
+            lines.append(f"{head}; it would decide the same.")
+    return lines
+
+
 def render_text(decision: Mapping[str, Any], *, only_failed: bool = False) -> str:
     """A decision and its trace in plain English; `only_failed` keeps only what was not met.
 
@@ -338,6 +373,7 @@ def render_text(decision: Mapping[str, Any], *, only_failed: bool = False) -> st
             else ""
         ),
         *_local_lines(trace.get("local")),
+        *_since_lines(decision.get("rules_since")),
         f"Decision: {trace['decision']['text']}",
         "",
     ]
