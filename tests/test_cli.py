@@ -134,7 +134,10 @@ def test_eval_with_broken_rulesets_dir(runner, tmp_path):
 def test_rulesets_lists_versions(runner, national):
     result = runner.invoke(main, ["rulesets"])
     assert result.exit_code == 0
-    assert f"national@2015.1\teffective from 2015-04-01\tsha256 {national.sha256}" in result.stdout
+    assert f"national@2015.1\tpublished\teffective from 2015-04-01\tsha256 {national.sha256}" in (
+        result.stdout
+    )
+    assert "national@2017.1\tdraft\t" in result.stdout
 
 
 def test_every_command_is_documented_in_the_readme():

@@ -219,12 +219,13 @@ def eval_(
 @main.command()
 @RULESETS_OPTION
 def rulesets(rulesets_dir: Path) -> None:
-    """List every ruleset version found, with its effective date and file hash."""
+    """List every ruleset version found: published or draft, effective date, file hash."""
     try:
         library = RulesetLibrary.from_directory(rulesets_dir)
     except RulesetError as exc:
         _fail([str(p) for p in exc.problems])
     for rs in library:
         click.echo(
-            f"{rs.ref}\teffective from {rs.effective_from.isoformat()}\tsha256 {rs.sha256}\t{rs.path}"
+            f"{rs.ref}\t{library.status(rs.ref)}\teffective from {rs.effective_from.isoformat()}"
+            f"\tsha256 {rs.sha256}\t{rs.path}"
         )

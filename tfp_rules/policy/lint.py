@@ -153,7 +153,7 @@ def _freshness(ruleset: Ruleset, today: dt.date) -> Iterator[LintWarning]:
                 name,
                 "review",
                 f"{name} was due for review by {_day(p.review_by)} and is still in force: "
-                f"check it against its source ({p.source}) and set a new review_by",
+                f"check it against its source ({p.source.strip().rstrip('.')}) and set a new review_by",
             )
 
 
