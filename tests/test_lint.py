@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import textwrap
 
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from tests.conftest import NATIONAL_YAML
 from tfp_rules.cli import main
 from tfp_rules.errors import RulesetError
+from tfp_rules.library import RulesetLibrary
 from tfp_rules.policy.lint import READ_BY_NAME, lint, used_parameters
 from tfp_rules.ruleset import PROJECT_ROOT, parse_ruleset
 
@@ -222,3 +224,20 @@ def test_validate_strict_passes_on_the_shipped_rulesets(runner):
     result = runner.invoke(main, ["validate", "--strict", "rulesets"])
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+def test_a_local_version_over_a_superseded_national_one_is_named(library):
+    stockton = library.resolve("stockton@2015.1")
+    national = library.resolve("national@2015.1")
+    later = dataclasses.replace(
+        national, version="2017.1", effective_from=dt.date(2017, 4, 1), sha256="0" * 64
+    )
+    both = RulesetLibrary([national, later, stockton])
+    [warning] = lint(stockton, today=TODAY, library=both)
+    assert (warning.kind, warning.field) == ("base", "extends")
+    assert warning.line == stockton.lines["extends"]
+    assert "stockton@2015.1 extends national@2015.1, but national@2017.1 is the national" in (
+        warning.message
+    )
+    # the shipped 2017.1 is a draft, so national@2015.1 is still in force: no warning
+    assert lint(stockton, today=TODAY, library=library) == []

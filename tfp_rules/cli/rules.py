@@ -162,7 +162,8 @@ def _lint(loaded: list[Ruleset], faulted: set[str], rulesets_dir: Path) -> int:
     for rs in loaded:
         if rs.path in faulted:
             continue
-        for warning in lint(rs, today=today, in_force=in_force_or_draft(library, rs, today)):
+        in_force = in_force_or_draft(library, rs, today)
+        for warning in lint(rs, today=today, in_force=in_force, library=library):
             click.echo(str(warning), err=True)
             count += 1
     return count

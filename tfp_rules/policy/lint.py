@@ -86,14 +86,17 @@ def lint(
     today: dt.date,
     in_force: bool = True,
     untested: Iterable[str] | None = None,
+    library: RulesetLibrary | None = None,
 ) -> list[LintWarning]:
     """Every warning about `ruleset`: review dates only if it is `in_force` (in force today,
-    or a draft that may be), untested indicators only if `untested` is given."""
+    or a draft that may be), untested indicators only if `untested` is given, and with the
+    `library` it belongs to, a local version extending a base that is no longer in force."""
     warnings = [
         *(_freshness(ruleset, today) if in_force else ()),
         *_unused(ruleset),
         *_constant_conditions(ruleset),
         *_windows(ruleset),
+        *(_base(ruleset, library, today) if library is not None and in_force else ()),
     ]
     for indicator_id in untested or ():
         indicator = ruleset.indicator(indicator_id)
@@ -119,6 +122,27 @@ def in_force_or_draft(library: RulesetLibrary, ruleset: Ruleset, today: dt.date)
         return library.resolve(ruleset.id, on=today).ref == ruleset.ref
     except UnknownRulesetError:
         return True
+
+
+def _base(ruleset: Ruleset, library: RulesetLibrary, today: dt.date) -> Iterator[LintWarning]:
+    """A council's rules built on national rules that a newer published version replaced."""
+    base = ruleset.extends
+    if base is None:
+        return
+    try:
+        now = library.resolve(base.id, on=today)
+    except UnknownRulesetError:
+        return
+    if now.ref != base.ref and now.effective_from > base.effective_from:
+        yield LintWarning(
+            ruleset.path,
+            ruleset.lines.get("extends", 0),
+            "extends",
+            "base",
+            f"{ruleset.ref} extends {base.ref}, but {now.ref} is the {base.id} version in force "
+            f"today: its families are still decided by {base.ref}'s rules; write a version "
+            f"extending {now.ref}",
+        )
 
 
 def _own_parameters(ruleset: Ruleset) -> list[str]:
