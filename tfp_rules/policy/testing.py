@@ -87,7 +87,7 @@ class TestReport:
         if self.problems:
             bad = len({p.file for p in self.problems})
             parts.append(f"{bad} invalid tests file{'s' if bad > 1 else ''}")
-        if not self.files:
+        if not self.files and not self.results:
             parts.append("no tests files found")
         return ", ".join(parts)
 
