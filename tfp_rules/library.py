@@ -22,15 +22,21 @@ from .ruleset import (
 
 
 def ruleset_files(directory: str | Path) -> list[Path]:
-    """The ruleset files below `directory`: every `*.yaml` except test files (`*.tests.yaml`
-    or anything in a `tests` folder) and the publication register."""
+    """The ruleset files below `directory`: every `*.yaml` except the publication register
+    and tests files (`*.tests.yaml`, or in a `tests` or `<version>.tests` folder)."""
     root = Path(directory)
     return sorted(
         p
         for p in root.rglob("*.yaml")
-        if not p.name.endswith(".tests.yaml")
-        and "tests" not in p.relative_to(root).parts[:-1]
-        and p.relative_to(root) != Path(REGISTER_NAME)
+        if not is_tests_file(p.relative_to(root)) and p.relative_to(root) != Path(REGISTER_NAME)
+    )
+
+
+def is_tests_file(path: Path) -> bool:
+    """Whether a path (below a rulesets directory) is a tests file, not a ruleset."""
+    folders = path.parts[:-1]
+    return path.name.endswith(".tests.yaml") or any(
+        f == "tests" or f.endswith(".tests") for f in folders
     )
 
 

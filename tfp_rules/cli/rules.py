@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -15,11 +16,13 @@ from ..errors import FactsError, RulesetError, RulesetProblem, UnknownRulesetErr
 from ..evaluate import evaluate
 from ..facts import parse_facts
 from ..intake import take_in
-from ..library import RulesetLibrary, load_rulesets, ruleset_files
+from ..library import RulesetLibrary, is_tests_file, load_rulesets, ruleset_files
 from ..outcomes.progress import compile_plan
+from ..policy.cases import check_tests_file, find_tests
 from ..policy.lint import in_force_or_draft, lint
 from ..policy.register import read_register
-from ..ruleset import DEFAULT_RULESETS_DIR, Ruleset
+from ..policy.testing import run_tests
+from ..ruleset import DEFAULT_RULESETS_DIR, Ruleset, _display_path
 from ..trace import render_text
 from .base import fail as _fail
 from .base import main, refusing
@@ -54,6 +57,7 @@ def _files(paths: tuple[Path, ...]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             files.extend(ruleset_files(path))
+            files.extend(p for p in sorted(path.rglob("*.yaml")) if is_tests_file(p))
             files.extend(sorted(path.rglob("*.json")))
         else:
             files.append(path)
@@ -108,14 +112,21 @@ def validate(
     there is any problem, or with --strict any warning.
     """
     files = _files(paths)
-    yaml_files = [f for f in files if f.suffix in (".yaml", ".yml")]
+    tests_files = [f for f in files if f.suffix in (".yaml", ".yml") and is_tests_file(f)]
+    yaml_files = [f for f in files if f.suffix in (".yaml", ".yml") and f not in tests_files]
     loaded, ruleset_problems = _load_rulesets(yaml_files, rulesets_dir)
     failed = [str(p) for p in ruleset_problems]
     faulted = {p.file for p in ruleset_problems}
-    warned = _lint(loaded, faulted, rulesets_dir)
+    registers = [p for p in paths if p.is_dir()] or [rulesets_dir]  # whose publications count
+    warned = _lint(loaded, faulted, registers)
     for rs in loaded:
         if rs.path not in faulted:
             click.echo(f"ok {rs.path}")
+    for path in tests_files:
+        tests_problems = check_tests_file(path)
+        failed.extend(str(p) for p in tests_problems)
+        if not tests_problems:
+            click.echo(f"ok {_display_path(path)}")
     library: RulesetLibrary | None = None
     try:
         library = (
@@ -124,7 +135,7 @@ def validate(
     except RulesetError as exc:
         if not yaml_files:
             failed.extend(str(p) for p in exc.problems)
-    for file in (f for f in files if f not in yaml_files):
+    for file in (f for f in files if f not in yaml_files and f not in tests_files):
         try:
             if library is None:  # the rulesets are broken: check the shape at least
                 parse_facts(file.read_bytes())
@@ -146,13 +157,14 @@ def validate(
         _fail([f"{warned} warning(s), and --strict fails on warnings"])
 
 
-def _lint(loaded: list[Ruleset], faulted: set[str], rulesets_dir: Path) -> int:
+def _lint(loaded: list[Ruleset], faulted: set[str], registers: list[Path]) -> int:
     """Print every lint warning of the rulesets that loaded (stderr); how many there were.
-    Review dates count for versions in force today and for drafts (they may be soon)."""
-    try:
-        register = read_register(rulesets_dir)
-    except RulesetError:
-        register = {}
+    Review dates count for versions in force today and for drafts (they may be soon);
+    which are published, the `registers` of the directories say."""
+    register = {}
+    for directory in registers:
+        with contextlib.suppress(RulesetError):  # the loading reports a broken register
+            register |= read_register(directory)
     try:
         library = RulesetLibrary(loaded, register)
     except RulesetError:  # reported as problems already
@@ -163,10 +175,22 @@ def _lint(loaded: list[Ruleset], faulted: set[str], rulesets_dir: Path) -> int:
         if rs.path in faulted:
             continue
         in_force = in_force_or_draft(library, rs, today)
-        for warning in lint(rs, today=today, in_force=in_force, library=library):
+        warnings = lint(
+            rs, today=today, in_force=in_force, library=library, untested=_untested(library, rs)
+        )
+        for warning in warnings:
             click.echo(str(warning), err=True)
             count += 1
     return count
+
+
+def _untested(library: RulesetLibrary, ruleset: Ruleset) -> list[str]:
+    """The indicators its tests leave unexercised (all of them if it has no tests; a
+    failing test is `tfp test`'s to report, not a lint)."""
+    if not find_tests(ruleset):
+        return [i.id for i in ruleset.indicators]
+    report = run_tests(library, ruleset)
+    return report.coverage.untested_indicators() if report.coverage is not None else []
 
 
 @main.command("eval")

@@ -44,7 +44,9 @@ def _reports(library: RulesetLibrary, targets: tuple[str, ...]) -> list[TestRepo
     return reports + run_paths(library, paths)
 
 
-def _text(reports: list[TestReport], coverage: bool) -> None:
+def echo_reports(reports: list[TestReport], coverage: bool) -> None:
+    """Each failing case with what differed, a summary line per ruleset, and (with
+    `coverage`) what the cases never exercised."""
     for report in reports:
         for problem in report.problems:
             click.echo(f"invalid: {problem}", err=True)
@@ -126,7 +128,7 @@ def test_command(
     if fmt == "junit":
         click.echo(junit_xml(reports), nl=False)
     else:
-        _text(reports, coverage)
+        echo_reports(reports, coverage)
     short = [
         f"coverage of {r.ruleset}: {r.coverage.percent:.1f}% of condition branches, "
         f"under --fail-under {fail_under:g}"
