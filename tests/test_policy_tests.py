@@ -500,11 +500,6 @@ def test_a_tests_folder_beside_a_ruleset_is_found(tmp_path):
     assert report.ok
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tfp_rules.library.ruleset_files skips *.tests.yaml and tests/ folders but not "
-    "<version>.tests/ folders, so the library reads their files as rulesets",
-)
 def test_tfp_test_with_a_tests_folder_in_its_own_rulesets_directory(runner, tmp_path):
     rulesets, folder = _tests_folder(tmp_path)
     by_ref = runner.invoke(main, ["test", "national@2015.1", "--rulesets", str(rulesets)])
