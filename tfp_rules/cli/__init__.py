@@ -8,7 +8,7 @@ problem on stderr), 2 wrong usage.
 
 from __future__ import annotations
 
-from . import audit, claims, keys, outcomes, rules
+from . import audit, claims, diff, keys, outcomes, rules
 from .base import main
 
-__all__ = ["audit", "claims", "keys", "main", "outcomes", "rules"]
+__all__ = ["audit", "claims", "diff", "keys", "main", "outcomes", "rules"]
