@@ -264,7 +264,7 @@ class _Differ:
                 "description",
                 old.description,
                 new.description,
-                f'Description changed from "{old.description}" to "{new.description}".',
+                f"Description {_text_change(old.description, new.description)}.",
             )
         for source in new.sources:
             if source not in old.sources:
@@ -389,7 +389,7 @@ class _Differ:
                     attr,
                     before,
                     after,
-                    f'Parameter {name}: {attr} changed from "{before}" to "{after}".',
+                    f"Parameter {name}: {attr} {_text_change(before, after)}.",
                 )
         if a.review_by != b.review_by:
             if a.review_by is None:
@@ -470,7 +470,7 @@ class _Differ:
                 "source",
                 a.source,
                 b.source,
-                f'Family rule: source changed from "{a.source}" to "{b.source}".',
+                f"Family rule: source {_text_change(a.source, b.source)}.",
             )
         yield from _sources_change(
             "family", "The family rule", a.data_sources, b.data_sources, section="family"
@@ -483,7 +483,7 @@ class _Differ:
         pa, pb = old.headlines_required_param, new.headlines_required_param
         if a == b and pa == pb:
             return
-        via = _via(Operand(a, pa), Operand(b, pb))
+        via = _via(Operand(a, pa), Operand(b, pb), "eligibility rule")
         if a != b:
             text = f"Eligibility: {b} headlines required instead of {a}{via}."
         else:
@@ -512,7 +512,7 @@ class _Differ:
                 "source",
                 a.source,
                 b.source,
-                f'School terms: source changed from "{a.source}" to "{b.source}".',
+                f"School terms: source {_text_change(a.source, b.source)}.",
             )
         before = {t: (f, to) for t, f, to in a.dates}
         after = {t: (f, to) for t, f, to in b.dates}
@@ -559,7 +559,7 @@ class _Differ:
         new = {h.id: h for h in self.new.headlines}
         for hid, h in new.items():
             if hid not in old:
-                ids = ", ".join(i.id for i in h.indicators)
+                ids = listing([i.id for i in h.indicators], "and")
                 yield Change(
                     "added",
                     "headline",
@@ -589,7 +589,7 @@ class _Differ:
                     {"id": hid, "name": h.name},
                     None,
                     f"Headline {hid} ({h.name}) removed, with its indicators "
-                    f"{', '.join(i.id for i in h.indicators)}.",
+                    f"{listing([i.id for i in h.indicators], 'and')}.",
                 )
         yield from self.indicators()
 
@@ -690,6 +690,8 @@ class _Differ:
                 b.origin,
                 f"{iid}: origin changed from {a.origin} to {b.origin}.",
             )
+        yield from _sources_change(iid, iid, a.data_sources, b.data_sources)
+        yield from self._conditions(iid, iid, a.when, b.when)
         if a.source != b.source:
             yield Change(
                 "changed",
@@ -698,10 +700,8 @@ class _Differ:
                 "source",
                 a.source,
                 b.source,
-                f'{iid}: source changed from "{a.source}" to "{b.source}".',
+                f"{iid}: source {_text_change(a.source, b.source)}.",
             )
-        yield from _sources_change(iid, iid, a.data_sources, b.data_sources)
-        yield from self._conditions(iid, iid, a.when, b.when)
 
     # ------------------------------------------------------------------ conditions
 
@@ -779,7 +779,7 @@ class _Differ:
                 continue
             if p.value != q.value:
                 text = (
-                    f"{label}: {called}{on} {_direction(p.value, q.value)} "
+                    f"{label}: {called}{on} {_direction(p.value, q.value, window=True)} "
                     f"{_from_to(p.value, q.value, window_unit)}{_via(p, q)}."
                 )
             else:
@@ -795,7 +795,7 @@ class _Differ:
                 x.measure.records or "event",
                 list(x.measure.types),
                 list(y.measure.types),
-                f"{label} now {what}{via}.",
+                f"{label} {what}{via}.",
                 section,
             )
         old_where, new_where = dict(x.measure.where), dict(y.measure.where)
@@ -855,12 +855,13 @@ class _Differ:
                     attr,
                     before,
                     after,
-                    f'Outcome plan: {attr} changed from "{before}" to "{after}".',
+                    f"Outcome plan: {attr} {_text_change(before, after)}.",
                 )
         if (a.sustain_months, a.sustain_param) != (b.sustain_months, b.sustain_param):
             via = _via(
                 Operand(a.sustain_months, a.sustain_param),
                 Operand(b.sustain_months, b.sustain_param),
+                "outcome plan",
             )
             text = (
                 f"Outcome plan: progress must last {amount(b.sustain_months, 'months')} instead "
@@ -930,7 +931,7 @@ class _Differ:
                     attr,
                     before,
                     after,
-                    f'{label}: {attr} changed from "{before}" to "{after}".',
+                    f"{label}: {attr} {_text_change(before, after)}.",
                 )
         if a.applies_to != b.applies_to:
             yield Change(
@@ -1029,6 +1030,14 @@ def _sources_change(
     )
 
 
+def _text_change(before: str, after: str) -> str:
+    """'changed from "A" to "B"', or 'now adds "X"' when the new text is the old one with
+    more after it (the common case: a source that cites one more thing)."""
+    if before and after.startswith(before) and after != before:
+        return f'now adds "{after[len(before) :].strip()}"'
+    return f'changed from "{before}" to "{after}"'
+
+
 def _list_change(a: Iterable[Any], b: Iterable[Any], verb: str) -> str:
     a, b = list(a), list(b)
     more = [str(v) for v in b if v not in a]
@@ -1055,7 +1064,7 @@ def _counted(a: Measure, b: Measure) -> str:
     fewer = [t for t in a.types if t not in b.types]
     parts = []
     if more:
-        parts.append(f"also counts {nouns(more)}")
+        parts.append(f"now also counts {nouns(more)}")
     if fewer:
         parts.append(f"no longer counts {nouns(fewer)}")
     return " and ".join(parts)
@@ -1075,17 +1084,17 @@ def _list_via(a: Measure, b: Measure, what: str) -> str:
     return " (written in the condition)"
 
 
-def _via(a: Operand, b: Operand) -> str:
-    """Where a threshold comes from: the parameter it names, or the condition itself."""
+def _via(a: Operand, b: Operand, rule: str = "condition") -> str:
+    """Where a threshold comes from: the parameter it names, or the `rule` itself."""
     if b.param and b.param == a.param:
         return f" (through parameter {b.param})"
     if b.param and a.param:
         return f" (now through parameter {b.param}, was {a.param})"
     if b.param:
-        return f" (now through parameter {b.param}, was written in the condition)"
+        return f" (now through parameter {b.param}, was written in the {rule})"
     if a.param:
-        return f" (now written in the condition, was parameter {a.param})"
-    return " (written in the condition)"
+        return f" (now written in the {rule}, was parameter {a.param})"
+    return f" (written in the {rule})"
 
 
 def _via_all(a: tuple[Operand, ...], b: tuple[Operand, ...]) -> str:
@@ -1104,7 +1113,12 @@ def _via_all(a: tuple[Operand, ...], b: tuple[Operand, ...]) -> str:
 
 
 def _range(c: Compare, unit: str | None) -> str:
-    shown = [amount(o.value, unit) for o in c.operands]
+    """'between 16 and 24 years', 'between 10% and 20%', '1, 2 or 3'."""
+    signs = unit in ("percent", "GBP")
+    last = len(c.operands) - 1
+    shown = [
+        amount(o.value, unit if signs or i == last else None) for i, o in enumerate(c.operands)
+    ]
     if c.op == "between":
         return f"between {shown[0]} and {shown[1]}"
     return listing(shown)
@@ -1118,11 +1132,15 @@ def _from_to(a: Any, b: Any, unit: str | None) -> str:
     return f"from {amount(a, None)} to {amount(b, unit)}"
 
 
-def _direction(a: Any, b: Any) -> str:
+def _direction(a: Any, b: Any, *, window: bool = False) -> str:
+    """'raised'/'lowered' ('lengthened'/'shortened' for a window)."""
     try:
-        return "raised" if b > a else "lowered"
+        up = b > a
     except TypeError:
         return "changed"
+    if window:
+        return "lengthened" if up else "shortened"
+    return "raised" if up else "lowered"
 
 
 def _lower_first(text: str) -> str:

@@ -220,7 +220,7 @@ class _Renderer:
             wanted = _truth_wanted(c)
             if wanted is not None:  # not (x is true): false, or not known
                 positive = _true_phrase(c.measure.field or "")
-                return _negative(positive) if wanted else f"{positive}, or not known"
+                return _negative(positive) if wanted else f"{positive} (or not known)"
             flipped = _flip(c)
             if flipped is not None:
                 return self.compare(flipped)
@@ -252,9 +252,11 @@ class _Renderer:
             "at_least": f"at least {first}",
             "more_than": f"more than {first}",
             "at_most": "no" if zero else f"at most {first}",
-            "below": f"fewer than {first}"
-            if unit not in ("percent", "GBP")
-            else f"less than {first}",
+            "below": (
+                f"less than {first}"
+                if unit in ("percent", "GBP")
+                else ("no" if ops[0].value == 1 and not self.parameters else f"fewer than {first}")
+            ),
             "is": "no" if zero else f"exactly {first}",
             "is_not": f"other than {first}",
         }[c.op]
@@ -345,7 +347,7 @@ class _Renderer:
             positive = _true_phrase(name)
             wanted = _truth_wanted(c)
             if wanted is None:
-                return f"{positive}, or known not to be"
+                return f"{positive} (or known not to be)"
             return positive if wanted else _negative(positive)
         phrases = [
             ENUM_PHRASES.get((name, str(v)), f"{words(name)} {words(str(v))}") for v in values
