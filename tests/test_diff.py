@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ def edited(text: str, *pairs: tuple[str, str]) -> str:
     return text
 
 
+@cache  # rulesets are immutable once loaded, and each test case builds the same ones
 def national(*pairs: tuple[str, str]) -> Ruleset:
     return parse_ruleset(edited(NATIONAL, *pairs).encode(), "national.yaml")
 
@@ -40,8 +42,9 @@ def national(*pairs: tuple[str, str]) -> Ruleset:
 BASE = national()
 
 
-def local(*pairs: tuple[str, str], base: Ruleset = BASE, text: str = STOCKTON) -> Ruleset:
-    return extend(edited(text, *pairs).encode(), "stockton.yaml", {base.ref: base})
+@cache
+def local(*pairs: tuple[str, str]) -> Ruleset:
+    return extend(edited(STOCKTON, *pairs).encode(), "stockton.yaml", {BASE.ref: BASE})
 
 
 def block(text: str, start: str, end: str) -> str:
@@ -789,7 +792,9 @@ def test_a_version_against_itself_has_no_changes(library, ref):
 # --------------------------------------------------------------------------- JSON and words
 
 
-def _every_diff(library) -> list:
+@pytest.fixture(scope="module")
+def every_diff(library) -> list:
+    """Every diff the tests above make, and each shipped version against each (made once)."""
     rulesets = [library.resolve(ref, drafts=True) for ref in library.refs()]
     diffs = [diff_rulesets(a, b) for a in rulesets for b in rulesets]
     diffs += [diff_rulesets(BASE, national(*case[1])) for case in NATIONAL_CASES]
@@ -797,8 +802,8 @@ def _every_diff(library) -> list:
     return diffs
 
 
-def test_the_json_has_stable_documented_keys(library):
-    for diff in _every_diff(library):
+def test_the_json_has_stable_documented_keys(every_diff):
+    for diff in every_diff:
         data = json.loads(json.dumps(diff.to_dict()))
         assert list(data) == ["from", "to", "changed", "counts", "changes"]
         assert list(data["from"]) == ["id", "version", "sha256", "effective_from", "extends"]
@@ -815,18 +820,18 @@ def test_the_json_has_stable_documented_keys(library):
 PYTHON_WORDS = re.compile(r"\b(True|False|None)\b|[<>]=?|==|!=")
 
 
-def test_no_sentence_holds_python_words_or_comparator_symbols(library):
-    for diff in _every_diff(library):
+def test_no_sentence_holds_python_words_or_comparator_symbols(every_diff):
+    for diff in every_diff:
         for change in diff.changes:
             assert not PYTHON_WORDS.search(change.text), change.text
 
 
-def test_parameters_are_named_only_where_a_sentence_says_which_changed(library):
+def test_parameters_are_named_only_where_a_sentence_says_which_changed(every_diff):
     """A new indicator's condition, and a changed structure, are said in words; parameter
     names appear only in '(through parameter X)' and in a parameter's own change."""
     names = set(BASE.parameters) | set(local().parameters)
     pattern = re.compile(r"\b(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b")
-    for diff in _every_diff(library):
+    for diff in every_diff:
         for change in diff.changes:
             if (
                 change.what in ("parameter", "override", "eligibility")

@@ -126,3 +126,12 @@ def test_the_diff_route_does_not_shadow_reading_a_version(client, auth):
         client.get("/v1/rulesets/national/2017.1", headers=auth("policy_officer")).status_code
         == 200
     )
+
+
+def test_the_diff_answers_with_the_headers_every_route_has(client, auth):
+    """tests/service/test_headers.py lists every route; until the diff route is added there,
+    its headers are checked here."""
+    from .test_headers import assert_protected
+
+    assert_protected(client.get(URL, headers=auth("policy_officer")))
+    assert_protected(client.get("/v1/rulesets/nowhere/diff", headers=auth("policy_officer")))
