@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from flask import Blueprint, current_app, jsonify
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from tfp_rules.library import RulesetLibrary
+from tfp_rules.policy.diff import diff_rulesets
 from tfp_rules.ruleset import Ruleset
 
 from .auth import actor, requires
@@ -33,6 +34,25 @@ class Listing(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["published", "draft", "all"] = "published"
+
+
+# A version as the ruleset files spell it (schemas/ruleset.schema.json).
+VERSION = r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$"
+
+
+# `?from=VERSION&to=VERSION`: the two versions of one ruleset id to compare; without `to`,
+# the newest version (drafts included), without `from`, the version before `to`. Made with
+# create_model because `from` is a Python keyword: its field keeps the name the query
+# string uses, so a refused request names it as sent.
+Versions = create_model(
+    "Versions",
+    __config__=ConfigDict(extra="forbid"),
+    __doc__="The two versions of one ruleset id to compare, from and to.",
+    **{
+        "from": (str | None, Field(default=None, pattern=VERSION)),
+        "to": (str | None, Field(default=None, pattern=VERSION)),
+    },
+)
 
 
 def _library() -> LiveLibrary:
@@ -92,6 +112,57 @@ def get_one(ruleset_id: str, version: str, query: NoParameters):
     if ref not in visible:
         raise Problem(404, "not-found", "No such ruleset", f"no ruleset {ref}", available=visible)
     return jsonify(detail(library.resolve(ref, drafts=True), library))
+
+
+@bp.get("/rulesets/<ruleset_id>/diff")
+@requires(*SEES_DRAFTS)
+@takes(Versions)
+def diff(ruleset_id: str, query: Any):
+    """What version `to` changes against version `from` (drafts included: policy officers
+    see what a draft would change before it is published), as `tfp diff --format json`."""
+    library = _library().current()
+    versions = [rs for rs in library if rs.id == ruleset_id]  # by effective date
+    refs = [rs.ref for rs in versions]
+    if not versions:
+        raise Problem(
+            404,
+            "not-found",
+            "No such ruleset",
+            f"no ruleset with id '{ruleset_id}'",
+            available=library.refs(),
+        )
+    new = _version(versions, query.to) if query.to else versions[-1]
+    old_version = getattr(query, "from")
+    if old_version:
+        old = _version(versions, old_version)
+    else:
+        earlier = versions[: versions.index(new)]
+        if not earlier:
+            raise Problem(
+                404,
+                "not-found",
+                "No earlier version",
+                f"{new.ref} is the first version of '{ruleset_id}': there is none before it "
+                "to compare with; name one with ?from=",
+                available=refs,
+            )
+        old = earlier[-1]
+    return jsonify(diff_rulesets(old, new).to_dict())
+
+
+def _version(versions: list[Ruleset], version: str) -> Ruleset:
+    """The version named, or a 404 listing the versions of that id."""
+    found = next((rs for rs in versions if rs.version == version), None)
+    if found is None:
+        ref = f"{versions[0].id}@{version}"
+        raise Problem(
+            404,
+            "not-found",
+            "No such ruleset",
+            f"no ruleset {ref}",
+            available=[r.ref for r in versions],
+        )
+    return found
 
 
 def detail(rs: Ruleset, library: RulesetLibrary) -> dict[str, Any]:

@@ -58,6 +58,7 @@ def test_every_route_answers_with_the_headers(app, client, auth, example, decisi
         ("GET", "/v1/openapi.json"): {},
         ("GET", "/v1/rulesets"): {},
         ("GET", "/v1/rulesets/<ruleset_id>/<version>"): {},
+        ("GET", "/v1/rulesets/<ruleset_id>/diff"): {},
         ("GET", "/v1/decisions"): {},
         ("GET", "/v1/decisions/<decision_id>"): {},
         ("GET", "/v1/audit"): {},
@@ -90,6 +91,7 @@ def test_every_route_answers_with_the_headers(app, client, auth, example, decisi
         entry = entry_id if rule.endswith("/progress") else decision
         path = rule.replace("<decision_id>", entry).replace("<progress_id>", progress_id)
         path = path.replace("<ruleset_id>/<version>", "national/2015.1")
+        path = path.replace("<ruleset_id>/diff", "national/diff")
         path = path.replace("<claim_id>", claim_id)
         role = roles.get(f"{method} {rule}", "admin")
         r = client.open(path, method=method, headers=auth(role), **kwargs)
