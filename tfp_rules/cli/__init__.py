@@ -9,6 +9,7 @@ problem on stderr), 2 wrong usage.
 from __future__ import annotations
 
 from . import audit, claims, keys, outcomes, rules
+from . import impact as impact
 from .base import main
 
 __all__ = ["audit", "claims", "keys", "main", "outcomes", "rules"]
