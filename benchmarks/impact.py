@@ -16,17 +16,23 @@
 3. `run_impact` over the store (stream, pool, aggregation) on 1 worker over the first N1
    families (by decision id) and on W workers over all N; reports families/s, each against
    the baseline, the 1 -> W speed-up and the time for 100,000 families.
+
+Each run also reports the CPU it used per family (this process and its workers) and the
+cores that other processes on the machine used meanwhile (/proc/stat): a speed-up from more
+workers needs free cores, and on a shared machine the second figure says whether there were.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import datetime as dt
 import json
 import os
 import platform
 import random
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -65,6 +71,50 @@ def _git() -> str:
     except OSError:
         return "unknown"
     return out.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (the pool's workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds every process on the machine has used (from /proc/stat), 0 if unknown."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+class Meter:
+    """Wall time, CPU used by this benchmark (workers included), and cores others used."""
+
+    def __enter__(self) -> Meter:
+        self.wall, self.cpu, self.busy = (
+            time.perf_counter(),
+            _cpu_seconds(),
+            _machine_busy_seconds(),
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.wall
+        self.cpu_used = _cpu_seconds() - self.cpu
+        busy = _machine_busy_seconds() - self.busy
+        self.others = max(0.0, (busy - self.cpu_used) / self.seconds) if busy else float("nan")
+
+    def figures(self, families: int) -> dict[str, float]:
+        return {
+            "seconds": self.seconds,
+            "rate": families / self.seconds,
+            "cpu_seconds": self.cpu_used,
+            "cpu_ms_per_family": 1000 * self.cpu_used / families,
+            "other_cores": self.others,
+        }
 
 
 def _shift(day: str, days: int, latest: dt.date) -> str:
@@ -156,15 +206,11 @@ def baseline(library: RulesetLibrary, ref: str, store: Store, n: int) -> dict[st
     """Parse + evaluate (full trace) each of the first n families once, under `ref`."""
     compiled = compile_ruleset(library.resolve(ref, drafts=True))
     stored = list(islice(store.iter_latest_facts(), n))
-    start = time.perf_counter()
-    invalid = 0
-    for s in stored:
-        try:
-            evaluate(compiled, take_in(library, s.facts, ref, drafts=True).facts)
-        except FactsError:
-            invalid += 1
-    seconds = time.perf_counter() - start
-    return {"families": len(stored), "seconds": seconds, "rate": len(stored) / seconds}
+    with Meter() as meter:
+        for s in stored:
+            with contextlib.suppress(FactsError):
+                evaluate(compiled, take_in(library, s.facts, ref, drafts=True).facts)
+    return {"families": len(stored), **meter.figures(len(stored))}
 
 
 def impact_run(
@@ -174,16 +220,14 @@ def impact_run(
         Family(s.facts, s.decision_id, s.family_ref, s.decision_id)
         for s in islice(store.iter_latest_facts(), n)
     )
-    start = time.perf_counter()
-    report = run_impact(
-        library, DEFAULT_RULESETS_DIR, args.before, args.after, families, workers=workers
-    )
-    seconds = time.perf_counter() - start
+    with Meter() as meter:
+        report = run_impact(
+            library, DEFAULT_RULESETS_DIR, args.before, args.after, families, workers=workers
+        )
     return {
         "workers": workers,
         "families": report.families,
-        "seconds": seconds,
-        "rate": report.families / seconds,
+        **meter.figures(report.families),
         "evaluated": report.evaluated,
         "invalid": sum(report.invalid.values()),
         "status_changes": report.status_changes,
@@ -224,7 +268,10 @@ def main(argv: list[str] | None = None) -> int:
             many = impact_run(library, store, args, args.workers, args.decisions)
         finally:
             store.close()
-    print(f"\n  {'':<44} {'families':>9} {'seconds':>9} {'families/s':>11} {'ratio':>7}")
+    print(
+        f"\n  {'':<48} {'families':>9} {'seconds':>8} {'families/s':>11} {'ratio':>6}"
+        f" {'CPU ms/family':>14} {'others used':>12}"
+    )
     rows = [
         (f"baseline: evaluate once under {args.before}, 1 process", base),
         ("impact, 1 worker (in process)", one),
@@ -232,12 +279,17 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for label, r in rows:
         print(
-            f"  {label:<44} {r['families']:>9,} {r['seconds']:>9.1f} {r['rate']:>11,.0f} "
-            f"{r['rate'] / base['rate']:>7.3f}"
+            f"  {label:<48} {r['families']:>9,} {r['seconds']:>8.1f} {r['rate']:>11,.0f} "
+            f"{r['rate'] / base['rate']:>6.3f} {r['cpu_ms_per_family']:>14.2f} "
+            f"{r['other_cores']:>7.2f} cores"
         )
     speedup = many["rate"] / one["rate"]
     per_100k = 100_000 / many["rate"]
     print(f"\n  speed-up 1 -> {args.workers} workers: {speedup:.2f}x")
+    print(
+        "  (other processes' load shares the same cores: a speed-up needs the cores free;"
+        " CPU ms per family says what a family costs however busy the machine is)"
+    )
     measured = "measured" if args.decisions == 100_000 else "at that rate"
     print(f"  100,000 families on {args.workers} workers: {per_100k:.0f} s ({measured})")
     print(f"  100,000 families on 1 worker: {100_000 / one['rate']:.0f} s (at its rate)")
