@@ -202,7 +202,9 @@ class ImpactReport:
     headlines: dict[str, dict[str, int]] = field(default_factory=dict)
     indicators: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     invalid: dict[str, int] = field(default_factory=lambda: {"before": 0, "after": 0, "both": 0})
-    other_moves: int = 0  # same status, but some headline or indicator result moved
+    # same status, but a headline or indicator result moved (not merely a new indicator
+    # the family does not meet)
+    other_moves: int = 0
     changed: list[ChangedFamily] = field(default_factory=list)
     invalid_families: list[ChangedFamily] = field(default_factory=list)
 
@@ -284,9 +286,7 @@ class ImpactReport:
             detail = ", ".join(f"{n} {STATUS_WORDS.get(s, s)}" for s, n in kept.items())
             lines.append(f"  {kept_total} keep their status ({detail})")
         if self.other_moves:
-            lines.append(
-                f"  of which {self.other_moves} meet other headlines or indicators than before"
-            )
+            lines.append(f"  of which {self.other_moves} see a headline or indicator result move")
         lines.append("")
         lines.append("Headlines that move:" if self.headlines else "No headline moves.")
         for h, moves in sorted(self.headlines.items()):
@@ -294,9 +294,17 @@ class ImpactReport:
                 lines.append(f"  {h}: {_n(n, 'family', 'families')} {_words(m)}")
         lines.append("Indicators that move:" if self.indicators else "No indicator moves.")
         for i, moves in sorted(self.indicators.items()):
+            sides = {tuple(m.split(" -> ")) for m in moves}
+            only = (
+                f" (new in {b.ref})"
+                if all(x == ABSENT for x, _ in sides)
+                else f" (not in {b.ref})"
+                if all(y == ABSENT for _, y in sides)
+                else ""
+            )
             for m, c in sorted(moves.items()):
                 lines.append(
-                    f"  {i}: {_n(c['families'], 'family', 'families')} "
+                    f"  {i}{only}: {_n(c['families'], 'family', 'families')} "
                     f"({_n(c['subjects'], 'subject', 'subjects')}) {_words(m)}"
                 )
         if families:
@@ -330,6 +338,12 @@ def _status_words(c: ChangedFamily) -> str:
 def _named(c: ChangedFamily) -> str:
     name = c.family_ref or "(no family ref)"
     return f"{name} (decision {c.decision_id})" if c.decision_id else f"{name} ({c.origin})"
+
+
+def _telling(move: str) -> bool:
+    """Whether a move says something of a family: an indicator one version lacks and the
+    other finds not met (a new indicator nobody meets) does not."""
+    return set(move.split(" -> ")) != {ABSENT, "not_met"}
 
 
 def _moves(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, str]:
@@ -382,7 +396,7 @@ def impact_report(before: Version, after: Version, results: Iterable[FamilyImpac
             subject_moves = _moves(a.indicators.get(i, {}), b.indicators.get(i, {}))
             if not subject_moves:
                 continue
-            moved = True
+            moved = moved or any(_telling(m) for m in subject_moves.values())
             for m in set(subject_moves.values()):
                 ind_families[i][m] += 1
             for m in subject_moves.values():
