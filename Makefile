@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NGINX := $(shell command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup run examples test lint format bench bench-service clean
+.PHONY: setup run examples test lint format bench bench-service bench-impact clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench: $(STAMP)
 
 bench-service: setup
 	$(BIN)/python benchmarks/service.py
+
+## tfp impact over 100,000 stored decisions, 1 worker (20,000 of them) against 2 (all).
+bench-impact: $(STAMP)
+	$(BIN)/python benchmarks/impact.py --decisions 100000 --one-worker 20000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis var

@@ -30,6 +30,7 @@ from . import (
     decisions,
     evaluations,
     headers,
+    jobs,
     meta,
     problems,
     progress,
@@ -92,6 +93,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         audit.bp,
     ):
         app.register_blueprint(blueprint)
+    jobs.register(app)  # impact analyses as background jobs
 
     @app.errorhandler(Exception)
     def handle(exc: Exception) -> Response:

@@ -73,6 +73,8 @@ def test_every_route_answers_with_the_headers(app, client, auth, example, decisi
         ("GET", "/v1/claims"): {},
         ("GET", "/v1/claims/<claim_id>"): {},
         ("POST", "/v1/claims/<claim_id>/withdraw"): {"json": {"reason": "Checked"}},
+        ("POST", "/v1/rulesets/<ruleset_id>/impact"): {"json": {"from": "2015.1", "to": "2017.1"}},
+        ("GET", "/v1/jobs/<job_id>"): {},
     }
     routes = {
         (method, rule.rule)
@@ -87,18 +89,22 @@ def test_every_route_answers_with_the_headers(app, client, auth, example, decisi
         "POST /v1/decisions/<decision_id>/progress": "submitter",
     }
     claim_id = ""  # made by POST /v1/claims, which comes first
+    job_id = ""  # made by POST /v1/rulesets/<ruleset_id>/impact, which comes first
     for (method, rule), kwargs in calls.items():
         entry = entry_id if rule.endswith("/progress") else decision
         path = rule.replace("<decision_id>", entry).replace("<progress_id>", progress_id)
         path = path.replace("<ruleset_id>/<version>", "national/2015.1")
         path = path.replace("<ruleset_id>/diff", "national/diff")
         path = path.replace("<claim_id>", claim_id)
+        path = path.replace("<ruleset_id>", "national").replace("<job_id>", job_id)
         role = roles.get(f"{method} {rule}", "admin")
         r = client.open(path, method=method, headers=auth(role), **kwargs)
         assert r.status_code < 400, (method, path, r.get_data(as_text=True)[:300])
         assert_protected(r)
         if (method, rule) == ("POST", "/v1/claims"):
             claim_id = r.get_json()["id"]
+        if (method, rule) == ("POST", "/v1/rulesets/<ruleset_id>/impact"):
+            job_id = r.get_json()["id"]
     # plain English carries personal data too
     r = client.get(f"/v1/decisions/{decision}?format=text", headers=auth("reviewer"))
     assert r.mimetype == "text/plain"

@@ -58,6 +58,7 @@ def body_routes(decision: str) -> list[tuple[str, str]]:
         ("/v1/progress/any-progress-id/reviews", "reviewer"),
         ("/v1/claims", "reviewer"),
         ("/v1/claims/any-claim-id/withdraw", "admin"),
+        ("/v1/rulesets/national/impact", "policy_officer"),
     ]
 
 
@@ -73,6 +74,7 @@ def test_the_routes_that_take_a_body_are_the_ones_checked_here(app, decision):
         "/v1/progress/<progress_id>/reviews",
         "/v1/claims",
         "/v1/claims/<claim_id>/withdraw",
+        "/v1/rulesets/<ruleset_id>/impact",
     }
     assert len(body_routes(decision)) == len(takes_body)
 

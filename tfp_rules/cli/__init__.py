@@ -1,21 +1,22 @@
 """`tfp`: command-line tools for policy officers and operators, a thin face over the library.
 
 One module per command group, each registering its commands on `main`: `rules` (validate,
-eval, rulesets), the ruleset lifecycle (`testing`: test, `diff`, `publish`), `outcomes`
-(progress), `keys`, `audit` and `claims` (results claims).
+eval, rulesets), the ruleset lifecycle (`testing`: test, `diff`, `impact`, `publish`),
+`outcomes` (progress), `keys`, `audit` and `claims` (results claims).
 Exit codes are part of the contract: 0 done, 1 invalid input (facts or ruleset; every
 problem on stderr), 2 wrong usage.
 """
 
 from __future__ import annotations
 
-from . import audit, claims, diff, keys, outcomes, publish, rules, testing
+from . import audit, claims, diff, impact, keys, outcomes, publish, rules, testing
 from .base import main
 
 __all__ = [
     "audit",
     "claims",
     "diff",
+    "impact",
     "keys",
     "main",
     "outcomes",

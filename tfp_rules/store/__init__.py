@@ -4,7 +4,7 @@ an audit log and hashed API keys, in one SQLite file.
 The only part of the core that touches SQLite. One module per table family (`keys` for
 clients and their keys, `decisions` with `filters` for listing them and `idempotency` for
 the keys that make retries safe, `reviews`, `progress` for progress decisions and their
-reviews, `claims` for results claims (one per family), `audit`), over one `connection` (durability,
+reviews, `claims` for results claims (one per family), `jobs` for background jobs, `audit`), over one `connection` (durability,
 transactions, `migrations`); `records` are what they return, `errors` what they raise.
 `Store` is the one face callers use. Personal data (the facts as received and the decision
 with its trace) lives apart from the metadata, so retention can later delete the one and
@@ -16,7 +16,7 @@ from __future__ import annotations
 from .audit import ACTIONS, ANONYMOUS, AuditLog, os_actor
 from .claims import Claims
 from .connection import BUSY_TIMEOUT_MS
-from .decisions import Decisions
+from .decisions import Decisions, StoredFacts
 from .errors import (
     ClaimExistsError,
     ClaimWithdrawnError,
@@ -32,6 +32,7 @@ from .errors import (
 )
 from .hashing import request_hash_of
 from .idempotency import IDEMPOTENCY_LIFETIME, MAX_IDEMPOTENCY_LIFETIME, check_lifetime
+from .jobs import JOB_KINDS, JOB_STATUSES, STALE_AFTER, JobRecord, Jobs
 from .keys import TOKEN_PREFIX, Keys
 from .migrations import MIGRATIONS
 from .progress import ProgressChecks
@@ -63,11 +64,14 @@ __all__ = [
     "BUSY_TIMEOUT_MS",
     "CLAIM_STATUSES",
     "IDEMPOTENCY_LIFETIME",
+    "JOB_KINDS",
+    "JOB_STATUSES",
     "KEY_STATES",
     "MAX_IDEMPOTENCY_LIFETIME",
     "MIGRATIONS",
     "REVIEW_STATUSES",
     "ROLES",
+    "STALE_AFTER",
     "STATUSES",
     "TOKEN_PREFIX",
     "VERDICTS",
@@ -79,6 +83,7 @@ __all__ = [
     "ClientRoleError",
     "ConflictError",
     "DecisionRecord",
+    "JobRecord",
     "KeyStateError",
     "NotFoundError",
     "NothingNewError",
@@ -93,6 +98,7 @@ __all__ = [
     "StoreError",
     "StoredClaim",
     "StoredDecision",
+    "StoredFacts",
     "StoredProgress",
     "SupersededError",
     "check_lifetime",
@@ -101,7 +107,7 @@ __all__ = [
 ]
 
 
-class Store(Keys, Decisions, ProgressChecks, Claims, Reviews, AuditLog):
+class Store(Keys, Decisions, ProgressChecks, Claims, Reviews, Jobs, AuditLog):
     """The decision store over one SQLite file, created and migrated on open.
 
     Each base class holds one table family; all share one `Connection`, so a method of one

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +19,7 @@ import sqlite_utils
 
 from .audit import AuditLog
 from .errors import NotFoundError, NothingNewError, SupersededError
-from .filters import where_clauses
+from .filters import _NEWEST, where_clauses
 from .hashing import canonical_json, request_hash_of
 from .idempotency import (
     IDEMPOTENCY_LIFETIME,
@@ -55,6 +57,21 @@ def record_fields(row: dict[str, Any], reviews: list[Review]) -> dict[str, Any]:
         "superseded_by": row["superseded_by"],
     }
 
+
+@dataclass(frozen=True, slots=True)
+class StoredFacts:
+    """The facts a stored decision was made on, as received (JSON text, not parsed: a
+    reader that hands them on, e.g. to a worker process, need not decode them)."""
+
+    decision_id: str
+    family_ref: str | None
+    facts: str
+
+
+# No newer decision of the same family (as list_decisions' `latest`). A decision whose
+# family ref was erased has no payload either, so the join leaves it out.
+_LATEST_OF_FAMILY = _NEWEST.format(mine="")
+STREAM_PAGE = 500
 
 # The decision that follows d (facts added), by the unique index of migration 4.
 _SUCCESSOR = "(SELECT s.id FROM decisions s WHERE s.previous_id = d.id AND s.forked = 0)"
@@ -374,3 +391,34 @@ class Decisions(AuditLog):
                 " ORDER BY ruleset_id, ruleset_version"
             )
             return [f"{r['ruleset_id']}@{r['ruleset_version']}" for r in rows]
+
+    def count_latest_facts(self) -> int:
+        """How many decisions `iter_latest_facts` yields (one per family with facts)."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT count(*) FROM decisions d JOIN decision_payloads p"
+                f" ON p.decision_id = d.id WHERE {_LATEST_OF_FAMILY}"
+            ).fetchone()
+        return rows[0]
+
+    def iter_latest_facts(self, *, page_size: int = STREAM_PAGE) -> Iterator[StoredFacts]:
+        """The facts of the latest decision of each family (superseded and older decisions
+        are history), in decision id order, as a stream: one short read per page of
+        `page_size`, so memory stays constant and no transaction is held between pages
+        (decisions stored meanwhile with a higher id are included, as they come)."""
+        if page_size < 1:
+            raise ValueError(f"page_size must be at least 1, not {page_size}")
+        after = ""
+        while True:
+            with self._read() as db:
+                rows = db.execute(
+                    "SELECT d.id, d.family_ref, p.facts FROM decisions d"
+                    " JOIN decision_payloads p ON p.decision_id = d.id"
+                    f" WHERE d.id > ? AND {_LATEST_OF_FAMILY} ORDER BY d.id LIMIT ?",
+                    [after, page_size],
+                ).fetchall()
+            for decision_id, family_ref, facts in rows:
+                yield StoredFacts(decision_id, family_ref, facts)
+            if len(rows) < page_size:
+                return
+            after = rows[-1][0]

@@ -331,6 +331,43 @@ def _results_claims(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _jobs(db: sqlite_utils.Database) -> None:
+    """9: background jobs (impact analyses, `jobs.py`): who asked and when, progress with a
+    heartbeat (a job whose runner stopped reporting is failed on the next read), and the
+    result in two columns: `result`, counts only, and `personal`, the family refs and
+    decision ids, which retention and erasure can clear and keep the counts.
+    """
+    statements = [
+        """CREATE TABLE jobs (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('impact')),
+            created_at TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            parameters TEXT NOT NULL CHECK (json_valid(parameters)),
+            status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+            done INTEGER NOT NULL DEFAULT 0,
+            total INTEGER,
+            started_at TEXT,
+            heartbeat_at TEXT,
+            finished_at TEXT,
+            runner TEXT,
+            error TEXT,
+            result TEXT CHECK (result IS NULL OR json_valid(result)),
+            personal TEXT CHECK (personal IS NULL OR json_valid(personal)),
+            personal_cleared_at TEXT,
+            CHECK ((status IN ('done', 'failed')) = (finished_at IS NOT NULL)),
+            CHECK ((status = 'failed') = (error IS NOT NULL)),
+            CHECK (status = 'done' OR result IS NULL)
+        )""",
+        "CREATE INDEX jobs_created ON jobs (created_at, id)",
+        "CREATE INDEX jobs_requested_by ON jobs (requested_by, created_at)",
+        "CREATE INDEX jobs_finished ON jobs (finished_at)",
+        "CREATE INDEX jobs_unfinished ON jobs (status) WHERE status IN ('queued', 'running')",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
 # Applied in order; the version of a database is the number applied. Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _initial_schema,
@@ -341,4 +378,5 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _idempotency_keys_expire,
     _progress_checks,
     _results_claims,
+    _jobs,
 )
