@@ -35,6 +35,7 @@ from tfp_rules.policy.impact import Family, run_impact
 from tfp_rules.pool import default_workers
 from tfp_rules.store import JobRecord, NotFoundError, Store
 
+from .audit import record
 from .auth import actor, requires
 from .db import get_store
 from .inputs import NoParameters, takes
@@ -218,6 +219,8 @@ def start_impact(ruleset_id: str, query: NoParameters):
         lambda: get_store().create_job("impact", parameters, requested_by=me.client_id),
         lambda job: run_job(database, library, live.directory, workers, job),
     )
+    # it reads every family's stored facts: who asked, and for which versions, is audited
+    record("impact.run", 202, target=job.id, detail=f"{parameters['from']} -> {parameters['to']}")
     response = jsonify(job_view(job, me.role))
     response.status_code = 202
     response.headers["Location"] = url_for("jobs.get_job", job_id=job.id)
@@ -235,7 +238,9 @@ def get_job(job_id: str, query: NoParameters):
     except NotFoundError:
         job = None
     if job is None or (me.role != "admin" and job.requested_by != me.client_id):
+        record("job.read", 404, target=job_id)
         raise Problem(404, "not-found", "No such job", f"no job {job_id} visible to you")
+    record("job.read", 200, target=job.id)
     return jsonify(job_view(job, me.role))
 
 

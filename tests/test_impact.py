@@ -209,6 +209,11 @@ def test_an_impact_run_over_the_store_compares_only_the_latest_decisions(store_o
     # FIX-004's third fixed-term exclusion counts under 2017.1 (2 are enough)
     [move] = [i for i in report["indicators"] if i["id"] == "H2.fixed_term_exclusions"]
     assert (move["from"], move["to"], move["families"]) == ("not_met", "met", 1)
+    # reading every family's stored facts is audited, naming the versions compared
+    with Store(path) as store:
+        [row], _ = store.list_audit(action="impact.run")
+    assert row["actor"].startswith("cli:")
+    assert row["detail"] == f"{BEFORE} -> {AFTER}: 3 families"
 
 
 @pytest.mark.parametrize(

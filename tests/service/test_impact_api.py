@@ -103,6 +103,12 @@ class TestWithEveryVersionPublished:
             assert all(stored[ref] == decision for ref, decision in refs.items())
         else:
             assert "FIX-" not in json.dumps(done)
+        with Store(app.config["DATABASE"]) as store:
+            [started_row], _ = store.list_audit(action="impact.run")
+            reads, _ = store.list_audit(action="job.read")
+        assert (started_row["target"], started_row["status"]) == (job["id"], 202)
+        assert started_row["detail"] == "national@2015.1 -> national@2017.1"
+        assert reads and {r["target"] for r in reads} == {job["id"]}
 
 
 def test_a_policy_officer_may_compare_drafts_a_reviewer_only_published_versions(app, client, auth):

@@ -24,7 +24,7 @@ from rich.progress import (
 from ..library import RulesetLibrary
 from ..policy.impact import Family, run_impact
 from ..store import StoreError
-from .base import fail, main, open_store, refusing
+from .base import cli_actor, fail, main, open_store, refusing
 from .rules import RULESETS_OPTION
 
 
@@ -139,6 +139,13 @@ def impact(
                     families,
                     workers=workers,
                     progress=update,
+                )
+            if store is not None:  # it read every family's stored facts: audited
+                store.audit(
+                    actor=cli_actor(),
+                    action="impact.run",
+                    status=200,
+                    detail=f"{before} -> {after}: {report.families} families",
                 )
         except StoreError as exc:
             fail([f"error: {exc}"])

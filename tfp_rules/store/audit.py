@@ -39,6 +39,8 @@ ACTIONS = (
     "decision.list",
     "decision.read",
     "decision.replay",
+    "impact.run",
+    "job.read",
     "key.create",
     "key.revoke",
     "key.rotate",
