@@ -41,7 +41,11 @@ def test_a_draft_is_published_with_its_hash_tests_and_publisher(project):
     assert entry["sha256"] == library(project).resolve("national@2017.1").sha256
     assert entry["published_by"] == "A. Officer"
     assert entry["tests"] == done.report.summary() and entry["tests"].endswith("passed")
-    assert "takes effect on 2017-04-01" in done.notes[0]
+    assert done.notes == [
+        "national@2017.1 decides families assessed from 2017-04-01 until a later published "
+        "version takes effect; decisions already made stand, and say so when it would decide "
+        "them differently"
+    ]
     # and now it is in force by date
     assert library(project).resolve("national", on=dt.date(2019, 3, 31)).version == "2017.1"
 

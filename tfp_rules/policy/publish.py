@@ -75,13 +75,15 @@ def publish(
         reasons.append(f"{len(warnings)} lint warning(s), and --strict refuses them")
     if reasons:
         raise PublishRefusedError(ruleset.ref, reasons, report)
-    notes = []
-    if ruleset.effective_from <= today:
-        notes.append(
-            f"{ruleset.ref} takes effect on {ruleset.effective_from.isoformat()}, so from now on "
-            "it decides families assessed since then; decisions already made stand, and say "
-            "so when it would decide them differently"
+    notes = [
+        f"{ruleset.ref} decides families assessed from {ruleset.effective_from.isoformat()} "
+        "until a later published version takes effect"
+        + (
+            "; decisions already made stand, and say so when it would decide them differently"
+            if ruleset.effective_from <= today
+            else ""
         )
+    ]
     publication = record(directory, ruleset, tests=report.summary(), by=by)
     return Published(publication, new=True, report=report, warnings=warnings, notes=notes)
 
