@@ -140,13 +140,13 @@ def test_parameters_code_reads_by_name_count_as_used(library):
 @pytest.mark.parametrize(
     ("when", "kind", "words"),
     [
-        ("field: age\nbelow: 0\n", "never_true", "'age below 0' is never true"),
+        ("field: age\nbelow: 0\n", "never_true", "'aged under 0' is never true"),
         ("field: age\nbetween: [16, 10]\n", None, None),  # the parser refuses it outright
-        ("field: age\nat_least: 0\n", "always_true", "'age at least 0' is always true"),
+        ("field: age\nat_least: 0\n", "always_true", "'aged 0 or over' is always true"),
         (
             "count: {event: proven_offence, within_months: 12}\nat_least: 0\n",
             "always_true",
-            "'number of proven_offence records at least 0' is always true",
+            "'at least 0 proven offences in the last 12 months' is always true",
         ),
         ("absence_rate: {last_terms: 3}\nmore_than: 100\n", "never_true", "is never true"),
         ("field: role\nis: parent\n", None, None),  # so it does a value the field cannot have

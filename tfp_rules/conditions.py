@@ -19,7 +19,7 @@ grow but not shrink, and a term already reported stays as it is.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -74,6 +74,17 @@ TERM_KINDS = ("absence_rate", "attendance_rate", "term_total")
 ENTRY_WINDOWS = ("before_entry_months", "after_entry_months")
 NUMERIC_COMPARATORS = ("at_least", "more_than", "at_most", "below")
 COMPARATORS = ("is", "is_not", *NUMERIC_COMPARATORS, "between", "one_of")
+# Comparators as a phrase in running text ("at least 10"), where COMPARATOR_WORDS are symbols.
+COMPARATOR_PHRASES = {
+    "is": "is",
+    "is_not": "is not",
+    "at_least": "at least",
+    "more_than": "more than",
+    "at_most": "at most",
+    "below": "below",
+    "between": "between",
+    "one_of": "one of",
+}
 COMPARATOR_WORDS = {
     "is": "is",
     "is_not": "is not",
@@ -337,6 +348,19 @@ def holds(condition: Condition, values: Mapping[str, Any]) -> bool:
     if isinstance(condition, Any_):
         return any(holds(c, values) for c in condition.items)
     return not holds(condition.item, values)
+
+
+def comparisons(condition: Condition | None) -> Iterator[Compare]:
+    """Every comparison in a condition, in order (none in None: a judgement-only measure)."""
+    if condition is None:
+        return
+    if isinstance(condition, Compare):
+        yield condition
+    elif isinstance(condition, Not):
+        yield from comparisons(condition.item)
+    else:
+        for item in condition.items:
+            yield from comparisons(item)
 
 
 def measures_of(condition: Condition) -> list[Measure]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..conditions import All, Any_, Compare, Condition, Not
+from ..conditions import COMPARATOR_PHRASES, All, Any_, Compare, Condition, Not
 from ..errors import RulesetError
 from ..ruleset import FieldPath, Ruleset, _dotted, read_yaml
 from ..trace import describe_measure
@@ -24,16 +24,6 @@ from ..trace import describe_measure
 FAMILY = "family"  # the family rule, reported beside the indicators
 OUTCOMES = ("met", "not_met", "unknown")
 _OUTCOME_WORDS = {"met": "met", "not_met": "not met", "unknown": "unknown"}
-_OPS = {
-    "is": "is",
-    "is_not": "is not",
-    "at_least": "at least",
-    "more_than": "more than",
-    "at_most": "at most",
-    "below": "below",
-    "between": "between",
-    "one_of": "one of",
-}
 
 
 @dataclass(frozen=True)
@@ -99,7 +89,7 @@ def describe(condition: Condition) -> str:
     if isinstance(condition, Compare):
         operands = [o.describe() for o in condition.operands]
         joined = " and ".join(operands) if condition.op == "between" else ", ".join(operands)
-        return f"{describe_measure(condition.measure)} {_OPS[condition.op]} {joined}"
+        return f"{describe_measure(condition.measure)} {COMPARATOR_PHRASES[condition.op]} {joined}"
     if isinstance(condition, Not):
         return f"not ({describe(condition.item)})"
     key = "all" if isinstance(condition, All) else "any"

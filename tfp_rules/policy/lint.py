@@ -17,18 +17,17 @@ from typing import TYPE_CHECKING
 
 from ..conditions import (
     NO_LOWER_BOUND,
-    Compare,
     Condition,
     Measure,
-    Not,
     Reach,
+    comparisons,
     could,
     measures_of,
 )
 from ..errors import UnknownRulesetError
 from ..outcomes.claims import AMOUNTS
 from ..ruleset import Ruleset
-from ..trace import describe_measure
+from .words import condition_text
 
 if TYPE_CHECKING:
     from ..library import RulesetLibrary
@@ -44,16 +43,6 @@ READ_BY_NAME: dict[str, str] = {
 KEPT_PARAMETER = "partner_data_kept_months"
 MONTHS_PER_TERM = 4  # three school terms make a year
 AGE_LIMIT = 200  # dates are bounded to 1900-2100, so no age in a valid document is higher
-PHRASES = {
-    "is": "is",
-    "is_not": "is not",
-    "at_least": "at least",
-    "more_than": "more than",
-    "at_most": "at most",
-    "below": "below",
-    "between": "between",
-    "one_of": "one of",
-}
 
 
 @dataclass(frozen=True, order=True)
@@ -197,18 +186,8 @@ def conditions(ruleset: Ruleset) -> Iterator[tuple[str, str, int, Condition]]:
                 yield pm.id, pm.field, pm.line, pm.when
 
 
-def _leaves(condition: Condition) -> Iterator[Compare]:
-    if isinstance(condition, Compare):
-        yield condition
-    elif isinstance(condition, Not):
-        yield from _leaves(condition.item)
-    else:
-        for item in condition.items:
-            yield from _leaves(item)
-
-
 def _operands_used(condition: Condition) -> Iterator[str]:
-    for leaf in _leaves(condition):
+    for leaf in comparisons(condition):
         yield from (o.param for o in leaf.operands if o.param)
         yield from _measure_parameters(leaf.measure)
 
@@ -263,21 +242,11 @@ def every_value(m: Measure) -> Reach:
     return Reach(lo=0, hi=None, none=True)  # mean, term_total: none without records
 
 
-def leaf_text(c: Compare) -> str:
-    """A comparison in words, e.g. "age below 0"."""
-    values = [
-        str(o.value) if not isinstance(o.value, bool) else ("yes" if o.value else "no")
-        for o in c.operands
-    ]
-    shown = " and ".join(values) if c.op == "between" else ", ".join(values)
-    return f"{describe_measure(c.measure)} {PHRASES[c.op]} {shown}"
-
-
 def _constant_conditions(ruleset: Ruleset) -> Iterator[LintWarning]:
     for what, field, line, condition in conditions(ruleset):
         reach = {m.key: every_value(m) for m in measures_of(condition)}
         explained = False
-        for leaf in _leaves(condition):
+        for leaf in comparisons(condition):
             for want, kind, words in (
                 (True, "never_true", "never"),
                 (False, "always_true", "always"),
@@ -289,7 +258,7 @@ def _constant_conditions(ruleset: Ruleset) -> Iterator[LintWarning]:
                         line,
                         _dotted(leaf.path) or field,
                         kind,
-                        f"{what}: '{leaf_text(leaf)}' is {words} true, whatever the facts",
+                        f"{what}: '{condition_text(leaf)}' is {words} true, whatever the facts",
                     )
         if explained:
             continue
@@ -317,7 +286,7 @@ def _windows(ruleset: Ruleset) -> Iterator[LintWarning]:
     limit = kept.value
     seen: set[tuple[str, str]] = set()
     for what, field, line, condition in conditions(ruleset):
-        for leaf in _leaves(condition):
+        for leaf in comparisons(condition):
             m = leaf.measure
             reaches = [
                 (m.within_months, 1, "months"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from ...conditions import Compare, Condition, Not
+from ...conditions import Compare, Condition, comparisons
 from ...ruleset import Ruleset
 from .windows import WINDOWS
 
@@ -20,7 +20,7 @@ def parameter_uses(rs: Ruleset) -> dict[str, list[str]]:
             uses[name].append(who)
 
     def walk(c: Condition | None, who: str) -> None:
-        for leaf in leaves(c):
+        for leaf in comparisons(c):
             for name in _params_read(leaf):
                 add(name, who)
 
@@ -46,16 +46,3 @@ def _params_read(leaf: Compare) -> Iterator[str | None]:
         yield window.param if window is not None else None
     for _, name in leaf.measure.list_params:
         yield name
-
-
-def leaves(c: Condition | None) -> Iterator[Compare]:
-    """Every comparison in a condition, in order."""
-    if c is None:
-        return
-    if isinstance(c, Compare):
-        yield c
-    elif isinstance(c, Not):
-        yield from leaves(c.item)
-    else:
-        for item in c.items:
-            yield from leaves(item)
