@@ -28,10 +28,10 @@ from .ruleset import (
     SCHEMA_PATH,
     FieldPath,
     Ruleset,
-    _dotted,
     _LineMap,
     build_checked,
     check_schema,
+    dotted,
     read_yaml,
     split_parameters,
 )
@@ -71,7 +71,7 @@ def extend(
     check_schema(_local_validator(), data, lines, display, problems)
 
     def report(path: FieldPath, message: str, *, key: bool = False) -> None:
-        problems.append(RulesetProblem(display, lines.line(path, key=key), _dotted(path), message))
+        problems.append(RulesetProblem(display, lines.line(path, key=key), dotted(path), message))
 
     base = _base(data.get("extends"), bases, local_refs, report)
     if base is None or problems:
@@ -90,7 +90,7 @@ def extend(
     def report_merged(path: FieldPath, message: str, *, key: bool = False) -> None:
         problems.append(
             RulesetProblem(
-                display, located.line(path, key=key), _dotted(located.local(path)), message
+                display, located.line(path, key=key), dotted(located.local(path)), message
             )
         )
 
@@ -124,7 +124,7 @@ def _plan(ruleset: Ruleset, raw: dict[str, Any], lines: _LineMap, report: Any) -
         raw,
         parser,
         report,
-        lambda path: (lines.line(path, key=True), _dotted(path)),
+        lambda path: (lines.line(path, key=True), dotted(path)),
         [h.id for h in ruleset.headlines],
         [i.id for i in ruleset.indicators],
     )

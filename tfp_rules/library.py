@@ -15,7 +15,7 @@ from .ruleset import (
     DEFAULT_RULESET_ID,
     DEFAULT_RULESETS_DIR,
     Ruleset,
-    _display_path,
+    display_path,
     parse_read,
     read_yaml,
 )
@@ -50,7 +50,7 @@ def load_rulesets(
     problems: list[RulesetProblem] = []
     local: list[tuple[bytes, str, tuple]] = []
     for path in files:
-        display = _display_path(path)
+        display = display_path(path)
         try:
             raw = path.read_bytes()
             read = read_yaml(raw, display)
@@ -140,7 +140,7 @@ class RulesetLibrary:
         files = ruleset_files(directory)
         if not files:
             raise RulesetError(
-                [RulesetProblem(_display_path(Path(directory)), 0, "", "no *.yaml rulesets found")]
+                [RulesetProblem(display_path(Path(directory)), 0, "", "no *.yaml rulesets found")]
             )
         loaded, problems = load_rulesets(files)
         if problems:

@@ -178,7 +178,8 @@ def _construct(node: yaml.Node, path: FieldPath, lines: _LineMap, problems: list
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def _dotted(path: FieldPath) -> str:
+def dotted(path: FieldPath) -> str:
+    """A field path as a policy officer reads it: headlines[1].indicators[0].when."""
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -239,7 +240,7 @@ def _schema_message(error: jsonschema.ValidationError) -> tuple[FieldPath, str, 
 def load_ruleset(path: str | Path) -> Ruleset:
     """Load and fully check one ruleset file; raise RulesetError listing every problem."""
     path = Path(path)
-    display = _display_path(path)
+    display = display_path(path)
     try:
         raw_bytes = path.read_bytes()
     except OSError as exc:
@@ -305,7 +306,7 @@ def read_yaml(raw_bytes: bytes, display: str) -> tuple[dict, _LineMap, list[Rule
     duplicates: list = []
     data = _construct(node, (), lines, duplicates)
     for dup_path, line, message in duplicates:
-        problems.append(RulesetProblem(display, line, _dotted(dup_path), message))
+        problems.append(RulesetProblem(display, line, dotted(dup_path), message))
     if not isinstance(data, dict):
         raise RulesetError(
             [*problems, RulesetProblem(display, 1, "", "a ruleset is a mapping of fields")]
@@ -325,7 +326,7 @@ def check_schema(
         for error in validator.iter_errors(data):
             where, message, is_key = _schema_message(error)
             problems.append(
-                RulesetProblem(display, lines.line(where, key=is_key), _dotted(where), message)
+                RulesetProblem(display, lines.line(where, key=is_key), dotted(where), message)
             )
     except RecursionError:
         raise RulesetError([RulesetProblem(display, 1, "", "nested too deeply")]) from None
@@ -343,7 +344,7 @@ def build_checked(
     after the cross-reference checks; raises RulesetError with every problem found."""
 
     def located(path: FieldPath, message: str, *, key: bool = False) -> None:
-        problems.append(RulesetProblem(display, lines.line(path, key=key), _dotted(path), message))
+        problems.append(RulesetProblem(display, lines.line(path, key=key), dotted(path), message))
 
     faulted = bool(problems)
     try:
@@ -426,7 +427,7 @@ def _build(data: dict, display: str, report: Any, sha256: str, lines: _LineMap) 
                 if iid in seen_indicators:
                     report(
                         (*at, "id"),
-                        f"indicator id '{iid}' is used twice (first at {_dotted(seen_indicators[iid])})",
+                        f"indicator id '{iid}' is used twice (first at {dotted(seen_indicators[iid])})",
                     )
                 else:
                     seen_indicators[iid] = (*at, "id")
@@ -453,7 +454,7 @@ def _build(data: dict, display: str, report: Any, sha256: str, lines: _LineMap) 
                         when,
                         tuple(ind.get("data_sources") or ()),
                         lines.line((*at, "when"), key=True),
-                        _dotted((*at, "when")),
+                        dotted((*at, "when")),
                     )
                 )
         headlines.append(Headline(str(hid), str(h.get("name", "")), tuple(indicators)))
@@ -576,7 +577,7 @@ def _terms(raw: Any, report: Any) -> TermCalendar | None:
     return None if broken else calendar
 
 
-def _display_path(path: Path) -> str:
+def display_path(path: Path) -> str:
     """Paths relative to the working directory when possible, so messages stay short."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))

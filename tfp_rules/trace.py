@@ -123,7 +123,7 @@ def _show(value: Any, unit: str | None) -> str:
     return f"{text}%" if unit == "percent" else text
 
 
-def _value_and_threshold(node: Mapping[str, Any]) -> tuple[str, str]:
+def value_and_threshold(node: Mapping[str, Any]) -> tuple[str, str]:
     """The value found and the threshold, as shown to people."""
     unit = node.get("unit")
     thresholds = node["threshold"] if isinstance(node["threshold"], list) else [node["threshold"]]
@@ -145,14 +145,14 @@ def _value_and_threshold(node: Mapping[str, Any]) -> tuple[str, str]:
 
 def comparison_text(node: Mapping[str, Any]) -> str:
     """One comparison node in plain English, e.g. 'absence rate (terms ...): 11.35% >= 10% (rate)'."""
-    shown, against = _value_and_threshold(node)
+    shown, against = value_and_threshold(node)
     detail = f" ({node['detail']})" if node["detail"] else ""
     return f"{node['measure']}{detail}: {shown} {COMPARATOR_WORDS[node['comparator']]} {against}"
 
 
 def miss_text(node: Mapping[str, Any]) -> str:
     """A near miss in a few words, e.g. 'absence rate 9.73% against 10% (persistent_absence_rate)'."""
-    shown, against = _value_and_threshold(node)
+    shown, against = value_and_threshold(node)
     return f"{node['measure']} {shown} against {against}"
 
 

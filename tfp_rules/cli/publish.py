@@ -9,7 +9,7 @@ import click
 from ..library import RulesetLibrary
 from ..policy.publish import PublishRefusedError, publish
 from ..policy.register import REGISTER_NAME
-from ..ruleset import _display_path
+from ..ruleset import display_path
 from .base import fail, main, refusing
 from .rules import RULESETS_OPTION
 from .testing import echo_reports
@@ -40,7 +40,7 @@ def publish_(ref: str, by: str | None, strict: bool, rulesets_dir: Path) -> None
                 echo_reports([exc.report], coverage=False)
             fail([f"{exc.ref} not published:", *(f"  {r}" for r in exc.reasons)])
     pub = done.publication
-    where = _display_path(Path(rulesets_dir) / REGISTER_NAME)
+    where = display_path(Path(rulesets_dir) / REGISTER_NAME)
     if not done.new:
         click.echo(f"{pub.ref} is already published; nothing to do")
         click.echo(f"  sha256 {pub.sha256[:12]}, on {pub.published_at} by {pub.published_by}")

@@ -22,7 +22,7 @@ from ..policy.cases import check_tests_file, find_tests
 from ..policy.lint import in_force_or_draft, lint
 from ..policy.register import read_register
 from ..policy.testing import run_tests
-from ..ruleset import DEFAULT_RULESETS_DIR, Ruleset, _display_path
+from ..ruleset import DEFAULT_RULESETS_DIR, Ruleset, display_path
 from ..trace import render_text
 from .base import fail as _fail
 from .base import main, refusing
@@ -126,7 +126,7 @@ def validate(
         tests_problems = check_tests_file(path)
         failed.extend(str(p) for p in tests_problems)
         if not tests_problems:
-            click.echo(f"ok {_display_path(path)}")
+            click.echo(f"ok {display_path(path)}")
     library: RulesetLibrary | None = None
     try:
         library = (

@@ -26,9 +26,9 @@ from ..ruleset import (
     PROJECT_ROOT,
     FieldPath,
     Ruleset,
-    _display_path,
-    _dotted,
     check_schema,
+    display_path,
+    dotted,
     read_yaml,
 )
 from .register import REGISTER_NAME
@@ -145,7 +145,7 @@ def load_tests_file(
     """Read a tests file and check it against the ruleset it names (found in `library`,
     drafts included). `beside`: the ruleset it was found beside, which it must name."""
     path = Path(path)
-    display = _display_path(path)
+    display = display_path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -203,7 +203,7 @@ class _Reader:
 
     def report(self, at: FieldPath, message: str, *, key: bool = False) -> None:
         self.problems.append(
-            RulesetProblem(self.display, self.lines.line(at, key=key), _dotted(at), message)
+            RulesetProblem(self.display, self.lines.line(at, key=key), dotted(at), message)
         )
 
     def ruleset(self, ref: str, beside: Ruleset | None) -> Ruleset | None:
@@ -251,7 +251,7 @@ class _Reader:
             doc = json.loads(data)
         except ValueError:
             doc = None  # the case reports it when it runs, with the facts' other problems
-        return data, _display_path(target), _member_refs(doc)
+        return data, display_path(target), _member_refs(doc)
 
     def expectation(
         self,
@@ -367,7 +367,7 @@ class _Reader:
         if not families.is_dir() or not expected.is_dir():
             self.report(
                 at,
-                f"{spec['from']} ({_display_path(folder)}) holds no families/ and expected/ "
+                f"{spec['from']} ({display_path(folder)}) holds no families/ and expected/ "
                 "folders of fixtures",
             )
             return []
@@ -377,7 +377,7 @@ class _Reader:
             if name not in names:
                 self.report(
                     ("fixtures", "overrides", name),
-                    f"no fixture '{name}' in {_display_path(families)}{suggest(name, names)}",
+                    f"no fixture '{name}' in {display_path(families)}{suggest(name, names)}",
                     key=True,
                 )
         cases = []
@@ -402,7 +402,7 @@ class _Reader:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             self.report(
                 at,
-                f"fixture {name}: {_display_path(expected_path)} is missing or not an expected "
+                f"fixture {name}: {display_path(expected_path)} is missing or not an expected "
                 f"outcome ({exc.__class__.__name__}: {exc})",
             )
             return None
@@ -421,7 +421,7 @@ class _Reader:
             expect,
             self.display,
             self.lines.line(at, key=True),
-            facts_from=_display_path(family),
+            facts_from=display_path(family),
             because=str((override or {}).get("because", "")),
         )
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..conditions import COMPARATOR_PHRASES, All, Any_, Compare, Condition, Not
 from ..errors import RulesetError
-from ..ruleset import FieldPath, Ruleset, _dotted, read_yaml
+from ..ruleset import FieldPath, Ruleset, dotted, read_yaml
 from ..trace import describe_measure
 
 FAMILY = "family"  # the family rule, reported beside the indicators
@@ -53,7 +53,7 @@ class Branch:
 
     @property
     def field(self) -> str:
-        return _dotted(self.where.path)
+        return dotted(self.where.path)
 
     def gaps(self) -> list[str]:
         if not self.seen:

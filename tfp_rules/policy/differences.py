@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..trace import _value_and_threshold
+from ..trace import value_and_threshold
 from .cases import HOUSEHOLD, Expectation
 
 _WORDS = {"not_eligible": "not eligible", "not_met": "not met"}
@@ -170,7 +170,7 @@ def _reasons(node: Mapping[str, Any]) -> list[str]:
 
 def comparison(node: Mapping[str, Any]) -> str:
     """One comparison and its value: 'absence rate 9.97% (...); needs at least 10%'."""
-    shown, against = _value_and_threshold(node)
+    shown, against = value_and_threshold(node)
     detail = f" ({node['detail']})" if node.get("detail") else ""
     op = _OPS[node["comparator"]]
     if node["met"]:

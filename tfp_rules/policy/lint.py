@@ -26,7 +26,7 @@ from ..conditions import (
 )
 from ..errors import UnknownRulesetError
 from ..outcomes.claims import AMOUNTS
-from ..ruleset import Ruleset
+from ..ruleset import Ruleset, dotted
 from .words import condition_text
 
 if TYPE_CHECKING:
@@ -256,7 +256,7 @@ def _constant_conditions(ruleset: Ruleset) -> Iterator[LintWarning]:
                     yield LintWarning(
                         ruleset.path,
                         line,
-                        _dotted(leaf.path) or field,
+                        dotted(leaf.path) or field,
                         kind,
                         f"{what}: '{condition_text(leaf)}' is {words} true, whatever the facts",
                     )
@@ -270,13 +270,6 @@ def _constant_conditions(ruleset: Ruleset) -> Iterator[LintWarning]:
                 yield LintWarning(
                     ruleset.path, line, field, kind, f"{what} can {words}, whatever the facts"
                 )
-
-
-def _dotted(path: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def _windows(ruleset: Ruleset) -> Iterator[LintWarning]:
@@ -304,7 +297,7 @@ def _windows(ruleset: Ruleset) -> Iterator[LintWarning]:
                 yield LintWarning(
                     ruleset.path,
                     line,
-                    _dotted(leaf.path) or field,
+                    dotted(leaf.path) or field,
                     "window",
                     f"{what}: a window of {window.value} {unit}{named} reaches back further "
                     f"than the {limit} months partners keep records ({KEPT_PARAMETER}), so "

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from ..errors import RulesetError, RulesetProblem
-from ..ruleset import Ruleset, _display_path
+from ..ruleset import Ruleset, display_path
 
 REGISTER_NAME = "published.yaml"
 HEADER = (
@@ -53,7 +53,7 @@ class Publication:
 def read_register(directory: str | Path) -> dict[str, Publication]:
     """The register of `directory` (empty when it has none: every version is a draft)."""
     path = Path(directory) / REGISTER_NAME
-    display = _display_path(path)
+    display = display_path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -85,7 +85,7 @@ def check_register(
 ) -> None:
     """RulesetError naming each published version whose file changed or went missing."""
     by_ref = {rs.ref: rs for rs in rulesets}
-    display = _display_path(Path(directory) / REGISTER_NAME)
+    display = display_path(Path(directory) / REGISTER_NAME)
     problems = []
     for ref, pub in sorted(register.items()):
         rs = by_ref.get(ref)
