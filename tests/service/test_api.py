@@ -536,7 +536,9 @@ def test_review_malformed_json(client, auth, example):
 
 def test_rulesets_for_any_role(client, auth, national):
     listed = client.get("/v1/rulesets", headers=auth("submitter")).get_json()["items"]
-    published = {key: listed[0]["published"][key] for key in ("published_at", "published_by")}
+    published = {
+        key: listed[0]["published"][key] for key in ("published_at", "published_by", "tests")
+    }
     assert listed == [
         {
             "id": "national",
