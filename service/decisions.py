@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tfp_rules.policy.since import rules_since
 from tfp_rules.store import StoredDecision
+from tfp_rules.summary import render_summary
 from tfp_rules.trace import failed_only, render_text
 
 from .audit import record
@@ -46,12 +47,12 @@ class DecisionQuery(BaseModel):
 
 class DecisionView(BaseModel):
     """How to show one decision: JSON or plain English, with its whole trace or only what was
-    not met (`explain=failed`, in either format)."""
+    not met (`explain=failed`, in either format), or in text a short summary for caseworkers
+    (`explain=summary`; with `format=json` it gives the whole decision, as `full` does)."""
 
     model_config = ConfigDict(extra="forbid")
 
     format: Literal["json", "text"] | None = None
-    # summary is to be a short account for caseworkers; until it exists it shows `full`
     explain: Literal["summary", "failed", "full"] | None = None
 
     @property
@@ -122,7 +123,12 @@ def get_one(decision_id: str, query: DecisionView):
     )
     extra = {"rules_since": since} if since else {}
     if query.text:
-        text = render_text(text_view(d, role) | extra, only_failed=failed)
+        view = text_view(d, role) | extra
+        text = (
+            render_summary(view)
+            if query.explain == "summary"
+            else render_text(view, only_failed=failed)
+        )
         response = Response(text, mimetype="text/plain")
     else:
         view = decision_view(d, role) | extra

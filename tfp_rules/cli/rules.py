@@ -23,6 +23,7 @@ from ..policy.lint import in_force_or_draft, lint
 from ..policy.register import read_register
 from ..policy.testing import run_tests
 from ..ruleset import DEFAULT_RULESETS_DIR, Ruleset, display_path
+from ..summary import render_summary
 from ..trace import render_text
 from .base import fail as _fail
 from .base import main, refusing
@@ -201,10 +202,10 @@ def _untested(library: RulesetLibrary, ruleset: Ruleset) -> list[str]:
 )
 @click.option(
     "--explain",
-    type=click.Choice(["full", "failed"]),
+    type=click.Choice(["full", "failed", "summary"]),
     default="full",
     show_default=True,
-    help="Text format: show everything, or only what was not met.",
+    help="Text format: show everything, only what was not met, or a short summary for caseworkers.",
 )
 @click.option(
     "--drafts",
@@ -237,6 +238,8 @@ def eval_(
         decision = evaluate(compile_ruleset(intake.ruleset), intake.facts)
     if fmt == "json":
         click.echo(json.dumps(decision, indent=2))
+    elif explain == "summary":
+        click.echo(render_summary(decision), nl=False)
     else:
         click.echo(render_text(decision, only_failed=explain == "failed"), nl=False)
 

@@ -1,0 +1,180 @@
+"""The summary for caseworkers (`tfp_rules.summary`): plain words over every fixture family,
+exact text for three, a reviewed stored decision, and the CLI's `--explain summary`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tfp_rules.cli import main
+from tfp_rules.compile import compile_ruleset
+from tfp_rules.evaluate import evaluate
+from tfp_rules.intake import take_in
+from tfp_rules.summary import render_summary
+
+from .conftest import DATA
+from .service.conftest import app, auth, client, example, keys, store  # noqa: F401
+from .service.test_api import post_facts
+
+FAMILIES = Path(__file__).resolve().parent.parent / "fixtures" / "families"
+FAMILY_PATHS = sorted(FAMILIES.glob("*.json"))
+OUTCOMES = ("Eligible", "Not eligible", "Undetermined")
+
+
+def decide(library, path: Path, ruleset: str | None = None) -> dict:
+    intake = take_in(library, path.read_bytes(), ruleset)
+    return evaluate(compile_ruleset(intake.ruleset), intake.facts)
+
+
+def _names(decision: dict) -> list[str]:
+    """The headline and indicator names the ruleset's authors wrote, which may say 'is'."""
+    headlines = decision["trace"]["headlines"]
+    return [h["name"] for h in headlines] + [i["name"] for h in headlines for i in h["indicators"]]
+
+
+@pytest.mark.parametrize("ruleset", [None, "stockton"])
+@pytest.mark.parametrize("path", FAMILY_PATHS, ids=[p.stem for p in FAMILY_PATHS])
+def test_summary_is_in_plain_words(library, path, ruleset):
+    decision = decide(library, path, ruleset)
+    text = render_summary(decision)
+    assert text.startswith(OUTCOMES)
+    assert (
+        text.split(":")[0]
+        == {
+            "eligible": "Eligible",
+            "not_eligible": "Not eligible",
+            "undetermined": "Undetermined",
+        }[decision["status"]]
+    )
+    assert "True" not in text and "False" not in text
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text)
+    prose = text
+    for name in _names(decision):
+        prose = prose.replace(name, "")
+    assert " is " not in prose
+    parameters = library.resolve(
+        f"{decision['ruleset']['id']}@{decision['ruleset']['version']}"
+    ).parameters
+    for parameter in parameters:
+        assert parameter not in prose
+    for headline in decision["trace"]["headlines"]:
+        if headline["status"] == "met":
+            assert f"{headline['id']} {headline['name']}\n" in text
+
+
+def test_eligible(library):
+    assert render_summary(decide(library, FAMILIES / "two_headlines_eligible.json")) == (
+        "Eligible: family FIX-022, assessed on 31 March 2019.\n"
+        "2 of 6 headlines met; at least 2 needed.\n"
+        "\n"
+        "Headlines met:\n"
+        "H1 Crime and anti-social behaviour\n"
+        "  A member with an anti-social behaviour intervention in the last 12 months"
+        " (national indicator)\n"
+        "    - c1 had 1 anti-social behaviour intervention between 1 April 2018 and"
+        " 31 March 2019.\n"
+        "  A member named by police or youth justice as a priority for crime prevention"
+        " (national indicator)\n"
+        "    - c1 had 1 naming as a crime prevention priority open on 31 March 2019.\n"
+        "H6 Health problems\n"
+        "  A member with a drug or alcohol problem (national indicator)\n"
+        "    - p1 was recorded with a drug or alcohol problem.\n"
+    )
+
+
+def test_not_eligible_under_local_rules_names_the_nearest_misses(library):
+    path = FAMILIES / "absence_window_ad_day_before_term_end.json"
+    assert render_summary(decide(library, path, "stockton")) == (
+        "Not eligible: family FIX-028, assessed on 30 December 2018.\n"
+        "Local rules of Stockton-on-Tees Borough Council apply.\n"
+        "1 of 6 headlines met; at least 2 needed.\n"
+        "\n"
+        "Headlines met:\n"
+        "H4 Worklessness and financial exclusion\n"
+        "  An adult receiving out-of-work benefits (national indicator)\n"
+        "    - p1 had 1 Jobseeker's Allowance, Employment and Support Allowance or Income"
+        " Support claim open on 30 December 2018.\n"
+        "\n"
+        "Still missing:\n"
+        "1 more headline needed.\n"
+        "Nearest misses:\n"
+        "  - A child persistently absent from school (H2, national indicator): c1 missed 20 of"
+        " 360 school sessions (5.6%) over autumn 2017 to summer 2018; 10% or more would count.\n"
+        "  - A child with 20 or more unauthorised half-day absences over the last 3 terms"
+        " (H2, local indicator): c1 had 9 sessions of unauthorised absence over autumn 2017"
+        " to summer 2018; 20 or more would count.\n"
+    )
+
+
+def test_undetermined_says_which_sources_would_settle_it(library):
+    path = FAMILIES / "sources_police_not_checked_undetermined.json"
+    assert render_summary(decide(library, path)) == (
+        "Undetermined: family FIX-030, assessed on 31 March 2019.\n"
+        "1 of 6 headlines met and 2 more unknown (H1, H5); at least 2 needed.\n"
+        "\n"
+        "Headlines met:\n"
+        "H2 Children not attending school regularly\n"
+        "  A child persistently absent from school (national indicator)\n"
+        "    - c1 missed 44 of 370 school sessions (11.9%) over spring to autumn 2018;"
+        " 10% or more counts.\n"
+        "\n"
+        "Still missing:\n"
+        "1 more headline needed.\n"
+        "Not checked: police and youth justice. Checking police could settle the outcome;"
+        " checking police and youth justice would settle it for certain.\n"
+        "H1 Crime and anti-social behaviour: not met on what was sent; records from police or"
+        " youth justice could still meet it.\n"
+        "H5 Domestic violence and abuse: not met on what was sent; records from police or"
+        " youth justice could still meet it.\n"
+    )
+
+
+def test_worker_judgement_is_marked(library):
+    path = FAMILIES / "household_asb_record_and_household_judgement.json"
+    text = render_summary(decide(library, path))
+    assert "(national indicator, worker's judgement)" in text
+    assert "Worker's judgement for the household (housing-officer-3: " in text
+
+
+def test_stored_decision_shows_the_review_override_first(client, auth, example):  # noqa: F811
+    created = post_facts(client, auth, example).get_json()
+    url = f"/v1/decisions/{created['id']}"
+    client.post(
+        f"{url}/reviews",
+        json={"verdict": "override", "eligible": False, "reason": "Family moved out of area"},
+        headers=auth("reviewer"),
+    )
+    for query in ("?format=text&explain=summary", "?explain=summary"):
+        r = client.get(url + query, headers=auth("reviewer"))
+        assert r.mimetype == "text/plain"
+        lines = r.get_data(as_text=True).splitlines()
+        assert lines[0] == (
+            "Not eligible (by review; the automated decision was eligible): family"
+            " STK-2019-000123, assessed on 31 March 2019."
+        )
+        assert re.fullmatch(
+            r"Overridden to not eligible by .+ on \d{1,2} \w+ \d{4} at \d\d:\d\d: "
+            r"Family moved out of area",
+            lines[1],
+        )
+    # a submitter sees that it was overridden, not by whom nor why
+    submitter = client.get(url + "?format=text&explain=summary", headers=auth())
+    assert "Family moved out of area" not in submitter.get_data(as_text=True)
+    # JSON keeps the whole decision, as explain=full does
+    as_json = client.get(url + "?format=json&explain=summary", headers=auth("reviewer"))
+    assert as_json.get_json()["trace"] == created["trace"]
+
+
+def test_cli_explain_summary():
+    runner = CliRunner()
+    args = ["eval", str(DATA / "example_facts.json"), "--format", "text"]
+    result = runner.invoke(main, [*args, "--explain", "summary"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Eligible: family STK-2019-000123, assessed on 31 March 2019.")
+    assert "c1 missed 42 of 370 school sessions (11.4%) over spring to autumn 2018" in result.output
+    # the default stays the audit view
+    full = runner.invoke(main, args)
+    assert full.output.startswith("Family STK-2019-000123, assessed on 2019-03-31: ELIGIBLE")
