@@ -118,6 +118,10 @@ class RulesetLibrary:
             None if published is None else dict(published)
         )
 
+    def get(self, ref: str) -> Ruleset | None:
+        """The version `ID@VERSION`, draft or published, or None: a lookup, not a choice."""
+        return self._by_ref.get(ref)
+
     def current(self) -> RulesetLibrary:
         """This library (as `service.library.LiveLibrary.current` answers with its newest)."""
         return self

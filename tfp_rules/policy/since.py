@@ -31,7 +31,7 @@ def rules_since(
     made = decision["ruleset"]
     ref = f"{made['id']}@{made['version']}"
     out: dict[str, Any] = {"made_with": ref}
-    loaded = {rs.ref: rs for rs in library}.get(ref)
+    loaded = library.get(ref)
     if loaded is None:
         out["made_with_loaded"] = False
     elif loaded.sha256 != made["sha256"]:
