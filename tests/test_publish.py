@@ -137,3 +137,10 @@ def test_the_command_publishes_and_refuses_with_exit_codes(project, monkeypatch)
     assert refused.exit_code == 1
     assert "national@2015.1 not published:" in refused.stderr
     assert "FAILED national@2015.1: " in refused.stdout  # which case, and what differed
+
+
+def test_an_invalid_tests_file_is_not_taken_for_missing_tests(project):
+    (project / "national" / "2017.1.tests.yaml").write_text("ruleset: national@2017.1\ntests: []\n")
+    with pytest.raises(PublishRefusedError) as caught:
+        publish(project, library(project), "national@2017.1", today=TODAY)
+    assert caught.value.reasons == ["its tests did not pass (0 passed, 1 invalid tests file)"]

@@ -63,7 +63,7 @@ def publish(
     if ruleset.outcome_plan is not None:
         compile_plan(ruleset)
     report = run_tests(library, ruleset)
-    if report.passed + report.failed == 0:
+    if not report.files:
         reasons.append(
             f"it has no tests: write {Path(ruleset.path).name.removesuffix('.yaml')}.tests.yaml "
             "beside it (tfp test explains the format)"

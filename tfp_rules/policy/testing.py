@@ -152,7 +152,7 @@ def run_paths(library: RulesetLibrary, paths: Iterable[Path]) -> list[TestReport
     lost: list[TestsFile] = []
     for path in paths:
         tests = load_tests_file(path, library)
-        if tests.ruleset in library.refs():
+        if library.get(tests.ruleset or "") is not None:
             by_ref.setdefault(tests.ruleset, []).append(tests)
         else:
             lost.append(tests)
