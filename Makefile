@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed
 # The HTTP edge is Debian's nginx (service/edge.py): installed on first use if missing.
 NGINX := $(shell command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+# The pages' GOV.UK Frontend and the browser tests' axe-core, from package-lock.json.
+NODE_STAMP := node_modules/.installed
+# The browser tests drive Debian's Chromium (Playwright cannot download its own here).
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: setup run examples test lint format bench bench-service bench-impact clean
 
@@ -20,7 +24,16 @@ $(NGINX):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx
 
-setup: $(STAMP) $(NGINX)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the browser tests (apt-get; root or sudo needed)"
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+setup: $(STAMP) $(NGINX) $(NODE_STAMP)
 
 ## Start the service: nginx on TFP_BIND in front of gunicorn on a private socket (service/run.py).
 ## Settings: TFP_BIND (127.0.0.1:8000), TFP_WORKERS (2), TFP_THREADS (4), TFP_DATABASE (var/tfp.sqlite),
@@ -36,7 +49,7 @@ examples: $(STAMP)
 	done
 
 ## Lint, format check, then the test suite.
-test: setup
+test: setup $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -56,4 +69,4 @@ bench-impact: $(STAMP)
 	$(BIN)/python benchmarks/impact.py --decisions 100000 --one-worker 20000
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis var
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis var

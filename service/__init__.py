@@ -32,6 +32,7 @@ from . import (
     headers,
     jobs,
     meta,
+    pages,
     problems,
     progress,
     rate_limits,
@@ -61,6 +62,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # Flask-Limiter's notation: several limits separated by ";", each must hold.
         RATE_LIMIT=os.environ.get("TFP_RATE_LIMIT") or DEFAULT_RATE_LIMIT,
         RULESETS_CHECK_SECONDS=float(os.environ.get("TFP_RULESETS_CHECK_SECONDS") or 2),
+        # Web pages: a session ends after this long without a request, or this long in all.
+        SESSION_IDLE_MINUTES=float(os.environ.get("TFP_SESSION_IDLE_MINUTES") or 30),
+        SESSION_HOURS=float(os.environ.get("TFP_SESSION_HOURS") or 10),
     )
     if config:
         app.config.update(config)
@@ -94,6 +98,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
     jobs.register(app)  # impact analyses as background jobs
+    pages.register(app)  # the web pages for reviewers and policy officers
 
     @app.errorhandler(Exception)
     def handle(exc: Exception) -> Response:

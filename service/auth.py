@@ -2,22 +2,59 @@
 
 Keys are bearer tokens (`Authorization: Bearer tfp_...`), stored hashed by the
 store and created with `tfp keys create --name CLIENT --role ROLE`; a key acts for its client.
+A web page takes no bearer token: it acts with the key its session was started with at
+sign-in (`pages/signin.py`), so pages and API share roles, rate limits and audit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request, session
 
 from tfp_rules.store import ApiKey, NotFoundError, StoredDecision
 
 from .db import get_store
 from .problems import Problem
 
-PUBLIC = {"meta.healthz", "meta.openapi", "static"}
+PUBLIC = {"meta.healthz", "meta.openapi", "static", "pages.sign_in", "assets.govuk", "assets.own"}
+PAGES = "pages"  # the blueprint whose views sign in by session cookie
+SESSION_TOKEN = "sid"  # the session token's name inside Flask's signed session cookie
+
+
+class SignInRequired(Problem):
+    """A page was asked for without a live session: the pages answer with the sign-in page."""
+
+    def __init__(self, detail: str):
+        super().__init__(401, "sign-in-required", "Sign in to continue", detail)
+
+
+# Why a session ended, as the sign-in page tells the person.
+ENDED = {
+    "signed out": "You have signed out.",
+    "idle": "You were signed out because you had not used the service for a while.",
+    "expired": "Your session reached its time limit. Sign in again.",
+    "key revoked": "Your API key was revoked, so you were signed out. Ask for a new key.",
+    "key expired": "Your API key expired, so you were signed out. Ask for a new key.",
+}
+
+
+def _session_key() -> ApiKey:
+    """The key the signed-in person's live session acts for; SignInRequired if none."""
+    token = session.get(SESSION_TOKEN)
+    if not token:
+        raise SignInRequired("Sign in with your API key to use this service.")
+    idle = timedelta(minutes=float(current_app.config["SESSION_IDLE_MINUTES"]))
+    key, ended = get_store().session_key(token, idle=idle)
+    if key is None:
+        session.pop(SESSION_TOKEN, None)
+        raise SignInRequired(ENDED.get(ended or "", "Sign in with your API key to continue."))
+    return key
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -55,6 +92,9 @@ def _bearer() -> str | None:
 
 def _authenticate() -> None:
     if request.endpoint in PUBLIC:
+        return
+    if request.blueprint == PAGES:
+        g.actor = _session_key()
         return
     token = _bearer()
     if request.endpoint is None:

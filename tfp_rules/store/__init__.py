@@ -33,7 +33,7 @@ from .errors import (
 from .hashing import request_hash_of
 from .idempotency import IDEMPOTENCY_LIFETIME, MAX_IDEMPOTENCY_LIFETIME, check_lifetime
 from .jobs import JOB_KINDS, JOB_STATUSES, STALE_AFTER, JobRecord, Jobs
-from .keys import TOKEN_PREFIX, Keys
+from .keys import TOKEN_PREFIX
 from .migrations import MIGRATIONS
 from .progress import ProgressChecks
 from .records import (
@@ -57,6 +57,7 @@ from .records import (
     StoredProgress,
 )
 from .reviews import Reviews
+from .sessions import SESSION_PREFIX, Sessions
 
 __all__ = [
     "ACTIONS",
@@ -71,6 +72,7 @@ __all__ = [
     "MIGRATIONS",
     "REVIEW_STATUSES",
     "ROLES",
+    "SESSION_PREFIX",
     "STALE_AFTER",
     "STATUSES",
     "TOKEN_PREFIX",
@@ -94,6 +96,7 @@ __all__ = [
     "RefusedError",
     "Review",
     "ReviewRefusedError",
+    "Sessions",
     "Store",
     "StoreError",
     "StoredClaim",
@@ -107,7 +110,7 @@ __all__ = [
 ]
 
 
-class Store(Keys, Decisions, ProgressChecks, Claims, Reviews, Jobs, AuditLog):
+class Store(Sessions, Decisions, ProgressChecks, Claims, Reviews, Jobs, AuditLog):
     """The decision store over one SQLite file, created and migrated on open.
 
     Each base class holds one table family; all share one `Connection`, so a method of one

@@ -51,6 +51,8 @@ ACTIONS = (
     "progress_review.create",
     "request.rejected",
     "review.create",
+    "session.end",
+    "session.start",
 )
 COLUMNS = ("id", "at", "actor", "key_id", "action", "target", "status", "detail")
 REJECTED = "request.rejected"

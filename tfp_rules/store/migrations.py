@@ -368,6 +368,28 @@ def _jobs(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _sessions(db: sqlite_utils.Database) -> None:
+    """10: browser sessions (`sessions.py`): the sha256 of each session's token, the key it
+    acts for, when it started, was last used, expires and ended, and why. No family's data.
+    """
+    statements = [
+        """CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL REFERENCES api_keys (id),
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            ended_at TEXT,
+            end_reason TEXT,
+            CHECK ((ended_at IS NULL) = (end_reason IS NULL))
+        )""",
+        "CREATE INDEX sessions_key ON sessions (key_id)",
+        "CREATE INDEX sessions_ended ON sessions (ended_at)",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
 # Applied in order; the version of a database is the number applied. Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _initial_schema,
@@ -379,4 +401,5 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _progress_checks,
     _results_claims,
     _jobs,
+    _sessions,
 )

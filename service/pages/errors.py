@@ -1,0 +1,56 @@
+"""Every error on a page is a page: the same mapping as the API's problem+json
+(`problems.to_problem`), the same audit line, rendered as HTML a person can act on."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+
+from .. import problems, rejections
+from ..auth import SignInRequired
+from .blueprint import bp
+
+log = logging.getLogger("tfp.service")
+
+# What a person can do about each status, under the error's own detail.
+NEXT_STEP = {
+    400: "Go back, check what you entered and try again.",
+    403: "Ask your manager or the service's administrator if you need this.",
+    404: "Check the address, or go back to the work queue.",
+    409: "Someone else changed this in the meantime. Reload the page and try again.",
+    413: "What you sent is too large.",
+    422: "Go back, check what you entered and try again.",
+    429: "You have made a lot of requests in a short time. Wait a minute and try again.",
+    503: "The service cannot save anything just now. Try again in a few minutes.",
+}
+
+
+def _csrf_problem(exc: CSRFError) -> problems.Problem:
+    return problems.Problem(
+        400,
+        "csrf-token",
+        "The form could not be accepted",
+        "The form was not sent from this service's own page, or it was open for too long. "
+        "Nothing was saved. Reload the page and try again.",
+    )
+
+
+@bp.errorhandler(Exception)
+def handle(exc: Exception) -> Any:
+    """A sign-in redirect, or an error page with the problem's status, title and detail."""
+    if isinstance(exc, SignInRequired):
+        flash(exc.detail)
+        target = request.full_path if request.method == "GET" else request.path
+        return redirect(url_for("pages.sign_in", next=target.rstrip("?")))
+    problem = _csrf_problem(exc) if isinstance(exc, CSRFError) else problems.to_problem(exc)
+    try:
+        rejections.record_rejection(problem)
+    except Exception:  # the store itself may be what failed; still answer with the page
+        log.exception("could not audit a refused page request")
+    body = render_template(
+        "error.html", problem=problem, next_step=NEXT_STEP.get(problem.status, "")
+    )
+    return body, problem.status, problem.headers
