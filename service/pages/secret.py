@@ -18,10 +18,17 @@ def secret_key(config: Mapping[str, Any]) -> str:
     if os.environ.get("TFP_SECRET_KEY"):
         return os.environ["TFP_SECRET_KEY"]
     path = Path(str(config["DATABASE"])).resolve().parent / "secret_key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_urlsafe(48))
+    if not path.exists():
+        # Written whole under another name, then linked into place: a worker starting at
+        # the same moment reads either no file or the whole secret, and the first link wins.
+        draft = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
