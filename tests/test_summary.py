@@ -13,7 +13,7 @@ from tfp_rules.cli import main
 from tfp_rules.compile import compile_ruleset
 from tfp_rules.evaluate import evaluate
 from tfp_rules.intake import take_in
-from tfp_rules.summary import render_summary
+from tfp_rules.summary import Summary, SummaryFact, SummaryHeadline, render_summary, summarise
 
 from .conftest import DATA
 from .service.conftest import app, auth, client, example, keys, store  # noqa: F401
@@ -178,3 +178,35 @@ def test_cli_explain_summary():
     # the default stays the audit view
     full = runner.invoke(main, args)
     assert full.output.startswith("Family STK-2019-000123, assessed on 2019-03-31: ELIGIBLE")
+
+
+def test_summarise_gives_the_summary_as_data(library):
+    summary = summarise(decide(library, FAMILIES / "two_headlines_eligible.json"))
+    assert isinstance(summary, Summary)
+    assert summary.outcome[0] == "Eligible: family FIX-022, assessed on 31 March 2019."
+    assert [h.id for h in summary.met] == ["H1", "H6"]
+    assert all(isinstance(h, SummaryHeadline) for h in summary.met)
+    assert summary.met[1].facts == [
+        SummaryFact(
+            "p1 was recorded with a drug or alcohol problem",
+            "H6.substance_misuse",
+            "p1",
+            "national",
+        )
+    ]
+    assert summary.missing == [] and summary.nearest == []
+
+
+def test_summarise_marks_judgements_and_names_the_nearest_misses(library):
+    judged = summarise(
+        decide(library, FAMILIES / "household_asb_record_and_household_judgement.json")
+    )
+    origins = {f.origin for h in judged.met for f in h.facts}
+    assert "professional judgement" in origins
+    path = FAMILIES / "absence_window_ad_day_before_term_end.json"
+    nearest = summarise(decide(library, path, "stockton")).nearest
+    assert [(f.indicator, f.subject, f.origin) for f in nearest][:2] == [
+        ("H2.persistent_absence", "c1", "national"),
+        ("H2.unauthorised_absence", "c1", "local"),
+    ]
+    assert "1 more headline needed." in summarise(decide(library, path, "stockton")).missing

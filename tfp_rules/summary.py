@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .conditions import Operand, compare
@@ -239,14 +240,15 @@ def fact_words(node: Mapping[str, Any]) -> str:
 
 
 def sentence(subject: str, facts: list[tuple[str, str | None]], *, would: bool = False) -> str:
-    """One subject's facts as one sentence: 'c1 missed ...; 10% or more counts.'"""
+    """One subject's facts as one sentence, without its full stop: 'c1 missed ...; 10% or
+    more counts'."""
     who = "the household" if subject == "household" else subject
     counts = "would count" if would else "counts"
     if len(facts) == 1:
         fact, threshold = facts[0]
-        return f"{who} {fact}" + (f"; {threshold} {counts}" if threshold else "") + "."
+        return f"{who} {fact}" + (f"; {threshold} {counts}" if threshold else "")
     parts = [f"{fact} ({threshold} {counts})" if threshold else fact for fact, threshold in facts]
-    return f"{who} {' and '.join(parts)}."
+    return f"{who} {' and '.join(parts)}"
 
 
 def met_facts(
@@ -280,21 +282,51 @@ def _leaves(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 # --------------------------------------------------------------------------- the parts
 
 
-def _origin(indicator: Mapping[str, Any], subjects: list[Mapping[str, Any]]) -> str:
-    marks = [f"{indicator.get('origin', 'national')} indicator"]
-    if any(s.get("basis") == "judgement" for s in subjects):
-        marks.append("worker's judgement")
-    return f"({', '.join(marks)})"
+@dataclass(frozen=True)
+class SummaryFact:
+    """One sentence about one indicator met (or nearly met) by one subject."""
+
+    text: str  # the sentence, without its closing full stop
+    indicator: str  # "H2.persistent_absence"
+    subject: str  # a member's ref ("c1") or "household"
+    origin: str  # "national" | "local" | "professional judgement"
+
+
+@dataclass(frozen=True)
+class SummaryHeadline:
+    """A headline met, with one fact for each indicator and subject that met it."""
+
+    id: str
+    name: str
+    facts: list[SummaryFact]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A decision for caseworkers, as data a page or `render_summary` words."""
+
+    outcome: list[str]  # the outcome in force first, then the reviews, one line each
+    met: list[SummaryHeadline]  # each headline met
+    missing: list[str]  # not eligible or undetermined: what is missing
+    nearest: list[SummaryFact]  # the nearest misses
+
+
+def _origin(indicator: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+    """How a fact is marked: professional judgement when only a judgement met it, else the
+    indicator's origin."""
+    if result.get("basis") == "judgement":
+        return "professional judgement"
+    return str(indicator.get("origin", "national"))
 
 
 def _subject_sentence(result: Mapping[str, Any]) -> str:
     judged = "; ".join(f"{j['by']}: {j['reason']}" for j in result.get("judgements", []))
     subject = "the household" if result["subject"] == "household" else result["subject"]
     if result.get("basis") == "judgement":
-        return f"Worker's judgement for {subject} ({judged})."
+        return f"Worker's judgement for {subject} ({judged})"
     facts = list(met_facts(result["condition"])) if result.get("condition") else []
-    text = sentence(result["subject"], facts) if facts else f"Met for {subject}."
-    return text[:-1] + f"; also the worker's judgement ({judged})." if judged else text
+    text = sentence(result["subject"], facts) if facts else f"Met for {subject}"
+    return text + f"; also the worker's judgement ({judged})" if judged else text
 
 
 def outcome_lines(decision: Mapping[str, Any]) -> list[str]:
@@ -340,25 +372,26 @@ def _count_line(trace: Mapping[str, Any]) -> str:
     return f"{text}; at least {d['headlines_required']} needed."
 
 
-def headline_lines(trace: Mapping[str, Any]) -> list[str]:
-    """Each headline met, each indicator met under it, each subject's facts in a sentence."""
-    lines = []
+def met_headlines(trace: Mapping[str, Any]) -> list[SummaryHeadline]:
+    """Each headline met, with a fact for each indicator and subject that met it."""
+    out = []
     for h in trace["headlines"]:
         if h["status"] != "met":
             continue
-        lines.append(f"{h['id']} {h['name']}")
-        for ind in h["indicators"]:
-            met = [s for s in ind["subjects"] if s["met"]]
-            if not ind["met"] or not met:
-                continue
-            lines.append(f"  {ind['name']} {_origin(ind, met)}")
-            lines += [f"    - {_subject_sentence(s)}" for s in met]
-    return lines
+        facts = [
+            SummaryFact(_subject_sentence(s), ind["id"], s["subject"], _origin(ind, s))
+            for ind in h["indicators"]
+            if ind["met"]
+            for s in ind["subjects"]
+            if s["met"]
+        ]
+        out.append(SummaryHeadline(h["id"], h["name"], facts))
+    return out
 
 
 def missing_lines(trace: Mapping[str, Any]) -> list[str]:
-    """What is missing: unchecked sources and what checking them could do, each headline
-    still unknown, and the nearest misses."""
+    """What is missing: unchecked sources and what checking them could do, and each
+    headline still unknown."""
     p = trace.get("prospects") or {}
     lines = []
     if p.get("family") == "not_met":
@@ -399,52 +432,98 @@ def missing_lines(trace: Mapping[str, Any]) -> list[str]:
                 f"{h['id']} {h['name']}: not met on what was sent; records from "
                 f"{source_names(sources, 'or')} could still meet it."
             )
-    misses = [_miss_sentence(trace, m) for m in p.get("nearest_misses", [])]
-    if misses:
-        lines += ["Nearest misses:", *[f"  - {m}" for m in misses]]
     return lines
 
 
-def _miss_sentence(trace: Mapping[str, Any], miss: Mapping[str, Any]) -> str:
-    """A near miss: the indicator, then the fact that fell short and what would count."""
-    for h in trace["headlines"]:
-        for ind in h["indicators"]:
-            if ind["id"] != miss["indicator"]:
-                continue
-            for s in ind["subjects"]:
-                if s["subject"] != miss["subject"] or not s.get("condition"):
-                    continue
-                for leaf in _leaves(s["condition"]):
-                    if (
-                        not leaf["met"]
-                        and leaf["value"] == miss["value"]
-                        and leaf["threshold"] == miss["threshold"]
-                    ):
-                        facts = [(fact_words(leaf), threshold_words(leaf))]
-                        text = sentence(miss["subject"], facts, would=True)
-                        origin = ind.get("origin", "national")
-                        return f"{ind['name']} ({h['id']}, {origin} indicator): {text}"
-    return dates(miss["text"])
+def _indicators(trace: Mapping[str, Any]) -> dict[str, tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    """Each indicator of the trace by id, with its headline."""
+    return {ind["id"]: (h, ind) for h in trace["headlines"] for ind in h["indicators"]}
 
 
-def render_summary(decision: Mapping[str, Any]) -> str:
+def nearest_facts(trace: Mapping[str, Any]) -> list[SummaryFact]:
+    """The nearest misses, each the fact that fell short and what would count."""
+    p = trace.get("prospects") or {}
+    found = _indicators(trace)
+    return [_miss_fact(found, m) for m in p.get("nearest_misses", [])]
+
+
+def _miss_fact(
+    found: Mapping[str, tuple[Mapping[str, Any], Mapping[str, Any]]], miss: Mapping[str, Any]
+) -> SummaryFact:
+    _, ind = found.get(miss["indicator"], ({}, {}))
+    origin = str(ind.get("origin", "national"))
+    for s in ind.get("subjects", []):
+        if s["subject"] != miss["subject"] or not s.get("condition"):
+            continue
+        for leaf in _leaves(s["condition"]):
+            if (
+                not leaf["met"]
+                and leaf["value"] == miss["value"]
+                and leaf["threshold"] == miss["threshold"]
+            ):
+                text = sentence(
+                    miss["subject"], [(fact_words(leaf), threshold_words(leaf))], would=True
+                )
+                return SummaryFact(text, miss["indicator"], miss["subject"], origin)
+    return SummaryFact(dates(miss["text"]), miss["indicator"], miss["subject"], origin)
+
+
+def summarise(decision: Mapping[str, Any]) -> Summary:
     """A decision for caseworkers: the outcome in force, each headline met with the facts
     that met it, and for a family not eligible or undetermined what is missing and the
     nearest misses. The audit view (`trace.render_text`) keeps every comparison."""
     trace = decision["trace"]
-    lines = outcome_lines(decision)
+    outcome = outcome_lines(decision)
     local = trace.get("local")
     if local:
-        lines.append(f"Local rules of {local['council']} apply.")
+        outcome.append(f"Local rules of {local['council']} apply.")
     family = trace.get("family")
     if not family or family["status"] == "met":
-        lines.append(_count_line(trace))
-    lines.append("")
-    met = headline_lines(trace)
-    if met:
-        lines += ["Headlines met:", *met, ""]
-    if decision["status"] != "eligible":
-        missing = missing_lines(trace)
-        if missing:
-            lines += ["Still missing:", *missing, ""]
+        outcome.append(_count_line(trace))
+    eligible = decision["status"] == "eligible"
+    return Summary(
+        outcome=outcome,
+        met=met_headlines(trace),
+        missing=[] if eligible else missing_lines(trace),
+        nearest=[] if eligible else nearest_facts(trace),
+    )
+
+
+def _marks(ind: Mapping[str, Any], facts: list[SummaryFact]) -> str:
+    """'(national indicator)', '(local indicator, worker's judgement)'."""
+    marks = [f"{ind.get('origin', 'national')} indicator"]
+    if any(f.origin == "professional judgement" for f in facts):
+        marks.append("worker's judgement")
+    return f"({', '.join(marks)})"
+
+
+def render_summary(decision: Mapping[str, Any]) -> str:
+    """The text face of `summarise`: the facts of each headline under their indicators."""
+    summary = summarise(decision)
+    found = _indicators(decision["trace"])
+    lines = [*summary.outcome, ""]
+    if summary.met:
+        lines.append("Headlines met:")
+        for h in summary.met:
+            lines.append(f"{h.id} {h.name}")
+            for indicator in dict.fromkeys(f.indicator for f in h.facts):
+                facts = [f for f in h.facts if f.indicator == indicator]
+                ind = found[indicator][1]
+                lines.append(f"  {ind['name']} {_marks(ind, facts)}")
+                lines += [f"    - {f.text}." for f in facts]
+        lines.append("")
+    if summary.missing or summary.nearest:
+        lines += ["Still missing:", *summary.missing]
+        if summary.nearest:
+            lines.append("Nearest misses:")
+            for f in summary.nearest:
+                if f.indicator in found:
+                    h, ind = found[f.indicator]
+                    where = (
+                        f"{ind['name']} ({h['id']}, {ind.get('origin', 'national')} indicator): "
+                    )
+                else:
+                    where = ""
+                lines.append(f"  - {where}{f.text}.")
+        lines.append("")
     return "\n".join(lines).rstrip() + "\n"
