@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from tfp_rules.store import ReviewRefusedError, StoredDecision
 from tfp_rules.text import check_text
@@ -13,8 +14,11 @@ from ..auth import actor
 from ..db import get_store
 
 MAX_REASON = 4000  # as the API's ReviewBody
-VERDICTS = [("confirm", "Confirm the automated decision"), ("override", "Override it")]
-OUTCOMES = [("eligible", "Eligible"), ("not_eligible", "Not eligible")]
+VERDICTS = [
+    SelectChoice("confirm", "Confirm the automated decision"),
+    SelectChoice("override", "Override it"),
+]
+OUTCOMES = [SelectChoice("eligible", "Eligible"), SelectChoice("not_eligible", "Not eligible")]
 
 
 class ReviewForm(FlaskForm):
@@ -38,9 +42,9 @@ class ReviewForm(FlaskForm):
         problem is put against its field."""
         ok = self.validate()
         verdict, outcome = self.verdict.data, self.outcome.data
-        if verdict not in dict(VERDICTS):
+        if verdict not in {c.value for c in VERDICTS}:
             self.verdict.errors = ["Select your verdict: confirm the decision or override it"]
-        if outcome is not None and outcome not in dict(OUTCOMES):
+        if outcome is not None and outcome not in {c.value for c in OUTCOMES}:
             self.outcome.errors = ["Select Eligible or Not eligible"]
         elif verdict == "override" and outcome is None:
             self.outcome.errors = ["Select the outcome to put in force when you override it"]
