@@ -19,7 +19,7 @@ import sqlite_utils
 
 from .audit import AuditLog
 from .errors import NotFoundError, NothingNewError, SupersededError
-from .filters import _NEWEST, where_clauses
+from .filters import _NEWEST, COUNTED, counts_query, filter_clauses, where_clauses
 from .hashing import canonical_json, request_hash_of
 from .idempotency import (
     IDEMPOTENCY_LIFETIME,
@@ -29,7 +29,7 @@ from .idempotency import (
     remember,
     replayed_id,
 )
-from .listing import decode_cursor, encode_cursor, page, timestamp
+from .listing import decision_order, decode_cursor, encode_cursor, page, timestamp
 from .payloads import DECISION_PAYLOADS, with_payload
 from .records import (
     DecisionRecord,
@@ -382,6 +382,43 @@ class Decisions(AuditLog):
             reviews = reviews_of(db, [row["id"] for row in rows])
         records = [DecisionRecord(**record_fields(row, reviews[row["id"]])) for row in rows]
         return records, (encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None)
+
+    def decision_page(
+        self, *, sort: str = "-created", offset: int = 0, limit: int = 50, **filters: Any
+    ) -> list[DecisionRecord]:
+        """Decisions in a named order (`listing.DECISION_ORDERS`), `limit` of them after
+        skipping `offset`, metadata and reviews only: a numbered page of a list a person pages
+        through (an API caller pages by cursor, `list_decisions`). `filters` are
+        `list_decisions`' filters by name; bad arguments raise ValueError."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        if offset < 0:
+            raise ValueError(f"offset cannot be negative, not {offset}")
+        order = decision_order(sort)
+        where, args = filter_clauses(filters)
+        with self._read() as db:
+            rows, _ = page(
+                db, f"SELECT {_RECORD} FROM decisions d", where, args, order, limit, offset
+            )
+            reviews = reviews_of(db, [row["id"] for row in rows])
+        return [DecisionRecord(**record_fields(row, reviews[row["id"]])) for row in rows]
+
+    def decision_counts(self, **filters: Any) -> tuple[int, dict[str, dict[str, int]]]:
+        """How many decisions `filters` (as `decision_page`'s) leave, and for each filter a
+        list can be counted by (outcome, status, headline, review_status, ruleset as
+        ID@VERSION), how many each of its values would leave with the other filters as they
+        are: (total, {filter: {value: count}}), values with no decision left out. One query,
+        one snapshot, so the numbers agree with each other."""
+        sql, args = counts_query(filters)
+        counts: dict[str, dict[str, int]] = {name: {} for name in COUNTED}
+        total = 0
+        with self._read() as db:
+            for counted, value, n in db.execute(sql, args).fetchall():
+                if counted == "total":
+                    total = n
+                elif n:
+                    counts[counted][value] = n
+        return total, counts
 
     def ruleset_refs(self) -> list[str]:
         """Every ruleset ("ID@VERSION") some stored decision was made with, sorted."""

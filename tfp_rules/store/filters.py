@@ -107,3 +107,74 @@ def where_clauses(
     if submitted_by is not None:
         add("d.submitted_by = ?", submitted_by)
     return where, args
+
+
+# The filters `where_clauses` takes, each None (or False) when not given.
+FILTERS = (
+    "eligible",
+    "status",
+    "headline",
+    "ruleset",
+    "review_status",
+    "outcome",
+    "family_ref",
+    "latest",
+    "created_from",
+    "created_to",
+    "assessed_from",
+    "assessed_to",
+    "submitted_by",
+)
+
+
+def filter_clauses(filters: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    """`where_clauses` for the filters given by name (the rest not given); ValueError names
+    a filter that does not exist."""
+    unknown = sorted(set(filters) - set(FILTERS))
+    if unknown:
+        raise ValueError(f"unknown filter {', '.join(unknown)}; one of: {', '.join(FILTERS)}")
+    given = {name: filters.get(name) for name in FILTERS}
+    given["latest"] = bool(given["latest"])
+    return where_clauses(**given)
+
+
+# The filters a list is counted by, value by value: each value's SQL expression on `d`, and
+# for a headline, the join that gives one row per headline met (`hm`).
+COUNTED = {
+    "outcome": (
+        f"CASE {_IN_FORCE} WHEN 1 THEN 'eligible' WHEN 0 THEN 'not_eligible'"
+        " ELSE 'undetermined' END",
+        "",
+    ),
+    "status": ("d.status", ""),
+    "headline": ("hm.value", ", json_each(d.headlines_met) hm"),
+    "review_status": (
+        f"CASE WHEN NOT {_REVIEWED} THEN 'unreviewed'"
+        f" WHEN {_IN_FORCE} IS d.eligible THEN 'confirmed' ELSE 'overridden' END",
+        "",
+    ),
+    "ruleset": ("d.ruleset_id || '@' || d.ruleset_version", ""),
+}
+
+
+def counts_query(filters: dict[str, Any]) -> tuple[str, list[Any]]:
+    """One query giving rows (counted, value, n): for each filter of `COUNTED`, how many
+    decisions the *other* filters leave with each value of it (so a person sees what choosing
+    that value would give), and a row ("total", NULL, n) for all the filters together."""
+    parts: list[str] = []
+    args: list[Any] = []
+
+    def add(name: str, value: str, join: str, given: dict[str, Any]) -> None:
+        where, values = filter_clauses(given)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        group = " GROUP BY value" if name != "total" else ""
+        parts.append(
+            f"SELECT '{name}' AS counted, {value} AS value, count(*) AS n"
+            f" FROM decisions d{join}{clause}{group}"
+        )
+        args.extend(values)
+
+    add("total", "NULL", "", filters)
+    for name, (value, join) in COUNTED.items():
+        add(name, value, join, {k: v for k, v in filters.items() if k != name})
+    return " UNION ALL ".join(parts), args

@@ -1,4 +1,4 @@
-"""Arguments the listing methods share: opaque keyset cursors and time bounds."""
+"""Arguments the listing methods share: opaque keyset cursors, time bounds and sort orders."""
 
 from __future__ import annotations
 
@@ -58,6 +58,24 @@ def day(value: str, name: str) -> str:
         raise ValueError(f"{name}: not an ISO 8601 date (YYYY-MM-DD): {value!r}") from exc
 
 
+# The orders a list of decisions can be shown in, by name: `-` for newest first. Each ends on
+# the id, so the order is total and an offset always means the same rows.
+DECISION_ORDERS = {
+    "-created": "d.created_at DESC, d.id DESC",
+    "created": "d.created_at ASC, d.id ASC",
+    "-assessed": "d.assessment_date DESC, d.created_at DESC, d.id DESC",
+    "assessed": "d.assessment_date ASC, d.created_at ASC, d.id ASC",
+}
+
+
+def decision_order(sort: str) -> str:
+    """The ORDER BY of a named sort order (`DECISION_ORDERS`); ValueError for another name."""
+    try:
+        return DECISION_ORDERS[sort]
+    except KeyError:
+        raise ValueError(f"sort is one of {', '.join(DECISION_ORDERS)}, not {sort!r}") from None
+
+
 def page(
     db: sqlite_utils.Database,
     select: str,
@@ -65,9 +83,14 @@ def page(
     args: list[Any],
     order: str,
     limit: int,
+    offset: int = 0,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """One page of `select` filtered by `where` (joined with AND) in `order`, and whether more
-    rows follow it (one extra row is read to know)."""
+    """One page of `select` filtered by `where` (joined with AND) in `order`, after skipping
+    `offset` rows, and whether more rows follow it (one extra row is read to know)."""
     sql = select + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {order} LIMIT ?"
-    rows = list(db.query(sql, [*args, limit + 1]))
+    params = [*args, limit + 1]
+    if offset:
+        sql += " OFFSET ?"
+        params.append(offset)
+    rows = list(db.query(sql, params))
     return rows[:limit], len(rows) > limit
