@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Flask, redirect, url_for
 
 from ..auth import actor
-from . import assets, errors, queue, rulesets, secret, signin  # noqa: F401 (each adds its views)
+from . import assets, errors, impact, queue, ruleset_diff, rulesets, secret, signin  # noqa: F401 (each adds its views)
 from .blueprint import bp, csrf
 
 
