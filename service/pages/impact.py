@@ -60,17 +60,9 @@ def ruleset_impact(ruleset_id: str) -> Response | tuple[str, int]:
             Problem(status, "invalid-impact", "The impact request is not valid")
         )
         return compare_page(ruleset_id, form, status=status)
-    me = actor()
-    live = current_app.extensions["tfp.library"]
-    library = live.current()
     parameters = {"ruleset": ruleset_id, "from": old.ref, "to": new.ref}
-    database = current_app.config["DATABASE"]
-    workers = current_app.config["IMPACT_WORKERS"]
     try:
-        job = current_app.extensions["tfp.jobs"].start(
-            lambda: get_store().create_job("impact", parameters, requested_by=me.client_id),
-            lambda job: jobs.run_job(database, library, live.directory, workers, job),
-        )
+        job = jobs.launch_impact(parameters)
     except Problem as problem:
         if problem.slug != "job-running":
             raise
