@@ -248,8 +248,9 @@ def test_cli_explain_summary():
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Eligible: family STK-2019-000123, assessed on 31 March 2019.")
     assert "c1 missed 42 of 370 school sessions (11.4%) over spring to autumn 2018" in result.output
-    # the default stays the audit view
-    full = runner.invoke(main, args)
+    # the summary is the text default; the audit view is asked for
+    assert runner.invoke(main, args).output == result.output
+    full = runner.invoke(main, [*args, "--explain", "full"])
     assert full.output.startswith("Family STK-2019-000123, assessed on 2019-03-31: ELIGIBLE")
 
 

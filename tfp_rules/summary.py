@@ -474,6 +474,36 @@ def outcome_lines(decision: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def since_lines(since: Mapping[str, Any] | None) -> list[str]:
+    """What `policy.since.rules_since` found (a stored decision's view may carry it), in a
+    caseworker's words: newer rules in force, and whether they would decide differently."""
+    if not since:
+        return []
+    made = since["made_with"]
+    lines = []
+    if since.get("made_with_loaded") is False or "file_changed" in since:
+        why = (
+            "have changed since it was made" if "file_changed" in since else "are no longer loaded"
+        )
+        lines.append(
+            f"The rules that made this decision ({made}) {why}; this summary reads it as made."
+        )
+    now = since.get("in_force")
+    if now:
+        head = f"Newer rules ({now['ref']}) apply to this assessment date"
+        if "problems" in now:
+            lines.append(f"{head}, and these facts do not fit them; see the audit view.")
+        elif now["decides_differently"]:
+            met = ", ".join(now["headlines_met"]) or "none"
+            lines.append(
+                f"{head} and would decide differently: {_OUTCOMES[now['status']].lower()} "
+                f"(headlines met: {met}). This decision stands until a new one is asked for."
+            )
+        else:
+            lines.append(f"{head}; they would decide the same.")
+    return lines
+
+
 def _count_line(trace: Mapping[str, Any]) -> str:
     d = trace["decision"]
     total, met, unknown = len(trace["headlines"]), d["headlines_met"], d["headlines_unknown"]
@@ -590,7 +620,7 @@ def summarise(decision: Mapping[str, Any]) -> Summary:
     that met it, and for a family not eligible or undetermined what is missing and the
     nearest misses. The audit view (`trace.render_text`) keeps every comparison."""
     trace = decision["trace"]
-    outcome = outcome_lines(decision)
+    outcome = outcome_lines(decision) + since_lines(decision.get("rules_since"))
     local = trace.get("local")
     if local:
         outcome.append(f"Local rules of {local['council']} apply.")
