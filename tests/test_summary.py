@@ -15,7 +15,14 @@ from tfp_rules.errors import FactsError
 from tfp_rules.evaluate import evaluate
 from tfp_rules.intake import take_in
 from tfp_rules.library import RulesetLibrary
-from tfp_rules.summary import Summary, SummaryFact, SummaryHeadline, render_summary, summarise
+from tfp_rules.summary import (
+    Summary,
+    SummaryFact,
+    SummaryHeadline,
+    fact_words,
+    render_summary,
+    summarise,
+)
 
 from .conftest import DATA
 from .service.conftest import app, auth, client, example, keys, store  # noqa: F401
@@ -323,3 +330,97 @@ def test_a_decision_stored_before_comparisons_carried_their_parts_still_reads_pl
     assert "p1 had flag substance misuse recorded as yes." in text
     assert "recorded as 1 (1 April 2018 to 31 March 2019)" in text
     assert not re.search(r"\d{4}-\d{2}-\d{2}|_", text)
+
+
+_TERMS3 = ["2017-autumn", "2018-spring", "2018-summer"]
+_YEAR = {"from": "2018-04-01", "to": "2019-03-31"}
+
+
+@pytest.mark.parametrize(
+    ("value", "measured", "said"),
+    [
+        (
+            None,
+            {"kind": "absence_rate", "terms": _TERMS3, "school_record": False},
+            "had no school record for autumn 2017 to summer 2018",
+        ),
+        (
+            8.5,
+            {
+                "kind": "absence_rate",
+                "terms": _TERMS3,
+                "terms_missing": ["2017-autumn"],
+                "sessions": {"missed": 20, "possible": 235},
+            },
+            "missed 20 of 235 school sessions (8.5%) over autumn 2017 to summer 2018"
+            " (no record for autumn 2017)",
+        ),
+        (
+            91.5,
+            {
+                "kind": "attendance_rate",
+                "members": "all",
+                "terms": ["2018-autumn"],
+                "sessions": {"missed": 20, "possible": 235},
+            },
+            "attended 215 of 235 school sessions across its members (91.5%) over autumn 2018",
+        ),
+        (
+            0,
+            {"kind": "count", "records": "event", "types": ["proven_offence"], "window": _YEAR},
+            "had no proven offences between 1 April 2018 and 31 March 2019",
+        ),
+        (
+            3,
+            {
+                "kind": "reduction_pct",
+                "records": "event",
+                "types": ["proven_offence"],
+                "before": {"count": 3, "window": {"from": "2018-10-01", "to": "2019-03-31"}},
+                "after": {"count": 2, "window": {"from": "2019-04-01", "to": "2019-09-30"}},
+            },
+            "had 2 proven offences between 1 April 2019 and 30 September 2019, against 3"
+            " between 1 October 2018 and 31 March 2019 (a fall of 3%)",
+        ),
+        (
+            1250.5,
+            {
+                "kind": "sum",
+                "field": "amount_gbp",
+                "records": "event",
+                "types": ["rent_arrears"],
+                "window": _YEAR,
+            },
+            "had £1,250.50 in total on rent arrears records between 1 April 2018 and 31 March 2019",
+        ),
+        (
+            None,
+            {"kind": "field", "field": "school.alternative_provision", "school_record": False},
+            "had no school record",
+        ),
+        (
+            False,
+            {"kind": "field", "field": "flags.expectant"},
+            "was not recorded as an expectant parent",
+        ),
+        (
+            False,
+            {"kind": "field", "field": "parenting_responsibility"},
+            "was recorded without parenting responsibility",
+        ),
+        (0, {"kind": "field", "field": "age"}, "was under a year old"),
+    ],
+)
+def test_rarer_measures_in_words(value, measured, said):
+    node = {
+        "met": False,
+        "measure": "?",
+        "detail": "?",
+        "value": value,
+        "comparator": "at_least",
+        "threshold": 1000,
+        "parameters": [None],
+        "evidence": [],
+        "measured": measured,
+    }
+    assert fact_words(node) == said

@@ -108,7 +108,8 @@ def _shown(value: Any, unit: str | None, node: Mapping[str, Any] | None = None) 
     else:
         shown = number(value)
     if unit == "GBP":
-        return f"£{shown}"
+        pounds = f"{float(value):,.2f}".removesuffix(".00")
+        return f"£{pounds}"
     return f"{shown}%" if unit == "percent" else shown
 
 
@@ -189,7 +190,7 @@ def _field_words(node: Mapping[str, Any], measured: Mapping[str, Any]) -> str:
                     if positive.startswith("with ")
                     else f"not recorded as {positive}"
                 )
-            return f"was {phrase}" if not phrase.startswith("not recorded") else phrase
+            return f"was recorded {phrase}" if phrase.startswith("without ") else f"was {phrase}"
         phrase = TRUE_PHRASES.get(field, f"flagged {words(field.rpartition('.')[2])}")
         return (
             f"was recorded {phrase}" if phrase.startswith("with") else f"was recorded as {phrase}"
@@ -413,7 +414,9 @@ class SummaryHeadline:
 class Summary:
     """A decision for caseworkers, as data a page or `render_summary` words."""
 
-    outcome: list[str]  # the outcome in force first, then the reviews, one line each
+    # the outcome in force first, then the reviews, newer rules, local rules and the
+    # headline count, one line each
+    outcome: list[str]
     met: list[SummaryHeadline]  # each headline met
     missing: list[str]  # not eligible or undetermined: what is missing
     nearest: list[SummaryFact]  # the nearest misses
