@@ -72,7 +72,7 @@ def test_an_eligible_decision_reads_summary_first_then_cards_facts_and_audit(
     summary = section(r.text, "Summary")
     assert summary.startswith("Eligible: family STK-2019-000123, assessed on 31 March 2019.")
     assert "c1 missed 42 of 370 school sessions (11.4%) over spring to autumn 2018" in summary
-    assert "also the worker's judgement (keyworker-17: GP letter on file)" in summary
+    assert "also professional judgement by keyworker-17: GP letter on file" in summary
     assert "What is missing" not in summary
     headlines = section(r.text, "Headlines")
     assert "H2 Children not attending school regularly Met" in headlines
@@ -120,7 +120,7 @@ def test_an_undetermined_decision_says_what_would_settle_it(browser, submit):
 def test_a_fact_met_only_by_professional_judgement_is_tagged_so(browser, submit):
     r = browser("reviewer").get(f"/decisions/{submit(family('judgement_adds_headline.json'))}")
     summary = section(r.text, "Summary")
-    assert "Worker's judgement for p1 (keyworker-22: Referred to talking therapies" in summary
+    assert "rofessional judgement for p1 by keyworker-22: Referred to talking therapies" in summary
     assert (
         '<strong class="govuk-tag govuk-tag--grey app-origin">Professional judgement</strong>'
         in r.text
