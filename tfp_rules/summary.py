@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .conditions import Operand, compare
 from .policy.words import (
@@ -30,6 +31,7 @@ from .policy.words import (
     words,
 )
 
+ENGLAND = ZoneInfo("Europe/London")  # the council's clock, for times people read
 _OUTCOMES = {"eligible": "Eligible", "not_eligible": "Not eligible", "undetermined": "Undetermined"}
 _SOURCES = {"dwp": "DWP"}
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
@@ -54,11 +56,14 @@ def human_date(iso: str) -> str:
 
 
 def human_when(stamp: str) -> str:
-    """A stored timestamp to the minute: '2 May 2024 at 10:15'."""
+    """A stored (UTC) timestamp to the minute in England's time, as the council's staff read
+    their clocks: '2 May 2024 at 11:15' for 10:15 UTC in summer time."""
     try:
         t = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError:
         return dates(stamp)
+    if t.tzinfo is not None:
+        t = t.astimezone(ENGLAND)
     return f"{t.day} {t:%B %Y} at {t:%H:%M}"
 
 

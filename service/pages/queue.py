@@ -20,6 +20,7 @@ from wtforms.validators import Length, ValidationError
 
 from tfp_rules.ruleset import DEFAULT_RULESET_ID
 from tfp_rules.store import DecisionRecord
+from tfp_rules.summary import human_date, human_when
 
 from .. import rejections
 from ..audit import record
@@ -195,20 +196,6 @@ def decision_link(decision_id: str) -> str:
     return f"/decisions/{decision_id}"
 
 
-def long_date(iso: str | None) -> str:
-    """2019-03-31 as people write it: 31 March 2019."""
-    if not iso:
-        return ""
-    day = dt.date.fromisoformat(iso[:10])
-    return f"{day.day} {day:%B %Y}"
-
-
-def moment(stamp: str) -> str:
-    """A stored UTC time to the minute, as people write it: 2 December 2026, 14:05."""
-    at = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    return f"{at.day} {at:%B %Y}, {at:%H:%M}"
-
-
 def page_numbers(current: int, last: int) -> list[int | None]:
     """The page links to show: the first, the last, and those next to the current one, with
     None for a gap (an ellipsis)."""
@@ -289,8 +276,8 @@ def queue() -> Any:
         pages=page_numbers(number, last),
         page_url=lambda n: url_for("pages.queue", **kept, page=n),
         decision_link=decision_link,
-        long_date=long_date,
-        moment=moment,
+        long_date=human_date,
+        moment=human_when,
         status_words=STATUS_WORDS,
         review_words=REVIEW_WORDS,
     )

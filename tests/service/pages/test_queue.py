@@ -10,6 +10,7 @@ from html import unescape
 import pytest
 
 from service.pages import queue
+from tfp_rules.summary import human_date, human_when
 
 
 def post(client, auth, doc, query=""):
@@ -107,7 +108,7 @@ def test_a_row_says_what_a_person_needs(reviewer, made):
     row = text(r.text.split('<tbody class="govuk-table__body">')[1].split("</tbody>")[0])
     assert row.startswith("C 31 March 2019 Not eligible by review Overridden")
     assert "H1, H2, H3, H4, H5, H6 national@2015.1" in row
-    assert re.search(r"\d{1,2} \w+ \d{4}, \d\d:\d\d$", row)  # created, to the minute
+    assert re.search(r"\d{1,2} \w+ \d{4} at \d\d:\d\d$", row)  # created, to the minute
     assert f'href="/decisions/{made["C"]["id"]}"' in r.text
     for header in ("Family", "Assessed", "Outcome in force", "Review", "Headlines met"):
         assert f'<th scope="col" class="govuk-table__header">{header}</th>' in r.text
@@ -294,6 +295,7 @@ def test_each_row_links_to_the_decision_page_path(app):
         assert queue.decision_link("abc") == "/decisions/abc"
 
 
-def test_dates_are_written_as_people_write_them():
-    assert queue.long_date("2019-03-31") == "31 March 2019"
-    assert queue.moment("2026-12-02T14:05:59.123456Z") == "2 December 2026, 14:05"
+def test_dates_are_written_as_people_write_them_in_englands_time():
+    assert human_date("2019-03-31") == "31 March 2019"
+    assert human_when("2026-12-02T14:05:59.123456Z") == "2 December 2026 at 14:05"
+    assert human_when("2026-07-02T14:05:59Z") == "2 July 2026 at 15:05"  # British Summer Time
