@@ -114,7 +114,7 @@ def sign_in() -> Any:
     get_store().audit(
         actor=key.client_id, key_id=key.id, action="session.start", status=201, detail="page"
     )
-    return redirect(safe_next(request.args.get("next")) or url_for("pages.queue"))
+    return redirect(safe_next(request.args.get("next")) or url_for("pages.home"))
 
 
 @bp.post("/sign-out")

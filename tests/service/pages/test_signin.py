@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from service.pages.signin import safe_next
 from tfp_rules.store import Store
 
@@ -142,3 +144,14 @@ def test_pages_refuse_a_role_they_do_not_serve_with_a_page(browser):
     r = browser("policy_officer").get("/decisions")
     assert r.status_code == 403
     assert r.mimetype == "text/html" and "Not allowed for this role" in r.text
+
+
+@pytest.mark.parametrize(
+    ("role", "landing"), [("reviewer", "/decisions"), ("policy_officer", "/rulesets")]
+)
+def test_signing_in_lands_on_the_page_for_your_role(client, keys, role, landing):
+    token = csrf_token(client.get("/sign-in").text)
+    r = client.post("/sign-in", data={"api_key": keys[role], "csrf_token": token})
+    home = client.get(r.headers["Location"])
+    assert home.status_code == 302 and home.headers["Location"] == landing
+    assert client.get(landing).status_code == 200
