@@ -25,7 +25,7 @@ from tfp_rules.store import Store
 from .helpers import AXE, MISSING, sign_in
 
 try:
-    from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+    from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 except ImportError:  # reported by the `browser` fixture, as a failure
     sync_playwright = None  # type: ignore[assignment]
 
@@ -143,16 +143,44 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-@pytest.fixture
-def new_page(browser: Browser, site: Site) -> Iterator[Callable[[], Page]]:
-    """`new_page()`: a page in a fresh context (no cookies), 1200 pixels wide; every context
-    is closed after the test."""
+def open_context(browser: Browser, site: Site, **options: Any) -> BrowserContext:
+    """A browser context (its own cookies) on the site, 1200 pixels wide, waits bounded."""
+    context = browser.new_context(base_url=site.base_url, viewport=VIEWPORT, **options)
+    context.set_default_timeout(WAIT_MS)
+    context.set_default_navigation_timeout(WAIT_MS)
+    return context
+
+
+@pytest.fixture(scope="session")
+def sessions(browser: Browser, site: Site) -> Iterator[dict[str, Any]]:
+    """Each role's signed-in cookies (a Playwright storage state), signed in once for the
+    session through the sign-in form; a test that signs out signs in on its own instead."""
+    states: dict[str, Any] = {}
     contexts = []
 
-    def make() -> Page:
-        context = browser.new_context(base_url=site.base_url, viewport=VIEWPORT)
-        context.set_default_timeout(WAIT_MS)
-        context.set_default_navigation_timeout(WAIT_MS)
+    def state(role: str) -> Any:
+        if role not in states:
+            context = open_context(browser, site)
+            contexts.append(context)
+            page = context.new_page()
+            sign_in(page, site.keys[role])
+            assert "/sign-in" not in page.url, f"sign-in as {role} failed: {page.url}"
+            states[role] = context.storage_state()
+        return states[role]
+
+    yield state  # type: ignore[misc]
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, site: Site) -> Iterator[Callable[..., Page]]:
+    """`new_page()`: a page in a fresh context, no cookies unless `storage_state` is given;
+    every context is closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def make(**options: Any) -> Page:
+        context = open_context(browser, site, **options)
         contexts.append(context)
         return context.new_page()
 
@@ -162,13 +190,10 @@ def new_page(browser: Browser, site: Site) -> Iterator[Callable[[], Page]]:
 
 
 @pytest.fixture
-def signed_in(new_page: Callable[[], Page], site: Site) -> Callable[[str], Page]:
-    """`signed_in(role)`: a fresh page signed in with that role's key, off the sign-in page."""
+def signed_in(new_page: Callable[..., Page], sessions: Any) -> Callable[[str], Page]:
+    """`signed_in(role)`: a fresh page with that role's session cookie (nothing opened yet)."""
 
     def make(role: str) -> Page:
-        page = new_page()
-        sign_in(page, site.keys[role])
-        assert "/sign-in" not in page.url, f"sign-in as {role} failed: {page.url}"
-        return page
+        return new_page(storage_state=sessions(role))
 
     return make

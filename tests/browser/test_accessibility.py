@@ -118,3 +118,22 @@ def test_no_serious_accessibility_violation(what, role, reach, new_page, signed_
     reach(page, site)
     page.wait_for_load_state()
     check_accessibility(page, what)
+
+
+def test_the_check_finds_a_violation_under_the_pages_csp(new_page):
+    """axe really runs in the page (the CSP does not stop it): a field without a label fails."""
+    page = new_page()
+    answer = page.goto("/sign-in")
+    assert answer is not None and "script-src" in answer.headers["content-security-policy"]
+    blocked = page.evaluate(
+        """() => { const s = document.createElement('script');
+            s.textContent = 'window.inlineRan = true'; document.head.append(s);
+            return window.inlineRan === undefined; }"""
+    )
+    assert blocked, "an inline script ran: the page's CSP is not in force"
+    page.evaluate(
+        """() => { const input = document.createElement('input');
+            input.id = 'unlabelled'; document.querySelector('main').append(input); }"""
+    )
+    with pytest.raises(AssertionError, match=r"critical label: .*\n\s+#unlabelled"):
+        check_accessibility(page, "a broken sign-in page")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from .conftest import Site
-from .helpers import choose, expect, screenshot, section_text, tab_until
+from .helpers import choose, expect, screenshot, section_text, sign_in, tab_until
 
 WHEN = re.compile(
     r"\d{1,2} (January|February|March|April|May|June|July|August|September"
@@ -22,8 +22,10 @@ def queue_rows(page):
     return page.get_by_role("table", name="Decisions").locator("tbody tr")
 
 
-def test_the_reviewer_filters_the_queue_and_opens_a_decision(signed_in, site: Site):
-    page = signed_in("reviewer")
+def test_the_reviewer_signs_in_filters_the_queue_and_opens_a_decision(new_page, site: Site):
+    page = new_page()
+    sign_in(page, site.keys["reviewer"])
+    expect(page).to_have_url(f"{site.base_url}/decisions")
     expect(page.get_by_role("heading", name="Work queue", level=1)).to_be_visible()
     expect(page.get_by_text("Rita Reviewer")).to_be_visible()
     screenshot(page, "02-queue")
@@ -114,6 +116,10 @@ def test_the_verdict_form_by_keyboard_alone(signed_in, site: Site):
     page = signed_in("reviewer")
     decision = site.decisions["eligible_keyboard"]
     page.goto(f"/decisions/{decision['id']}")
+    page.keyboard.press("Tab")  # the first stop is the skip link
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#main-content$"))
     verdict = page.get_by_role("group", name="Your verdict")
     tab_until(page, verdict.get_by_label("Confirm the automated decision"))
     page.keyboard.press("Space")

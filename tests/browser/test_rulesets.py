@@ -24,9 +24,13 @@ def test_a_policy_officer_reads_the_rulesets_compares_and_runs_an_impact(signed_
     expect(page.get_by_role("heading", level=1)).to_contain_text("2015.1")
     expect(page.get_by_role("heading", name="Headlines", level=2)).to_be_visible()
     expect(page.get_by_role("heading", name="Parameters", level=2)).to_be_visible()
-    expect(
-        page.get_by_text("Children who have not been attending school regularly").first
-    ).to_be_visible()
+    main = page.locator("main")
+    expect(main).to_contain_text("Children not attending school regularly")  # a headline
+    # a condition in words, never the engine's comparators
+    expect(main).to_contain_text("at least 1 proven offence in the last 12 months")
+    parameters = page.get_by_role("table").filter(has_text="persistent absence rate")
+    expect(parameters).to_contain_text("10%")  # its value, with its source and review date
+    expect(parameters).to_contain_text("DfE persistent absence threshold")
     screenshot(page, "08-ruleset-version")
 
     page.goto("/rulesets/national/diff")
@@ -35,6 +39,7 @@ def test_a_policy_officer_reads_the_rulesets_compares_and_runs_an_impact(signed_
     page.get_by_role("button", name="Compare").click()
     expect(page).to_have_url(re.compile(r"/rulesets/national/diff\?.*from=2015\.1.*to=2017\.1"))
     expect(page.get_by_text("No differences")).to_have_count(0)
+    expect(page.locator("main")).to_contain_text("lowered from 3 to 2")  # fixed-term exclusions
     assert page.locator("main h2").count() >= 1
     screenshot(page, "09-ruleset-diff")
 
