@@ -65,6 +65,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # Web pages: a session ends after this long without a request, or this long in all.
         SESSION_IDLE_MINUTES=float(os.environ.get("TFP_SESSION_IDLE_MINUTES") or 30),
         SESSION_HOURS=float(os.environ.get("TFP_SESSION_HOURS") or 10),
+        # Mark the session cookie Secure on every answer (TLS ends in front of nginx, so a
+        # request here looks like plain HTTP); without it, only on requests that came over TLS.
+        SESSION_COOKIE_SECURE=os.environ.get("TFP_COOKIE_SECURE", "") in ("1", "true", "yes"),
     )
     if config:
         app.config.update(config)

@@ -46,9 +46,11 @@ class DecisionQuery(BaseModel):
 
 
 class DecisionView(BaseModel):
-    """How to show one decision: JSON or plain English, with its whole trace or only what was
-    not met (`explain=failed`, in either format), or in text a short summary for caseworkers
-    (`explain=summary`; with `format=json` it gives the whole decision, as `full` does)."""
+    """How to show one decision: JSON (the whole decision, or with `explain=failed` only what
+    was not met) or plain English: the summary for caseworkers by default, the audit view
+    of every comparison (`explain=full`) or only what was not met (`explain=failed`). An
+    `explain` without a `format` asks for text; `format=json` with `explain=summary` gives
+    the whole decision, as `full` does."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -126,7 +128,7 @@ def get_one(decision_id: str, query: DecisionView):
         view = text_view(d, role) | extra
         text = (
             render_summary(view)
-            if query.explain == "summary"
+            if query.explain in (None, "summary")
             else render_text(view, only_failed=failed)
         )
         response = Response(text, mimetype="text/plain")

@@ -213,18 +213,28 @@ def start_impact(ruleset_id: str, query: NoParameters):
         "from": f"{ruleset_id}@{body.from_}",
         "to": f"{ruleset_id}@{body.to}",
     }
-    database = current_app.config["DATABASE"]
-    workers = current_app.config["IMPACT_WORKERS"]
-    job = _runner().start(
-        lambda: get_store().create_job("impact", parameters, requested_by=me.client_id),
-        lambda job: run_job(database, library, live.directory, workers, job),
-    )
+    job = launch_impact(parameters)
     # it reads every family's stored facts: who asked, and for which versions, is audited
     record("impact.run", 202, target=job.id, detail=f"{parameters['from']} -> {parameters['to']}")
     response = jsonify(job_view(job, me.role))
     response.status_code = 202
     response.headers["Location"] = url_for("jobs.get_job", job_id=job.id)
     return response
+
+
+def launch_impact(parameters: dict[str, str]) -> JobRecord:
+    """Record an impact job for the caller and start it on this process's runner, over the
+    library now loaded (the API's route and the pages' form both start jobs here); a
+    Problem 409 `job-running` while another runs."""
+    live = current_app.extensions["tfp.library"]
+    library = live.current()
+    database = current_app.config["DATABASE"]
+    workers = current_app.config["IMPACT_WORKERS"]
+    requested_by = actor().client_id
+    return _runner().start(
+        lambda: get_store().create_job("impact", parameters, requested_by=requested_by),
+        lambda job: run_job(database, library, live.directory, workers, job),
+    )
 
 
 @bp.get("/jobs/<job_id>")

@@ -35,12 +35,20 @@ def test_eval_defaults_to_json(runner):
 
 
 def test_eval_text_and_failed_only(runner):
-    full = runner.invoke(main, ["eval", EXAMPLE, "--format", "text"])
+    full = runner.invoke(main, ["eval", EXAMPLE, "--format", "text", "--explain", "full"])
     failed = runner.invoke(main, ["eval", EXAMPLE, "--format", "text", "--explain", "failed"])
     assert full.exit_code == failed.exit_code == 0
     assert "ELIGIBLE" in full.stdout
     assert "H1.proven_offence" in full.stdout
     assert "H1.proven_offence" not in failed.stdout
+
+
+def test_eval_text_defaults_to_the_summary(runner):
+    text = runner.invoke(main, ["eval", EXAMPLE, "--format", "text"])
+    summary = runner.invoke(main, ["eval", EXAMPLE, "--format", "text", "--explain", "summary"])
+    assert text.exit_code == 0
+    assert text.stdout == summary.stdout
+    assert text.stdout.startswith("Eligible: family STK-2019-000123, assessed on 31 March 2019.")
 
 
 def test_eval_reads_stdin(runner):

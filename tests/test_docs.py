@@ -38,11 +38,8 @@ def test_console_examples_still_print_what_the_readme_shows(args, shown, monkeyp
 
 def test_the_trace_excerpt_is_real():
     [excerpt] = re.findall(r"A line of the full trace.*?```\n(.*?)```", README, re.S)
-    output = (
-        CliRunner()
-        .invoke(main, ["eval", str(ROOT / "tests/data/example_facts.json"), "--format", "text"])
-        .output
-    )
+    args = ["eval", str(ROOT / "tests/data/example_facts.json"), "--format", "text"]
+    output = CliRunner().invoke(main, [*args, "--explain", "full"]).output
     for line in excerpt.strip("\n").split("\n"):
         assert line in output.splitlines(), line
 

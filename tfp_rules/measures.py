@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,11 +65,16 @@ class Subject:
 
 @dataclass(frozen=True)
 class Measured:
-    """A measure's value on one subject, with the records and window behind it."""
+    """A measure's value on one subject, with the records and window behind it.
+
+    `note` says the window in a few words for the audit view; `parts` says it as data
+    (window dates, terms, sessions, incidents) for words that must not parse the note.
+    """
 
     value: Any
     evidence: tuple[str, ...] = ()
     note: str = ""
+    parts: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False)
 
 
 def subjects(facts: FamilyFacts, adult_age: int) -> list[Subject]:
@@ -123,6 +129,7 @@ class FamilyMeasures:
         self.entry = entry  # a progress check's entry date: windows about it need it
         self._records: dict[tuple[str, str], dict[str, list[tuple[str, Any]]]] = {}
         self._windows: dict[str, tuple[dt.date | None, dt.date, dt.date | None, str]] = {}
+        self._window_parts: dict[str, dict[str, Any]] = {}
 
     def measure(self, m: Measure, subject: Subject) -> Measured:
         if m.kind == "field":
@@ -130,7 +137,7 @@ class FamilyMeasures:
         if m.kind == "attendance_rate":
             absence = self.measure(_as_absence(m), subject)
             value = None if absence.value is None else round(100 - absence.value, 6)
-            return Measured(value, absence.evidence, absence.note)
+            return Measured(value, absence.evidence, absence.note, absence.parts)
         if m.kind in ("absence_rate", "term_total"):
             if subject.member is None:
                 return self._household_terms(m)
@@ -210,6 +217,18 @@ class FamilyMeasures:
             cached = self._windows[m.key] = (start, ad, due_by, text)
         return cached
 
+    def _window_data(self, m: Measure) -> dict[str, Any]:
+        """The window of a record selection as data: its first and last day (ISO dates; no
+        first day when only what is open on the last counts) and any release due-by date."""
+        cached = self._window_parts.get(m.key)
+        if cached is None:
+            start, end, due_by, _ = self._window(m)
+            cached = {"from": start.isoformat() if start else None, "to": end.isoformat()}
+            if due_by is not None:
+                cached["release_due_by"] = due_by.isoformat()
+            self._window_parts[m.key] = cached
+        return cached
+
     def _about_entry(self, m: Measure) -> tuple[dt.date, dt.date]:
         """The first and last day of a window about the entry date."""
         assert self.entry is not None, "a window about entry needs the entry date"
@@ -232,7 +251,11 @@ class FamilyMeasures:
         )
         b, a = before.value, after.value
         note = f"{b} in {before.note}, {a} in {after.note}"
-        return Measured(reduction_pct(b, a), before.evidence + after.evidence, note)
+        parts = {
+            "before": {"count": b, "window": before.parts["window"]},
+            "after": {"count": a, "window": after.parts["window"]},
+        }
+        return Measured(reduction_pct(b, a), before.evidence + after.evidence, note, parts)
 
     def _household_terms(self, m: Measure) -> Measured:
         """A term measure over every member's school records together (an outcome plan's
@@ -249,12 +272,16 @@ class FamilyMeasures:
                     total += int(getattr(term, m.field or ""))
         assert m.last_terms is not None
         span = f"the family's last {m.last_terms.value} terms"
+        labels = self.calendar.last_terms(self.assessment, int(m.last_terms.value))
+        parts: dict[str, Any] = {"terms": list(labels), "members": "all"}
         if m.kind == "term_total":
-            return Measured(total, tuple(evidence), span)
+            return Measured(total, tuple(evidence), span, parts)
+        parts["sessions"] = {"missed": absent, "possible": possible}
         if possible == 0:
-            return Measured(None, tuple(evidence), f"{span}: no possible sessions recorded")
+            return Measured(None, tuple(evidence), f"{span}: no possible sessions recorded", parts)
         rate = round(absent * 100 / possible, 6)
-        return Measured(rate, tuple(evidence), f"{span}: {absent} of {possible} sessions missed")
+        note = f"{span}: {absent} of {possible} sessions missed"
+        return Measured(rate, tuple(evidence), note, parts)
 
     def _household_terms_reach(self, m: Measure, value: Any) -> Reach:
         """While school records may still arrive: a total may grow, a rate be anything."""
@@ -289,14 +316,16 @@ class FamilyMeasures:
             picked.sort(key=lambda item: _pointer_order(item[0]))
         evidence = tuple(p for p, _ in picked)
         groups = _incidents(picked) if not benefit else [[r] for _, r in picked]
+        parts: dict[str, Any] = {"window": dict(self._window_data(m))}
         if len(groups) < len(picked):
+            parts["incidents"] = {"records": len(picked), "counted": len(groups)}
             window += (
                 f"; {len(picked)} records, counted as {len(groups)} "
                 f"incident{'s' if len(groups) != 1 else ''} (same incident reference, "
                 "or same type, date and kind)"
             )
         if m.kind == "count":
-            return Measured(len(groups), evidence, window)
+            return Measured(len(groups), evidence, window, parts)
         # an incident reported twice is one amount owed: the largest its records give
         amounts = []
         for group in groups:
@@ -304,10 +333,10 @@ class FamilyMeasures:
             if found:
                 amounts.append(max(found))
         if m.kind == "sum":
-            return Measured(round(sum(amounts), 6), evidence, window)
+            return Measured(round(sum(amounts), 6), evidence, window, parts)
         if not amounts:
-            return Measured(None, evidence, f"{window}: no records")
-        return Measured(round(sum(amounts) / len(amounts), 6), evidence, window)
+            return Measured(None, evidence, f"{window}: no records", parts)
+        return Measured(round(sum(amounts) / len(amounts), 6), evidence, window, parts)
 
 
 def _as_absence(m: Measure) -> Measure:
@@ -357,7 +386,7 @@ def _field(name: str, subject: Subject, assessment: dt.date) -> Measured:
     # school.*: no school record means nothing is known about it
     attr = name.removeprefix("school.")
     if member.school is None:
-        return Measured(None, (), "no school record")
+        return Measured(None, (), "no school record", {"school_record": False})
     return Measured(getattr(member.school, attr), (f"{base}/school/{attr}",))
 
 
@@ -400,22 +429,28 @@ def _terms(m: Measure, subject: Subject, assessment: dt.date, calendar: TermCale
     assert member is not None and m.last_terms is not None
     labels, found = _window_terms(m, member, assessment, calendar)
     span = f"terms {labels[0]}..{labels[-1]}" if len(labels) > 1 else f"term {labels[0]}"
+    parts: dict[str, Any] = {"terms": list(labels)}
     if member.school is None:
-        return Measured(None if m.kind == "absence_rate" else 0, (), f"{span}: no school record")
+        parts["school_record"] = False
+        value = None if m.kind == "absence_rate" else 0
+        return Measured(value, (), f"{span}: no school record", parts)
     wanted = set(labels)
     evidence = tuple(f"{subject.pointer}/school/terms/{i}" for i, _ in found)
     missing = sorted(wanted - {t.term for _, t in found})
     gap = f"; no record for {', '.join(missing)}" if missing else ""
+    if missing:
+        parts["terms_missing"] = missing
     if m.kind == "term_total":
         total = sum(int(getattr(t, m.field or "")) for _, t in found)
-        return Measured(total, evidence, f"{span}{gap}")
+        return Measured(total, evidence, f"{span}{gap}", parts)
     possible = sum(t.possible_sessions for _, t in found)
     absent = sum(t.absent_sessions for _, t in found)
+    parts["sessions"] = {"missed": absent, "possible": possible}
     if possible == 0:
-        return Measured(None, evidence, f"{span}: no possible sessions recorded{gap}")
+        return Measured(None, evidence, f"{span}: no possible sessions recorded{gap}", parts)
     # Rounded to 6 places so that e.g. 12/120 compares as exactly 10.0.
     rate = round(absent * 100 / possible, 6)
-    return Measured(rate, evidence, f"{span}: {absent} of {possible} sessions missed{gap}")
+    return Measured(rate, evidence, f"{span}: {absent} of {possible} sessions missed{gap}", parts)
 
 
 def _candidate_records(records: str, subject: Subject, facts: FamilyFacts):

@@ -2,9 +2,11 @@
 met, and for a family not eligible or undetermined what is missing and what came nearest.
 
 Pure, and read only from the decision data (the trace `trace.explain` records), like
-`trace.render_text`, which stays the audit view. A comparison node names its measure as
-`trace.describe_measure` words it, so the words here are read back from those phrases;
-a phrase this module does not know is shown as the trace has it, its dates rewritten.
+`trace.render_text`, which stays the audit view. `summarise` gives the summary as data for
+the decision pages; `render_summary` is its text face. Each comparison is worded from its
+`measured` part (kind of measure, records, filters, window dates, terms, sessions), never
+by reading back the audit view's phrases; a decision stored before comparisons carried it
+is worded more plainly from its measure's name.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .conditions import Operand, compare
@@ -31,12 +34,14 @@ _OUTCOMES = {"eligible": "Eligible", "not_eligible": "Not eligible", "undetermin
 _SOURCES = {"dwp": "DWP"}
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _TERM = re.compile(r"\b(\d{4})-(spring|summer|autumn)\b")
-_SPAN = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
-_OPEN = re.compile(r"^open (on|during) ([^,]+)(?:, release due by (.+))?$")
-_TERMS = re.compile(
-    r"^(?:terms? (?P<terms>\S+)|(?P<family>the family's last \d+ terms))(?:: (?P<rest>.*))?$"
-)
-_SESSIONS = re.compile(r"^(\d+) of (\d+) sessions missed$")
+# Kinds of record (an event's `kind`) whose words are not their names read aloud.
+KIND_WORDS = {"housing_asb_action": "housing action for anti-social behaviour"}
+# A true/false field, as said of a member when it is false.
+FALSE_PHRASES = {
+    "parenting_responsibility": "without parenting responsibility",
+    "school.registered": "not registered at a school",
+    "school.education_otherwise": "not educated otherwise than at school",
+}
 
 
 # --------------------------------------------------------------------------- small words
@@ -58,7 +63,8 @@ def human_when(stamp: str) -> str:
 
 
 def dates(text: str) -> str:
-    """Every ISO date and term label in `text` as people write them."""
+    """Every ISO date and term label in free `text` as people write them (for text the
+    trace holds only as words: a decision stored before comparisons carried their parts)."""
     text = _ISO.sub(lambda m: human_date(m.group(0)), text)
     return _TERM.sub(lambda m: f"{m.group(2)} {m.group(1)}", text)
 
@@ -68,34 +74,28 @@ def source_names(sources: list[str], last: str = "and") -> str:
     return listing([_SOURCES.get(s, words(s)) for s in sources], last)
 
 
-def _terms(span: str) -> str:
-    """'2018-spring..2018-autumn' as 'spring to autumn 2018'."""
-    first, _, last = span.partition("..")
-    if not last:
-        return dates(first)
-    (y1, s1), (y2, s2) = first.split("-", 1), last.split("-", 1)
+def term_span(labels: list[str]) -> str:
+    """School terms, oldest first, as people say them: 'spring to autumn 2018', 'autumn
+    2017 to summer 2018', 'autumn 2018'."""
+    (y1, _, s1), (y2, _, s2) = labels[0].partition("-"), labels[-1].partition("-")
+    if len(labels) == 1:
+        return f"{s1} {y1}"
     return f"{s1} to {s2} {y2}" if y1 == y2 else f"{s1} {y1} to {s2} {y2}"
 
 
-def _when(detail: str) -> str:
-    """A record window from the trace as a phrase: 'between 1 April 2018 and 31 March 2019'."""
-    main, _, counted = detail.partition("; ")
-    extra = f" ({dates(counted)})" if counted else ""
-    if not main:
-        return extra.strip()
-    span = _SPAN.match(main)
-    if span:
-        return f"between {human_date(span[1])} and {human_date(span[2])}{extra}"
-    opened = _OPEN.match(main)
-    if opened:
-        how, when, due = opened.groups()
-        if how == "on":
-            text = f"open on {human_date(when)}"
-        else:
-            a, _, b = when.partition("..")
-            text = f"open at any time between {human_date(a)} and {human_date(b)}"
-        return text + (f", with release due by {human_date(due)}" if due else "") + extra
-    return dates(main) + extra
+def window_words(window: Mapping[str, Any], *, open_: bool) -> str:
+    """A record window as a phrase: 'between 1 April 2018 and 31 March 2019', 'open on 31
+    March 2019', 'open at any time between ...', with a release due-by date if any."""
+    start, end = window.get("from"), human_date(window["to"])
+    if open_:
+        text = (
+            f"open at any time between {human_date(start)} and {end}" if start else f"open on {end}"
+        )
+    else:
+        text = f"between {human_date(start)} and {end}" if start else f"on or before {end}"
+    if window.get("release_due_by"):
+        text += f", with release due by {human_date(window['release_due_by'])}"
+    return text
 
 
 def _shown(value: Any, unit: str | None, node: Mapping[str, Any] | None = None) -> str:
@@ -107,6 +107,9 @@ def _shown(value: Any, unit: str | None, node: Mapping[str, Any] | None = None) 
             shown = f"{value:.6g}"
     else:
         shown = number(value)
+    if unit == "GBP":
+        pounds = f"{float(value):,.2f}".removesuffix(".00")
+        return f"£{pounds}"
     return f"{shown}%" if unit == "percent" else shown
 
 
@@ -116,21 +119,31 @@ def _contradicts(shown: float, node: Mapping[str, Any]) -> bool:
     return compare(shown, node["comparator"], operands) != node["met"]
 
 
+def _unit(node: Mapping[str, Any]) -> str | None:
+    kind = (node.get("measured") or {}).get("kind")
+    return "GBP" if kind in ("sum", "mean") else node.get("unit")
+
+
+def _is_age(node: Mapping[str, Any]) -> bool:
+    measured = node.get("measured")
+    return measured.get("field") == "age" if measured else node["measure"] == "age"
+
+
 # --------------------------------------------------------------------------- one comparison
 
 
 def threshold_words(node: Mapping[str, Any]) -> str | None:
     """What counts, e.g. '10% or more', 'under 16', '5 to 15'; None when the fact says it
     all (a yes/no, a kind, at least one record)."""
-    op, t, unit = node["comparator"], node["threshold"], node.get("unit")
+    op, t, unit = node["comparator"], node["threshold"], _unit(node)
     if op in ("is", "is_not", "one_of") or isinstance(t, bool | str):
         return None
     if op == "between":
         return f"{_shown(t[0], unit)} to {_shown(t[1], unit)}"
-    if op == "at_least" and t == 1 and node["measure"] != "age":
+    age = _is_age(node)
+    if op == "at_least" and t == 1 and not age:
         return None
     shown = _shown(t, unit)
-    age = node["measure"] == "age"
     return {
         "at_least": f"{shown} or over" if age else f"{shown} or more",
         "more_than": f"over {shown}" if age else f"more than {shown}",
@@ -139,114 +152,212 @@ def threshold_words(node: Mapping[str, Any]) -> str | None:
     }[op]
 
 
-def _field(measure: str) -> str:
-    """The facts field a field measure's words name: 'school registered' -> 'school.registered'."""
-    if measure.startswith("flag '"):
-        return "flags." + measure[6:-1]
-    if measure.startswith("school "):
-        return "school." + measure[7:].replace(" ", "_")
-    return measure.replace(" ", "_")
-
-
-def _records(what: str, n: int) -> str:
-    """'number of ...' words as counted records: '1 proven offence', 'no Universal Credit
-    claims in the intensive work search regime'."""
-    what, _, where = what.partition(" with ")
-    kinds, _, records = what.rpartition(" ")
-    types = kinds.split("/")
-    plural = n != 1
-    if records == "benefits":
-        noun = (
-            f"{listing([BENEFIT_NAMES.get(t, t) for t in types])} {'claims' if plural else 'claim'}"
-        )
-    else:
-        noun = listing([EVENT_NOUNS.get(t, (words(t), words(t) + "s"))[plural] for t in types])
-    filters = []
-    for part in where.split(", ") if where else []:
-        key, _, values = part.partition(" ")
-        vals = values.split("/")
-        if key == "role":
-            filters.append(listing([ROLE_WORDS.get(v, words(v)) for v in vals]))
-        elif key == "work_search":
-            filters.append(
-                "with work-search requirements"
-                if vals == ["True"]
-                else "without work-search requirements"
-            )
-        elif key == "conditionality":
-            filters.append(f"in the {listing([words(v) for v in vals])} regime")
-        else:
-            filters.append(f"of {words(key)} {listing([words(v) for v in vals])}")
-    count = "no" if n == 0 else number(n)
-    return " ".join([f"{count} {noun}", *filters])
-
-
 def fact_words(node: Mapping[str, Any]) -> str:
     """What one comparison found, as a predicate in the past tense: 'missed 42 of 370 school
     sessions (11.4%) over spring to autumn 2018', 'had 1 proven offence between ...'."""
-    measure, value, detail, unit = node["measure"], node["value"], node["detail"], node.get("unit")
-    if measure == "age":
-        return f"was aged {number(value)}"
-    terms = _TERMS.match(detail) if detail else None
-    if measure in ("absence rate", "attendance rate") and terms:
-        over = (
-            _terms(terms["terms"])
-            if terms["terms"]
-            else terms["family"].removeprefix("the family's ")
-        )
-        over = f"over the {over}" if over.startswith("last") else f"over {over}"
-        sessions = _SESSIONS.match(terms["rest"] or "")
-        if value is None or not sessions:
-            return f"had no school sessions recorded {over}"
-        missed, possible = int(sessions[1]), int(sessions[2])
-        rate = _shown(value, unit, node)
-        if measure == "attendance rate":
-            return f"attended {possible - missed} of {possible} school sessions ({rate}) {over}"
-        return f"missed {missed} of {possible} school sessions ({rate}) {over}"
-    if measure.endswith(" (total)") and terms:
-        field = measure.removesuffix(" (total)").replace(" ", "_")
-        one, many = TERM_NOUNS.get(field, (words(field),) * 2)
-        over = (
-            _terms(terms["terms"])
-            if terms["terms"]
-            else terms["family"].removeprefix("the family's ")
-        )
-        over = f"over the {over}" if over.startswith("last") else f"over {over}"
-        count = "no" if value == 0 else number(value)
-        return f"had {count} {one if value == 1 else many} {over}"
-    if measure.startswith("number of ") and isinstance(value, int):
-        when = _when(detail)
-        return f"had {_records(measure.removeprefix('number of '), value)}" + (
-            f" {when}" if when else ""
-        )
-    field = _field(measure)
-    if isinstance(value, bool) or (value is None and isinstance(node["threshold"], bool)):
-        if value is None:
-            return f"had no record of being {TRUE_PHRASES.get(field, words(field))}"
-        phrase = TRUE_PHRASES.get(field, f"flagged {words(field.split('.')[-1])}")
+    measured = node.get("measured")
+    if measured is None:
+        return _plain_words(node)
+    kind = measured["kind"]
+    if kind == "field":
+        return _field_words(node, measured)
+    if kind in ("absence_rate", "attendance_rate"):
+        return _rate_words(node, measured)
+    if kind == "term_total":
+        return _term_total_words(node["value"], measured)
+    if kind == "reduction_pct":
+        return _reduction_words(node, measured)
+    return _record_words(node, measured)
+
+
+def _field_words(node: Mapping[str, Any], measured: Mapping[str, Any]) -> str:
+    """A member's field: 'was aged 16', 'was recorded as a new mother', 'was not
+    registered at a school', 'had no school record'."""
+    field, value = measured["field"], node["value"]
+    if field == "age":
+        return "was under a year old" if value == 0 else f"was aged {number(value)}"
+    if value is None:
+        if measured.get("school_record") is False:
+            return "had no school record"
+        return f"had no record of {words(field.rpartition('.')[2])}"
+    if isinstance(value, bool):
         if not value:
-            phrase = "without " + phrase[5:] if phrase.startswith("with ") else "not " + phrase
+            phrase = FALSE_PHRASES.get(field)
+            if phrase is None:
+                positive = TRUE_PHRASES.get(field, f"flagged {words(field.rpartition('.')[2])}")
+                phrase = (
+                    f"without {positive.removeprefix('with ')}"
+                    if positive.startswith("with ")
+                    else f"not recorded as {positive}"
+                )
+            return f"was recorded {phrase}" if phrase.startswith("without ") else f"was {phrase}"
+        phrase = TRUE_PHRASES.get(field, f"flagged {words(field.rpartition('.')[2])}")
         return (
             f"was recorded {phrase}" if phrase.startswith("with") else f"was recorded as {phrase}"
         )
-    if isinstance(value, str):
-        return f"was recorded as {ENUM_PHRASES.get((field, value), f'{words(measure)} {words(value)}')}"
+    said = ENUM_PHRASES.get((field, value))
+    if said is None:
+        return f"had {words(field.rpartition('.')[2])} recorded as {words(str(value))}"
+    return f"was {said}"
+
+
+def _over(measured: Mapping[str, Any]) -> str:
+    """The terms measured over, and any with no record: 'over spring to autumn 2018 (no
+    record for summer 2018)'."""
+    text = f"over {term_span(measured['terms'])}"
+    missing = measured.get("terms_missing")
+    if missing:
+        text += f" (no record for {listing([term_span([t]) for t in missing], 'or')})"
+    return text
+
+
+def _rate_words(node: Mapping[str, Any], measured: Mapping[str, Any]) -> str:
+    """'missed 42 of 370 school sessions (11.4%) over spring to autumn 2018'."""
+    over = _over(measured)
+    if measured.get("school_record") is False:
+        return f"had no school record for {term_span(measured['terms'])}"
+    sessions = measured.get("sessions") or {}
+    if node["value"] is None or not sessions.get("possible"):
+        return f"had no school sessions recorded {over}"
+    missed, possible = sessions["missed"], sessions["possible"]
+    rate = _shown(node["value"], "percent", node)
+    together = " across its members" if measured.get("members") == "all" else ""
+    if measured["kind"] == "attendance_rate":
+        return (
+            f"attended {possible - missed} of {possible} school sessions{together} ({rate}) {over}"
+        )
+    return f"missed {missed} of {possible} school sessions{together} ({rate}) {over}"
+
+
+def _term_total_words(value: Any, measured: Mapping[str, Any]) -> str:
+    """'had 3 fixed-term exclusions over spring to autumn 2018'."""
+    if measured.get("school_record") is False:
+        return f"had no school record for {term_span(measured['terms'])}"
+    field = measured["field"]
+    one, many = TERM_NOUNS.get(field, (words(field),) * 2)
+    count = "no" if value == 0 else number(value)
+    together = " across its members" if measured.get("members") == "all" else ""
+    return f"had {count} {one if value == 1 else many}{together} {_over(measured)}"
+
+
+def _record_nouns(measured: Mapping[str, Any], plural: bool) -> str:
+    """'proven offence', 'Jobseeker's Allowance or Income Support claims'."""
+    types = measured["types"]
+    if measured["records"] == "benefit":
+        names = listing([BENEFIT_NAMES.get(t, words(t)) for t in types])
+        return f"{names} {'claims' if plural else 'claim'}"
+    return listing([EVENT_NOUNS.get(t, (words(t), words(t) + "s"))[plural] for t in types])
+
+
+def _filters(measured: Mapping[str, Any]) -> list[str]:
+    """The filters on the records counted, in words: 'as a victim or at risk', 'with
+    work-search requirements', 'in the intensive work search regime'."""
+    out = []
+    for key, values in (measured.get("where") or {}).items():
+        if key == "role":
+            out.append(listing([ROLE_WORDS.get(v, words(str(v))) for v in values]))
+        elif key == "work_search":
+            wants = set(values)
+            out.append(
+                "with work-search requirements"
+                if wants == {True}
+                else "without work-search requirements"
+                if wants == {False}
+                else "with or without work-search requirements"
+            )
+        elif key == "conditionality":
+            out.append(f"in the {listing([words(str(v)) for v in values])} regime")
+        elif key == "kind":
+            out.append(f"({listing([KIND_WORDS.get(v, words(str(v))) for v in values])})")
+        else:
+            out.append(f"with {words(key)} {listing([words(str(v)) for v in values])}")
+    return out
+
+
+def _record_words(node: Mapping[str, Any], measured: Mapping[str, Any]) -> str:
+    """A count, sum or mean over records: 'had 1 proven offence between 1 April 2018 and 31
+    March 2019', 'owed £1200 in total on 2 rent arrears records ...'."""
+    value, kind = node["value"], measured["kind"]
+    when = window_words(measured["window"], open_=bool(measured.get("open")))
+    filters = "".join(f" {f}" for f in _filters(measured))
+    merged = measured.get("incidents")
+    also = (
+        f" ({merged['records']} records, counted as {merged['counted']} "
+        f"incident{'s' if merged['counted'] != 1 else ''})"
+        if merged
+        else ""
+    )
+    if kind == "count":
+        count = "no" if value == 0 else number(value)
+        noun = _record_nouns(measured, plural=value != 1)
+        return f"had {count} {noun}{filters} {when}{also}"
+    noun = _record_nouns(measured, plural=True)
     if value is None:
-        return f"had no record of {words(measure)}"
-    shown = _shown(value, unit, node)
-    when = _when(detail) if detail else ""
-    return dates(f"had {measure} of {shown}") + (f" {when}" if when else "")
+        return f"had no amounts recorded on {noun}{filters} {when}{also}"
+    amount = _shown(value, "GBP", node)
+    per = "in total" if kind == "sum" else "on average"
+    return f"had {amount} {per} on {noun}{filters} {when}{also}"
+
+
+def _reduction_words(node: Mapping[str, Any], measured: Mapping[str, Any]) -> str:
+    """'had 2 proven offences between ... against 3 between ... (a fall of 33.3%)'."""
+    before, after = measured["before"], measured["after"]
+    noun = _record_nouns(measured, plural=True)
+    filters = "".join(f" {f}" for f in _filters(measured))
+    value = node["value"]
+    change = (
+        f"a fall of {_shown(value, 'percent', node)}"
+        if value > 0
+        else "no fall"
+        if value == 0
+        else f"a rise of {_shown(-value, 'percent', node)}"
+    )
+    return (
+        f"had {number(after['count'])} {noun}{filters} "
+        f"{window_words(after['window'], open_=False)}, against {number(before['count'])} "
+        f"{window_words(before['window'], open_=False)} ({change})"
+    )
+
+
+def _plain_words(node: Mapping[str, Any]) -> str:
+    """A comparison stored before nodes carried their parts: its measure's name and value."""
+    measure, value = words(node["measure"].replace("'", "")), node["value"]
+    if isinstance(value, bool):
+        value = "yes" if value else "no"
+    shown = "nothing" if value is None else _shown(value, node.get("unit"), node)
+    detail = dates(words(node.get("detail") or "")).replace("..", " to ")
+    return f"had {measure} recorded as {shown}" + (f" ({detail})" if detail else "")
 
 
 def sentence(subject: str, facts: list[tuple[str, str | None]], *, would: bool = False) -> str:
-    """One subject's facts as one sentence: 'c1 missed ...; 10% or more counts.'"""
+    """One subject's facts as one sentence, without its full stop: 'c1 missed ...; 10% or
+    more counts'."""
     who = "the household" if subject == "household" else subject
     counts = "would count" if would else "counts"
     if len(facts) == 1:
         fact, threshold = facts[0]
-        return f"{who} {fact}" + (f"; {threshold} {counts}" if threshold else "") + "."
+        return f"{who} {fact}" + (f"; {threshold} {counts}" if threshold else "")
     parts = [f"{fact} ({threshold} {counts})" if threshold else fact for fact, threshold in facts]
-    return f"{who} {' and '.join(parts)}."
+    return f"{who} {listing(_recorded_together(parts), 'and')}"
+
+
+def _recorded_together(parts: list[str]) -> list[str]:
+    """Facts that follow one another saying what was recorded, said once: 'was recorded as
+    a new mother, with ... and as ...'."""
+    out: list[str] = []
+    run: list[str] = []
+    for part in [*parts, ""]:
+        if part.startswith("was recorded ") and "(" not in part:
+            run.append(part.removeprefix("was recorded "))
+            continue
+        if run:
+            out.append(
+                "was recorded " + listing(run, "and") if len(run) > 1 else f"was recorded {run[0]}"
+            )
+            run = []
+        if part:
+            out.append(part)
+    return out
 
 
 def met_facts(
@@ -280,21 +391,56 @@ def _leaves(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 # --------------------------------------------------------------------------- the parts
 
 
-def _origin(indicator: Mapping[str, Any], subjects: list[Mapping[str, Any]]) -> str:
-    marks = [f"{indicator.get('origin', 'national')} indicator"]
-    if any(s.get("basis") == "judgement" for s in subjects):
-        marks.append("worker's judgement")
-    return f"({', '.join(marks)})"
+@dataclass(frozen=True)
+class SummaryFact:
+    """One sentence about one indicator met (or nearly met) by one subject."""
+
+    text: str  # the sentence, without its closing full stop
+    indicator: str  # "H2.persistent_absence"
+    subject: str  # a member's ref ("c1") or "household"
+    origin: str  # "national" | "local" | "professional judgement"
+
+
+@dataclass(frozen=True)
+class SummaryHeadline:
+    """A headline met, with one fact for each indicator and subject that met it."""
+
+    id: str
+    name: str
+    facts: list[SummaryFact]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A decision for caseworkers, as data a page or `render_summary` words."""
+
+    # the outcome in force first, then the reviews, newer rules, local rules and the
+    # headline count, one line each
+    outcome: list[str]
+    met: list[SummaryHeadline]  # each headline met
+    missing: list[str]  # not eligible or undetermined: what is missing
+    nearest: list[SummaryFact]  # the nearest misses
+
+
+def _origin(indicator: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+    """How a fact is marked: professional judgement when only a judgement met it, else the
+    indicator's origin."""
+    if result.get("basis") == "judgement":
+        return "professional judgement"
+    return str(indicator.get("origin", "national"))
 
 
 def _subject_sentence(result: Mapping[str, Any]) -> str:
-    judged = "; ".join(f"{j['by']}: {j['reason']}" for j in result.get("judgements", []))
+    """The facts that met an indicator for one subject, or the judgement that did."""
+    judged = "; also by ".join(
+        f"{j['by']}: {j['reason'].rstrip('. ')}" for j in result.get("judgements", [])
+    )
     subject = "the household" if result["subject"] == "household" else result["subject"]
     if result.get("basis") == "judgement":
-        return f"Worker's judgement for {subject} ({judged})."
+        return f"Professional judgement for {subject} by {judged}"
     facts = list(met_facts(result["condition"])) if result.get("condition") else []
-    text = sentence(result["subject"], facts) if facts else f"Met for {subject}."
-    return text[:-1] + f"; also the worker's judgement ({judged})." if judged else text
+    text = sentence(result["subject"], facts) if facts else f"Met for {subject}"
+    return text + f"; also professional judgement by {judged}" if judged else text
 
 
 def outcome_lines(decision: Mapping[str, Any]) -> list[str]:
@@ -331,38 +477,74 @@ def outcome_lines(decision: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def since_lines(since: Mapping[str, Any] | None) -> list[str]:
+    """What `policy.since.rules_since` found (a stored decision's view may carry it), in a
+    caseworker's words: newer rules in force, and whether they would decide differently."""
+    if not since:
+        return []
+    made = since["made_with"]
+    lines = []
+    if since.get("made_with_loaded") is False or "file_changed" in since:
+        why = (
+            "have changed since it was made" if "file_changed" in since else "are no longer loaded"
+        )
+        lines.append(
+            f"The rules that made this decision ({made}) {why}; this summary reads it as made."
+        )
+    now = since.get("in_force")
+    if now:
+        head = f"Newer rules ({now['ref']}) apply to this assessment date"
+        if "problems" in now:
+            lines.append(f"{head}, and these facts do not fit them; see the audit view.")
+        elif now["decides_differently"]:
+            met = ", ".join(now["headlines_met"]) or "none"
+            lines.append(
+                f"{head} and would decide differently: {_OUTCOMES[now['status']].lower()} "
+                f"(headlines met: {met}). This decision stands until a new one is asked for."
+            )
+        else:
+            lines.append(f"{head}; they would decide the same.")
+    return lines
+
+
 def _count_line(trace: Mapping[str, Any]) -> str:
     d = trace["decision"]
     total, met, unknown = len(trace["headlines"]), d["headlines_met"], d["headlines_unknown"]
     text = f"{len(met)} of {total} headlines met"
     if unknown:
-        text += f" and {len(unknown)} more unknown ({', '.join(unknown)})"
+        text += f", {len(unknown)} not yet known ({', '.join(unknown)})"
     return f"{text}; at least {d['headlines_required']} needed."
 
 
-def headline_lines(trace: Mapping[str, Any]) -> list[str]:
-    """Each headline met, each indicator met under it, each subject's facts in a sentence."""
-    lines = []
+def met_headlines(trace: Mapping[str, Any]) -> list[SummaryHeadline]:
+    """Each headline met, with a fact for each indicator and subject that met it."""
+    out = []
     for h in trace["headlines"]:
         if h["status"] != "met":
             continue
-        lines.append(f"{h['id']} {h['name']}")
-        for ind in h["indicators"]:
-            met = [s for s in ind["subjects"] if s["met"]]
-            if not ind["met"] or not met:
-                continue
-            lines.append(f"  {ind['name']} {_origin(ind, met)}")
-            lines += [f"    - {_subject_sentence(s)}" for s in met]
-    return lines
+        facts = [
+            SummaryFact(_subject_sentence(s), ind["id"], s["subject"], _origin(ind, s))
+            for ind in h["indicators"]
+            if ind["met"]
+            for s in ind["subjects"]
+            if s["met"]
+        ]
+        out.append(SummaryHeadline(h["id"], h["name"], facts))
+    return out
 
 
 def missing_lines(trace: Mapping[str, Any]) -> list[str]:
-    """What is missing: unchecked sources and what checking them could do, each headline
-    still unknown, and the nearest misses."""
+    """What is missing: unchecked sources and what checking them could do, and each
+    headline still unknown."""
     p = trace.get("prospects") or {}
     lines = []
     if p.get("family") == "not_met":
-        lines.append("No member makes the household a family, so no headline can make it eligible.")
+        family = trace.get("family") or {}
+        what = f" ({family['name'][0].lower()}{family['name'][1:]})" if family.get("name") else ""
+        lines.append(
+            f"The household does not count as a family for the programme{what}, so its "
+            "headlines cannot make it eligible."
+        )
     elif p.get("family") == "unknown":
         lines.append("Whether the household counts as a family depends on sources not checked.")
     if p.get("headlines_needed"):
@@ -380,9 +562,10 @@ def missing_lines(trace: Mapping[str, Any]) -> list[str]:
             f"{source_names(p['sure_to_settle_with'])} would settle it for certain."
         )
     elif p.get("missing_sources"):
+        their = "its" if len(p["missing_sources"]) == 1 else "their"
         lines.append(
-            f"Not checked: {source_names(p['missing_sources'])}, but no record from "
-            "there could change the outcome."
+            f"Not checked: {source_names(p['missing_sources'])}; the outcome stands "
+            f"whatever {their} records say."
         )
     for h in trace["headlines"]:
         if h["status"] == "unknown":
@@ -399,52 +582,98 @@ def missing_lines(trace: Mapping[str, Any]) -> list[str]:
                 f"{h['id']} {h['name']}: not met on what was sent; records from "
                 f"{source_names(sources, 'or')} could still meet it."
             )
-    misses = [_miss_sentence(trace, m) for m in p.get("nearest_misses", [])]
-    if misses:
-        lines += ["Nearest misses:", *[f"  - {m}" for m in misses]]
     return lines
 
 
-def _miss_sentence(trace: Mapping[str, Any], miss: Mapping[str, Any]) -> str:
-    """A near miss: the indicator, then the fact that fell short and what would count."""
-    for h in trace["headlines"]:
-        for ind in h["indicators"]:
-            if ind["id"] != miss["indicator"]:
-                continue
-            for s in ind["subjects"]:
-                if s["subject"] != miss["subject"] or not s.get("condition"):
-                    continue
-                for leaf in _leaves(s["condition"]):
-                    if (
-                        not leaf["met"]
-                        and leaf["value"] == miss["value"]
-                        and leaf["threshold"] == miss["threshold"]
-                    ):
-                        facts = [(fact_words(leaf), threshold_words(leaf))]
-                        text = sentence(miss["subject"], facts, would=True)
-                        origin = ind.get("origin", "national")
-                        return f"{ind['name']} ({h['id']}, {origin} indicator): {text}"
-    return dates(miss["text"])
+def _indicators(trace: Mapping[str, Any]) -> dict[str, tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    """Each indicator of the trace by id, with its headline."""
+    return {ind["id"]: (h, ind) for h in trace["headlines"] for ind in h["indicators"]}
 
 
-def render_summary(decision: Mapping[str, Any]) -> str:
+def nearest_facts(trace: Mapping[str, Any]) -> list[SummaryFact]:
+    """The nearest misses, each the fact that fell short and what would count."""
+    p = trace.get("prospects") or {}
+    found = _indicators(trace)
+    return [_miss_fact(found, m) for m in p.get("nearest_misses", [])]
+
+
+def _miss_fact(
+    found: Mapping[str, tuple[Mapping[str, Any], Mapping[str, Any]]], miss: Mapping[str, Any]
+) -> SummaryFact:
+    _, ind = found.get(miss["indicator"], ({}, {}))
+    origin = str(ind.get("origin", "national"))
+    for s in ind.get("subjects", []):
+        if s["subject"] != miss["subject"] or not s.get("condition"):
+            continue
+        for leaf in _leaves(s["condition"]):
+            if (
+                not leaf["met"]
+                and leaf["value"] == miss["value"]
+                and leaf["threshold"] == miss["threshold"]
+            ):
+                text = sentence(
+                    miss["subject"], [(fact_words(leaf), threshold_words(leaf))], would=True
+                )
+                return SummaryFact(text, miss["indicator"], miss["subject"], origin)
+    return SummaryFact(dates(miss["text"]), miss["indicator"], miss["subject"], origin)
+
+
+def summarise(decision: Mapping[str, Any]) -> Summary:
     """A decision for caseworkers: the outcome in force, each headline met with the facts
     that met it, and for a family not eligible or undetermined what is missing and the
     nearest misses. The audit view (`trace.render_text`) keeps every comparison."""
     trace = decision["trace"]
-    lines = outcome_lines(decision)
+    outcome = outcome_lines(decision) + since_lines(decision.get("rules_since"))
     local = trace.get("local")
     if local:
-        lines.append(f"Local rules of {local['council']} apply.")
+        outcome.append(f"Local rules of {local['council']} apply.")
     family = trace.get("family")
     if not family or family["status"] == "met":
-        lines.append(_count_line(trace))
-    lines.append("")
-    met = headline_lines(trace)
-    if met:
-        lines += ["Headlines met:", *met, ""]
-    if decision["status"] != "eligible":
-        missing = missing_lines(trace)
-        if missing:
-            lines += ["Still missing:", *missing, ""]
+        outcome.append(_count_line(trace))
+    eligible = decision["status"] == "eligible"
+    return Summary(
+        outcome=outcome,
+        met=met_headlines(trace),
+        missing=[] if eligible else missing_lines(trace),
+        nearest=[] if eligible else nearest_facts(trace),
+    )
+
+
+def _marks(ind: Mapping[str, Any], facts: list[SummaryFact]) -> str:
+    """'(national indicator)', '(local indicator, professional judgement)'."""
+    marks = [f"{ind.get('origin', 'national')} indicator"]
+    if any(f.origin == "professional judgement" for f in facts):
+        marks.append("professional judgement")
+    return f"({', '.join(marks)})"
+
+
+def render_summary(decision: Mapping[str, Any]) -> str:
+    """The text face of `summarise`: the facts of each headline under their indicators."""
+    summary = summarise(decision)
+    found = _indicators(decision["trace"])
+    lines = [*summary.outcome, ""]
+    if summary.met:
+        lines.append("Headlines met:")
+        for h in summary.met:
+            lines.append(f"{h.id} {h.name}")
+            for indicator in dict.fromkeys(f.indicator for f in h.facts):
+                facts = [f for f in h.facts if f.indicator == indicator]
+                ind = found[indicator][1]
+                lines.append(f"  {ind['name']} {_marks(ind, facts)}")
+                lines += [f"    - {f.text}." for f in facts]
+        lines.append("")
+    if summary.missing or summary.nearest:
+        lines += ["Still missing:", *summary.missing]
+        if summary.nearest:
+            lines.append("Nearest misses:")
+            for f in summary.nearest:
+                if f.indicator in found:
+                    h, ind = found[f.indicator]
+                    where = (
+                        f"{ind['name']} ({h['id']}, {ind.get('origin', 'national')} indicator): "
+                    )
+                else:
+                    where = ""
+                lines.append(f"  - {where}{f.text}.")
+        lines.append("")
     return "\n".join(lines).rstrip() + "\n"

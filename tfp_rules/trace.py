@@ -59,7 +59,26 @@ def describe_measure(m: Measure) -> str:
     }[m.kind]
 
 
-def _static(condition: Compare) -> tuple[str, Any, list[str | None], str | None]:
+def measure_data(m: Measure) -> dict[str, Any]:
+    """What a measure looks at, as data: its kind, the field it reads, the kinds of record it
+    selects and the filters on them, whether only records open count."""
+    out: dict[str, Any] = {"kind": m.kind}
+    if m.field:
+        out["field"] = m.field
+    if m.records:
+        out["records"] = m.records
+        out["types"] = list(m.types)
+    if m.where:
+        out["where"] = {key: list(values) for key, values in m.where}
+    if m.open:
+        out["open"] = True
+    return out
+
+
+_Static = tuple[str, Any, list[str | None], str | None, dict[str, Any]]
+
+
+def _static(condition: Compare) -> _Static:
     """The parts of a comparison's explanation that do not depend on the family, computed once."""
     cached = _STATIC.get(id(condition))
     if cached is None or cached[0] is not condition:
@@ -68,12 +87,12 @@ def _static(condition: Compare) -> tuple[str, Any, list[str | None], str | None]
         threshold = values if condition.op in ("between", "one_of") else values[0]
         params = [o.param for o in condition.operands]
         unit = "percent" if m.kind in ("absence_rate", "attendance_rate", "reduction_pct") else None
-        cached = (condition, (describe_measure(m), threshold, params, unit))
+        cached = (condition, (describe_measure(m), threshold, params, unit, measure_data(m)))
         _STATIC[id(condition)] = cached
     return cached[1]
 
 
-_STATIC: dict[int, tuple[Compare, tuple[str, Any, list[str | None], str | None]]] = {}
+_STATIC: dict[int, tuple[Compare, _Static]] = {}
 
 
 def explain(
@@ -83,13 +102,15 @@ def explain(
 ) -> dict[str, Any]:
     """The reference evaluation of `condition`, as a tree: every node says whether it held.
 
-    A comparison node holds data only; `comparison_text` turns it into a sentence.
+    A comparison node holds data only; `comparison_text` turns it into a sentence for the
+    audit view, and its `measured` part (`measure_data` and the window, terms and sessions
+    `Measured.parts` found) lets the summary word it without parsing that sentence.
     With `reach` (while sources are unchecked), a comparison on a measure that
     records could still change also says what it could be (`could_be`).
     """
     if isinstance(condition, Compare):
         got = measured[condition.measure.key]
-        what, threshold, params, unit = _static(condition)
+        what, threshold, params, unit, data = _static(condition)
         node = {
             "met": compare(got.value, condition.op, condition.operands),
             "measure": what,
@@ -99,6 +120,8 @@ def explain(
             "threshold": threshold,
             "parameters": params,
             "evidence": list(got.evidence),
+            # what `measure` and `detail` say in words, as data (additive, for the summary)
+            "measured": {**data, **got.parts},
         }
         if unit:
             node["unit"] = unit

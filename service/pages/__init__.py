@@ -12,7 +12,19 @@ from __future__ import annotations
 from flask import Flask, redirect, url_for
 
 from ..auth import actor
-from . import assets, errors, queue, rulesets, secret, signin  # noqa: F401 (each adds its views)
+
+# Each module adds its views to the blueprint.
+from . import (  # noqa: F401
+    assets,
+    decision,
+    errors,
+    impact,
+    queue,
+    ruleset_diff,
+    rulesets,
+    secret,
+    signin,
+)
 from .blueprint import bp, csrf
 
 

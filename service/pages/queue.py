@@ -114,7 +114,6 @@ class QueueFilters(FlaskForm):
 
     family_ref = StringField(
         "Family reference",
-        description="The reference the family's facts were sent with, exactly as written",
         filters=[_strip],
         validators=[Length(max=200, message="Family reference must be 200 characters or fewer")],
     )

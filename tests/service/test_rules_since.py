@@ -79,7 +79,13 @@ def test_a_newer_published_version_that_decides_differently_is_named(served):
             "decides_differently": True,
         },
     }
-    text = client.get(f"/v1/decisions/{decision_id}?format=text", headers=headers).get_data(
+    summary = client.get(f"/v1/decisions/{decision_id}?format=text", headers=headers)
+    assert summary.get_data(as_text=True).splitlines()[1] == (
+        "Newer rules (national@2016.1) apply to this assessment date and would decide "
+        "differently: not eligible (headlines met: H1, H6). This decision stands until a new "
+        "one is asked for."
+    )
+    text = client.get(f"/v1/decisions/{decision_id}?explain=full", headers=headers).get_data(
         as_text=True
     )
     lines = text.splitlines()
@@ -106,9 +112,10 @@ def test_a_draft_changes_nothing_until_it_is_published(served):
     add_version(publish=False)
     view = client.get(f"/v1/decisions/{decision_id}", headers=headers).get_json()
     assert "rules_since" not in view
-    assert "Rules since" not in client.get(
-        f"/v1/decisions/{decision_id}?format=text", headers=headers
-    ).get_data(as_text=True)
+    for query in ("?format=text", "?explain=full"):
+        text = client.get(f"/v1/decisions/{decision_id}{query}", headers=headers)
+        assert "Rules since" not in text.get_data(as_text=True)
+        assert "Newer rules" not in text.get_data(as_text=True)
 
 
 def test_a_version_in_force_that_decides_the_same_says_so(served):
@@ -123,6 +130,9 @@ def test_a_version_in_force_that_decides_the_same_says_so(served):
     view = client.get(f"/v1/decisions/{decision_id}", headers=headers).get_json()
     assert view["rules_since"]["in_force"]["decides_differently"] is False
     assert "; it would decide the same." in client.get(
+        f"/v1/decisions/{decision_id}?explain=full", headers=headers
+    ).get_data(as_text=True)
+    assert "; they would decide the same." in client.get(
         f"/v1/decisions/{decision_id}?format=text", headers=headers
     ).get_data(as_text=True)
 
@@ -138,7 +148,11 @@ def test_a_file_changed_since_the_decision_is_said(served):
         "made_with": "national@2015.1",
         "file_changed": {"then": national.sha256, "now": "f" * 64},
     }
-    text = client.get(f"/v1/decisions/{decision_id}?format=text", headers=headers).get_data(
+    text = client.get(f"/v1/decisions/{decision_id}?explain=full", headers=headers).get_data(
         as_text=True
     )
     assert "Rules since: the file of national@2015.1 has changed since this decision" in text
+    summary = client.get(f"/v1/decisions/{decision_id}?format=text", headers=headers)
+    assert "(national@2015.1) have changed since it was made; this summary reads it as made." in (
+        summary.get_data(as_text=True)
+    )

@@ -145,7 +145,9 @@ def test_end_to_end_over_http(servers, database, example):
     assert r.status == 200, r.body[:500]
     assert r.content_type.startswith("text/plain")
     text = r.body.decode()
-    assert text.startswith("Family STK-2019-000123, assessed on 2019-03-31: ELIGIBLE"), text[:200]
+    assert text.startswith("Eligible: family STK-2019-000123, assessed on 31 March 2019."), text[
+        :200
+    ]
     assert r.headers["X-Ruleset-Id"] == "national"
 
     review = {"verdict": "confirm", "reason": "Checked with the keyworker"}

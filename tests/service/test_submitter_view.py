@@ -52,7 +52,7 @@ def test_a_submitter_sees_that_when_and_how_its_decision_was_reviewed_but_not_wh
     assert errors("StoredDecision", body) == []
 
 
-@pytest.mark.parametrize("query", ["?format=text", "?explain=failed"])
+@pytest.mark.parametrize("query", ["?explain=full", "?explain=failed"])
 def test_a_submitters_plain_english_view_withholds_the_reasons_too(
     client, auth, reviewed, reviewer_id, query
 ):
@@ -65,6 +65,15 @@ def test_a_submitters_plain_english_view_withholds_the_reasons_too(
     assert "overridden to not eligible by a reviewer: reason shown to reviewers only" in text
     assert "confirmed by a reviewer: reason shown to reviewers only" in text
     assert_nothing_of_the_reviewer(text, reviewer_id)
+
+
+def test_a_submitters_summary_withholds_the_reasons_too(client, auth, reviewed, reviewer_id):
+    text = client.get(f"/v1/decisions/{reviewed['id']}?format=text", headers=auth())
+    lines = text.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("Not eligible (by review; the automated decision was eligible)")
+    assert lines[1].startswith("Overridden to not eligible by a reviewer on ")
+    assert lines[1].endswith(": reason shown to reviewers only")
+    assert_nothing_of_the_reviewer(text.get_data(as_text=True), reviewer_id)
 
 
 def test_a_replay_after_a_review_withholds_them_as_a_read_does(
@@ -96,8 +105,12 @@ def test_reviewers_and_admins_see_every_reason_and_reviewer(
         (REASON, reviewer_id),
         ("Checked with the Leeds office", reviewer_id),
     ]
-    text = client.get(f"/v1/decisions/{reviewed['id']}?format=text", headers=auth(role))
+    text = client.get(f"/v1/decisions/{reviewed['id']}?explain=full", headers=auth(role))
     assert f"overridden to not eligible by {reviewer_id}: {REASON}" in text.get_data(as_text=True)
+    summary = client.get(f"/v1/decisions/{reviewed['id']}?format=text", headers=auth(role))
+    overridden = summary.get_data(as_text=True).splitlines()[1]
+    assert overridden.startswith(f"Overridden to not eligible by {reviewer_id} on ")
+    assert overridden.endswith(f": {REASON}")
     assert errors("StoredDecision", body) == []
 
 

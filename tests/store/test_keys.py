@@ -95,6 +95,14 @@ def test_a_second_key_for_a_client_shares_its_identity(store):
     assert store.authenticate(token1).client_id == store.authenticate(token2).client_id
 
 
+def test_client_names_are_read_for_many_ids_at_once(store):
+    rita, _ = store.create_key("reviewer", "Rita Reviewer")
+    sam, _ = store.create_key("reviewer", "Sam Senior")
+    names = store.client_names([rita.client_id, sam.client_id, rita.client_id, "no-such"])
+    assert names == {rita.client_id: "Rita Reviewer", sam.client_id: "Sam Senior"}
+    assert store.client_names([]) == {}
+
+
 def test_a_client_has_one_role(store):
     store.create_key("submitter", "school-mis")
     with pytest.raises(ClientRoleError, match="'school-mis' already exists with role submitter"):

@@ -202,10 +202,11 @@ def _untested(library: RulesetLibrary, ruleset: Ruleset) -> list[str]:
 )
 @click.option(
     "--explain",
-    type=click.Choice(["full", "failed", "summary"]),
-    default="full",
+    type=click.Choice(["summary", "full", "failed"]),
+    default="summary",
     show_default=True,
-    help="Text format: show everything, only what was not met, or a short summary for caseworkers.",
+    help="Text format: a short summary for caseworkers, the full audit view of every "
+    "comparison, or only what was not met.",
 )
 @click.option(
     "--drafts",
@@ -223,8 +224,10 @@ def eval_(
 ) -> None:
     """Evaluate one family's facts and print the decision with its trace.
 
-    With --format json, stdout holds only the decision JSON. Only published versions
-    decide unless --drafts is given (a policy officer trying a draft on a family).
+    With --format json, stdout holds only the decision JSON; with --format text, the
+    summary for caseworkers unless --explain asks for the audit view (full) or only what
+    was not met (failed). Only published versions decide unless --drafts is given (a
+    policy officer trying a draft on a family).
     """
     try:
         raw = _read(facts_path)
