@@ -1,0 +1,1 @@
+"""End-to-end tests of the pages in Debian's Chromium (issue 17)."""
