@@ -110,6 +110,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             rejections.record_rejection(problem)
         except Exception:  # the store itself may be what failed; never mask the original problem
             log.exception("could not audit a rejected request")
+        if pages.errors.wants_page():
+            return pages.errors.error_page(problem)  # type: ignore[return-value]
         return problems.problem_response(problem)
 
     return app

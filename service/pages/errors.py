@@ -50,7 +50,21 @@ def handle(exc: Exception) -> Any:
         rejections.record_rejection(problem)
     except Exception:  # the store itself may be what failed; still answer with the page
         log.exception("could not audit a refused page request")
+    return error_page(problem)
+
+
+def error_page(problem: problems.Problem) -> tuple[str, int, dict[str, str]]:
+    """The HTML page for `problem`: its title, detail, what to do next, and its status."""
     body = render_template(
         "error.html", problem=problem, next_step=NEXT_STEP.get(problem.status, "")
     )
     return body, problem.status, problem.headers
+
+
+def wants_page() -> bool:
+    """Whether a request no route took (a mistyped address) came from a browser: outside
+    the API's paths, asking for HTML before JSON. Such a person gets a page, not JSON."""
+    if request.blueprint is not None or request.path.startswith(("/v1/", "/healthz")):
+        return False
+    best = request.accept_mimetypes.best_match(["application/problem+json", "text/html"])
+    return best == "text/html"

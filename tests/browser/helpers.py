@@ -58,11 +58,24 @@ def check_accessibility(page: Page, what: str) -> None:
     )
 
 
-def screenshot(page: Page, name: str) -> None:
-    """A full-page PNG of the page as it stands, docs/screenshots/<name>.png, for the README."""
+SCREENSHOT_HEIGHT = 2000  # the README shows the part that matters, not 16,000 pixels of page
+
+
+def screenshot(page: Page, name: str, at: Locator | None = None) -> None:
+    """A PNG of the page as it stands, docs/screenshots/<name>.png, for the README: from its
+    top, or from just above `at`, at most SCREENSHOT_HEIGHT pixels of the whole page."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS / f"{name}.png"
-    png = page.screenshot(type="png", full_page=True, animations="disabled")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    width = page.viewport_size["width"] if page.viewport_size else 1200
+    top = 0
+    if at is not None:
+        box = page.evaluate(
+            "e => e.getBoundingClientRect().top + window.scrollY", at.element_handle()
+        )
+        top = max(0, int(box) - 120)
+    clip = {"x": 0, "y": top, "width": width, "height": min(SCREENSHOT_HEIGHT, height - top)}
+    png = page.screenshot(type="png", full_page=True, clip=clip, animations="disabled")
     partial = target.with_name(f".{target.name}.part")  # never a half-written PNG
     partial.write_bytes(png)
     partial.replace(target)

@@ -70,8 +70,7 @@ def test_the_summary_and_the_full_audit_view(signed_in, site: Site):
     expect(trace).to_be_visible()
     expect(trace).to_contain_text("Family FIX-024, assessed on 2019-03-31: ELIGIBLE")
     expect(trace).to_contain_text("H5")
-    page.get_by_text("Full audit view", exact=True).scroll_into_view_if_needed()
-    screenshot(page, "04-decision-audit-view")
+    screenshot(page, "04-decision-audit-view", at=page.get_by_text("Full audit view", exact=True))
 
 
 def test_an_override_with_a_reason_is_recorded_and_shown(signed_in, site: Site):
@@ -87,7 +86,7 @@ def test_an_override_with_a_reason_is_recorded_and_shown(signed_in, site: Site):
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("There is a problem")
     expect(alert.get_by_role("link")).not_to_have_count(0)
-    screenshot(page, "05-verdict-errors")
+    screenshot(page, "05-verdict-errors", at=alert)
 
     page.get_by_role("group", name="Your verdict").get_by_label("Override it").check()
     page.get_by_role("group", name="Outcome to put in force").get_by_label(
@@ -103,7 +102,7 @@ def test_an_override_with_a_reason_is_recorded_and_shown(signed_in, site: Site):
     assert WHEN.search(reviews), reviews
     assert re.search(r"not eligible", reviews, re.I), reviews
     assert site.keys["reviewer"] not in page.content()
-    screenshot(page, "06-review-recorded")
+    screenshot(page, "06-review-recorded", at=page.get_by_role("heading", name="Reviews"))
 
     page.goto("/decisions?family_ref=FIX-022")
     listed = queue_rows(page).all_inner_texts()

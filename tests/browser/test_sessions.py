@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from .conftest import Site
 from .helpers import expect, screenshot, sign_in
 
@@ -61,11 +59,6 @@ def test_after_sign_out_the_back_button_shows_no_data(new_page, site: Site):
     expect(page).to_have_url(re.compile(r"/sign-in\?next="))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="page defect: sign-in redirects every role to pages.queue (signin.py), so a policy"
-    " officer lands on a 403 page; pages.home would send them to the rulesets",
-)
 def test_a_policy_officer_lands_on_the_rulesets(new_page, site: Site):
     page = new_page()
     sign_in(page, site.keys["policy_officer"])

@@ -96,3 +96,14 @@ def test_a_form_too_large_is_refused_with_a_page(app, browser):
     r = browser("admin").post("/sign-out", data={"csrf_token": "x" * 2000})
     assert r.status_code == 413
     assert r.mimetype == "text/html" and "<h1" in r.text
+
+
+def test_a_mistyped_address_gets_a_page_in_a_browser_and_a_problem_in_the_api(client):
+    browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    page = client.get("/decisoins", headers={"Accept": browser_accept})
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert "<h1" in page.text and "Check the address" in page.text
+    assert_protected(page, PAGE_POLICY)
+    for path, accept in (("/decisoins", "*/*"), ("/v1/nothing", browser_accept)):
+        r = client.get(path, headers={"Accept": accept})
+        assert r.status_code == 404 and r.mimetype == "application/problem+json", path
