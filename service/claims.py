@@ -16,7 +16,13 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tfp_rules.outcomes.claims import parse_period, results_claim
-from tfp_rules.store import CLAIM_STATUSES, NotFoundError, StoredClaim
+from tfp_rules.store import (
+    CLAIM_STATUSES,
+    ClaimRecord,
+    NotFoundError,
+    StoredClaim,
+    StoredProgress,
+)
 from tfp_rules.text import check_text
 
 from .audit import record
@@ -97,31 +103,59 @@ def _claim_date() -> dt.date:
     return claim_date_at(dt.datetime.now(dt.UTC))
 
 
-def visible_claim(claim_id: str) -> StoredClaim:
-    """The claim, or 404 (audited as a read)."""
+def visible_claim(claim_id: str, detail: str | None = None) -> StoredClaim:
+    """The claim, or 404 (audited as a read, with `detail`: "page" for a page's)."""
     try:
         return get_store().get_claim(claim_id)
     except NotFoundError:
-        record("claim.read", 404, target=claim_id)
+        record("claim.read", 404, target=claim_id, detail=detail)
         raise Problem(404, "not-found", "No such claim", f"no claim {claim_id}") from None
 
 
-@bp.post("/claims")
-@requires(*CLAIMERS)
-@takes(NoParameters)
-def create(query: NoParameters):
-    """Claim the results payment for the family of a qualifying progress decision."""
-    body = review_body(ClaimIn, "invalid-claim", "The claim is not valid")
-    store = get_store()
+def claimable_progress(progress_id: str) -> StoredProgress:
+    """The progress decision a claim would rest on, or 404 (a reviewer sees every one)."""
     try:
-        progress = store.get_progress(body.progress_id)
+        return get_store().get_progress(progress_id)
     except NotFoundError:
         raise Problem(
-            404,
-            "not-found",
-            "No such progress decision",
-            f"no progress decision {body.progress_id}",
+            404, "not-found", "No such progress decision", f"no progress decision {progress_id}"
         ) from None
+
+
+def find_claims(
+    *,
+    period: str | None,
+    status: str | None,
+    family_ref: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[ClaimRecord], str | None]:
+    """One page of claims, newest first, by period of claim date (YYYY-MM..YYYY-MM), status
+    or family, and the cursor of the next; ValueError for a filter that is not one."""
+    start, end = parse_period(period) if period else (None, None)
+    return get_store().list_claims(
+        claimed_from=start,
+        claimed_to=end,
+        status=status,
+        family_ref=family_ref,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def make_claim(
+    progress: StoredProgress,
+    *,
+    whole_family_assessment: dt.date | None,
+    action_plan: dt.date | None,
+    keyworker: str | None,
+) -> StoredClaim:
+    """Claim the results payment for `progress`'s family, today, as the signed-in person
+    (the API's route and the claim page both come here); the store audits `claim.create`.
+
+    NotQualifyingError, ClaimPreconditionsError, EvidenceError (all ClaimError) from the
+    rules, ClaimExistsError from the store; nothing is saved unless the claim is made."""
+    store = get_store()
     rs = progress.decision["ruleset"]
     library = current_app.extensions["tfp.library"]
     ruleset = library.resolve(f"{rs['id']}@{rs['version']}")
@@ -136,12 +170,28 @@ def create(query: NoParameters):
         outcome=progress.outcome.to_dict(),
         ruleset=ruleset,
         claim_date=claim_date,
+        whole_family_assessment=whole_family_assessment,
+        action_plan=action_plan,
+        keyworker=keyworker,
+        rates=library.resolve(national, on=claim_date),
+    )
+    return store.save_claim(claim, claimed_by=actor().client_id, key_id=actor().id)
+
+
+@bp.post("/claims")
+@requires(*CLAIMERS)
+@takes(NoParameters)
+def create(query: NoParameters):
+    """Claim the results payment for the family of a qualifying progress decision."""
+    body = review_body(ClaimIn, "invalid-claim", "The claim is not valid")
+    progress = claimable_progress(body.progress_id)
+    stored = make_claim(
+        progress,
         whole_family_assessment=body.whole_family_assessment,
         action_plan=body.action_plan,
         keyworker=body.keyworker,
-        rates=library.resolve(national, on=claim_date),
     )
-    stored = store.save_claim(claim, claimed_by=actor().client_id, key_id=actor().id)
+    rs = progress.decision["ruleset"]
     return created(stored.view(), url_for("claims.get_one", claim_id=stored.id), rs)
 
 
@@ -151,10 +201,8 @@ def create(query: NoParameters):
 def list_all(query: ClaimsQuery):
     """Claims newest first, metadata only, by period of claim date, status or family."""
     try:
-        start, end = parse_period(query.period) if query.period else (None, None)
-        items, next_cursor = get_store().list_claims(
-            claimed_from=start,
-            claimed_to=end,
+        items, next_cursor = find_claims(
+            period=query.period,
             status=query.status,
             family_ref=query.family_ref,
             limit=query.limit,

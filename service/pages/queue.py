@@ -8,9 +8,7 @@ and an error summary, never an error page, and shows no decisions.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-import re
 from typing import Any
 
 from flask import current_app, render_template, request, url_for
@@ -29,6 +27,7 @@ from ..db import get_store
 from ..decisions import list_detail
 from ..problems import Problem
 from .blueprint import bp
+from .fields import real_date, strip
 
 PER_PAGE = 50
 STATUS_WORDS = {
@@ -72,20 +71,6 @@ class Choice(StringField):
             raise ValidationError(f"Choose {self.what} from the list")
 
 
-def _real_date(form: Any, field: Field) -> None:
-    """A date written YYYY-MM-DD that exists on the calendar (not 2019-02-30)."""
-    if not field.data:
-        return
-    try:
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", field.data):
-            raise ValueError
-        dt.date.fromisoformat(field.data)
-    except ValueError:
-        raise ValidationError(
-            f"{field.label.text} must be a real date, written as YYYY-MM-DD, for example 2019-03-31"
-        ) from None
-
-
 def _after(start: str) -> Any:
     """The field's date is on or after the date of field `start` (when both are real)."""
 
@@ -97,10 +82,6 @@ def _after(start: str) -> Any:
             )
 
     return check
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _any(words: dict[str, str]) -> list[tuple[str, str]]:
@@ -115,7 +96,7 @@ class QueueFilters(FlaskForm):
 
     family_ref = StringField(
         "Family reference",
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=200, message="Family reference must be 200 characters or fewer")],
     )
     outcome = Choice("Outcome in force", "an outcome", choices=_any(STATUS_WORDS))
@@ -124,22 +105,22 @@ class QueueFilters(FlaskForm):
     review_status = Choice("Review status", "a review status", choices=_any(REVIEW_WORDS))
     ruleset = Choice("Ruleset version", "a ruleset version", choices=[("", "Any")])
     assessed_from = StringField(
-        "Assessed from", description=DATE_HINT, filters=[_strip], validators=[_real_date]
+        "Assessed from", description=DATE_HINT, filters=[strip], validators=[real_date]
     )
     assessed_to = StringField(
         "Assessed to",
         description=DATE_HINT,
-        filters=[_strip],
-        validators=[_real_date, _after("assessed_from")],
+        filters=[strip],
+        validators=[real_date, _after("assessed_from")],
     )
     created_from = StringField(
-        "Created from", description=DATE_HINT, filters=[_strip], validators=[_real_date]
+        "Created from", description=DATE_HINT, filters=[strip], validators=[real_date]
     )
     created_to = StringField(
         "Created to",
         description=DATE_HINT,
-        filters=[_strip],
-        validators=[_real_date, _after("created_from")],
+        filters=[strip],
+        validators=[real_date, _after("created_from")],
     )
     all = BooleanField("Include earlier decisions", false_values=("", "0", "false", "off"))
     sort = Choice(
