@@ -16,6 +16,7 @@ from ..auth import actor
 # Each module adds its views to the blueprint.
 from . import (  # noqa: F401
     assets,
+    claims,
     decision,
     errors,
     impact,

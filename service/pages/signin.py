@@ -40,6 +40,7 @@ PAGE_ROLES = ("reviewer", "policy_officer", "admin")
 MENU = (
     ("pages.queue", "Work queue", ("reviewer",)),
     ("pages.rulesets", "Rulesets", ("reviewer", "policy_officer")),
+    ("pages.claims", "Claims", ("reviewer",)),
 )
 
 
