@@ -179,8 +179,11 @@ def add_facts(decision_id: str, query: RulesetChoice):
     store.require_latest(previous.id)  # facts go on the newest decision of a chain: else 409
     facts_before = store.get_facts(previous.id)
     merged = merge_facts(facts_before, update)  # a bad update: 422, its pointers
+    # The family stays with the rules that judged it (a council's local ruleset, say), at
+    # the version in force on the new assessment date, unless the caller names others.
+    spec = query.ruleset or previous.decision["ruleset"]["id"]
     try:
-        intake = _take_in(merged, query.ruleset)
+        intake = _take_in(merged, spec)
     except FactsError as exc:
         raise facts_problem(
             exc,

@@ -64,3 +64,24 @@ def test_a_local_ruleset_shows_its_outcome_plan_as_written(client, auth):
     plan = detail["outcome_plan"]
     assert plan["sustain_months"] == "sustain_months"
     assert [h["headline"] for h in plan["headlines"]] == ["H1", "H2", "H3", "H4", "H5", "H6"]
+
+
+def test_facts_added_later_are_judged_by_the_rules_that_judged_the_family(client, auth, example):
+    """A family decided with Stockton's rules stays with them when facts arrive, whatever
+    the service's default (a review found it switched silently to the national rules)."""
+    first = client.post("/v1/evaluations?ruleset=stockton", json=example, headers=auth())
+    assert first.get_json()["ruleset"]["id"] == "stockton"
+    update = {"sources_checked": {"dwp": example["assessment_date"]}}
+    later = client.post(
+        f"/v1/decisions/{first.get_json()['id']}/facts", json=update, headers=auth()
+    )
+    assert later.status_code == 201, later.get_data(as_text=True)
+    assert later.get_json()["ruleset"]["id"] == "stockton"
+    # naming other rules still works, on the newest decision of the chain
+    named = client.post(
+        f"/v1/decisions/{later.get_json()['id']}/facts?ruleset=national",
+        json={"members": [{"ref": "p1", "flags": {"substance_misuse": True}}]},
+        headers=auth(),
+    )
+    assert named.status_code == 201, named.get_data(as_text=True)
+    assert named.get_json()["ruleset"]["id"] == "national"
