@@ -19,6 +19,7 @@ from . import (  # noqa: F401
     decision,
     errors,
     impact,
+    progress,
     queue,
     ruleset_diff,
     rulesets,

@@ -3,7 +3,9 @@ HTML page, whoever asks; a form too large is refused with a page, not a tracebac
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +19,9 @@ PLACEHOLDERS = {
     "ruleset_id": "national",
     "version": "2015.1",
     "job_id": "{job}",
+    "progress_id": "{progress}",
 }
+FIXTURES = Path(__file__).parents[3] / "fixtures"
 # Static files: one each.
 ASSETS = {"assets.govuk": "govuk-frontend.min.css", "assets.own": "app.css"}
 
@@ -25,6 +29,17 @@ ASSETS = {"assets.govuk": "govuk-frontend.min.css", "assets.own": "app.css"}
 @pytest.fixture
 def decision(client, auth, example) -> str:
     return client.post("/v1/evaluations", json=example, headers=auth()).get_json()["id"]
+
+
+@pytest.fixture
+def progress(client, auth) -> str:
+    """A progress decision (the stockton ruleset has an outcome plan)."""
+    facts = FIXTURES / "progress" / "turns_around"
+    entry = json.loads((facts / "entry.json").read_text())
+    made = client.post("/v1/evaluations?ruleset=stockton", json=entry, headers=auth())
+    later = json.loads((facts / "later.json").read_text())
+    path = f"/v1/decisions/{made.get_json()['id']}/progress"
+    return client.post(path, json=later, headers=auth()).get_json()["id"]
 
 
 @pytest.fixture
@@ -37,7 +52,7 @@ def job(client, auth) -> str:
     return r.get_json()["id"]
 
 
-def page_paths(app, decision: str, job: str) -> list[str]:
+def page_paths(app, decision: str, job: str, progress: str) -> list[str]:
     paths = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith(("pages.", "assets.")) or "GET" not in rule.methods:
@@ -47,15 +62,15 @@ def page_paths(app, decision: str, job: str) -> list[str]:
             path = path.replace("<path:name>", ASSETS[rule.endpoint])
         for name in re.findall(r"<(?:\w+:)?(\w+)>", path):
             assert name in PLACEHOLDERS, f"page route {path}: give <{name}> a value here"
-            value = PLACEHOLDERS[name].format(decision=decision, job=job)
+            value = PLACEHOLDERS[name].format(decision=decision, job=job, progress=progress)
             path = re.sub(rf"<(?:\w+:)?{name}>", value, path)
         paths.append(path)
     return paths
 
 
-def test_every_page_answers_with_the_page_headers(app, browser, decision, job):
+def test_every_page_answers_with_the_page_headers(app, browser, decision, job, progress):
     admin = browser("admin")
-    for path in page_paths(app, decision, job):
+    for path in page_paths(app, decision, job, progress):
         r = admin.get(path)
         assert r.status_code < 400, (path, r.status_code, r.text[:300])
         if r.mimetype == "text/html":
@@ -65,8 +80,8 @@ def test_every_page_answers_with_the_page_headers(app, browser, decision, job):
             assert r.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_every_page_without_a_session_sends_you_to_sign_in(app, client, decision, job):
-    for path in page_paths(app, decision, job):
+def test_every_page_without_a_session_sends_you_to_sign_in(app, client, decision, job, progress):
+    for path in page_paths(app, decision, job, progress):
         if path.startswith(("/assets/", "/sign-in")):
             continue
         r = client.get(path)
@@ -74,7 +89,9 @@ def test_every_page_without_a_session_sends_you_to_sign_in(app, client, decision
         assert_protected(r, PAGE_POLICY)
 
 
-def test_every_page_form_refuses_a_post_without_its_csrf_token(app, browser, decision, job):
+def test_every_page_form_refuses_a_post_without_its_csrf_token(
+    app, browser, decision, job, progress
+):
     admin = browser("admin")
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("pages.") or "POST" not in rule.methods:
@@ -83,7 +100,7 @@ def test_every_page_form_refuses_a_post_without_its_csrf_token(app, browser, dec
             continue  # the sign-in form re-renders itself: tests/service/pages/test_signin.py
         path = rule.rule
         for name in re.findall(r"<(?:\w+:)?(\w+)>", path):
-            value = PLACEHOLDERS[name].format(decision=decision, job=job)
+            value = PLACEHOLDERS[name].format(decision=decision, job=job, progress=progress)
             path = re.sub(rf"<(?:\w+:)?{name}>", value, path)
         r = admin.post(path, data={"anything": "x"})
         assert r.status_code == 400, (path, r.status_code)
