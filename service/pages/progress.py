@@ -36,10 +36,6 @@ from .decision import (
 )
 from .review import ProgressReviewForm, record_progress_verdict
 
-ROUTES = {
-    "progress": "significant and sustained progress on every headline the family had at entry",
-    "employment": "an adult's move into continuous employment, whatever the headlines",
-}
 CLAIMS_LIMIT = 50  # a family has one claim in force; the rest were withdrawn
 
 
@@ -129,13 +125,11 @@ def in_force_line(p: StoredProgress) -> str:
 
 
 def summary(p: StoredProgress) -> dict[str, Any]:
-    """The outcome in force, the automated check's route and reason, then each outcome of
-    the plan: achieved (with the facts against the thresholds), not yet, or not known."""
+    """The outcome in force, the automated check's reason, then each outcome of the plan:
+    achieved, by progress or continuous employment (with the facts against the
+    thresholds), not yet, or not known."""
     trace = p.decision["trace"]
-    lines = []
-    if p.qualifies_by:
-        lines.append(f"The automated check found it qualifies by {ROUTES[p.qualifies_by]}.")
-    lines.append(f"Automated check: {trace['decision']['text']}.")
+    lines = [f"Automated check: {trace['decision']['text']}."]
     achieved, not_yet, unknown = [], [], []
     for h in trace["headlines"]:
         title = f"{h['id']} {h['name']}"
@@ -186,6 +180,7 @@ def missed_words(h: Mapping[str, Any]) -> list[str]:
     """Why each measure of a headline not met was missed: the parts that did not hold."""
     said = []
     for m in h["measures"]:
+        said.append(f"{m['name']}.")
         parts = [
             f["text"]
             for row in measure_rows(m)
@@ -193,13 +188,15 @@ def missed_words(h: Mapping[str, Any]) -> list[str]:
             for f in row["found"]
             if f["aside"] is None
         ]
-        reason = "; ".join(_capital(t) for t in parts) or "no worker's judgement was given"
-        said.append(f"{m['name']}: {reason}.")
+        said.extend(_capital(t) + "." for t in parts)
+        if not parts:
+            said.append(basis_words(m) + ".")
     return said
 
 
 def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
+    """A sentence about the household starts with a capital; a member's ref stays as sent."""
+    return "The" + text[3:] if text.startswith("the ") else text
 
 
 # --------------------------------------------------------------------------- outcome cards
@@ -220,6 +217,8 @@ def basis_words(m: Mapping[str, Any]) -> str:
     if m["status"] == "unknown":
         missing = source_names(m.get("missing_sources", []))
         return f"Unknown: records from {missing}, not checked since progress became due, could change this"
+    if m["basis"].startswith("no "):  # e.g. no child of compulsory school age
+        return f"Not met: {m['basis']} on the check date"
     if m["basis"] == "judgement only":
         return (
             "Not met: only a worker's documented judgement shows this progress, and none was given"
@@ -255,7 +254,7 @@ def employment_card(trace: Mapping[str, Any]) -> dict[str, Any]:
         {
             "name": adult["member"],
             "status": STATUS_WORDS[adult["status"]],
-            "basis": adult["explanation"],
+            "basis": adult["explanation"].rstrip("."),
             "judgements": [],
             "subjects": [],
         }

@@ -96,7 +96,7 @@ def test_a_qualifying_check_says_so_first_with_the_facts_against_the_thresholds(
     assert "progress must last 6 months, so from 30 September 2019" in words
     summary = section(r.text, "Summary")
     assert summary.startswith("Qualifies for a results claim")
-    assert "by significant and sustained progress on every headline" in summary
+    assert "Automated check: significant and sustained progress on every headline" in summary
     assert "Achieved: H1 Crime and anti-social behaviour, by progress" in summary
     # the values against the thresholds, in words
     assert "a fall of 66.7%" in summary and "33% or more counts" in summary
@@ -130,7 +130,7 @@ def test_continuous_employment_is_a_route_of_its_own(reviewer, check):
     r = reviewer.get(f"/progress/{check('jsa_claimant_in_work_13_weeks')}")
     summary = section(r.text, "Summary")
     assert summary.startswith("Qualifies for a results claim")
-    assert "by an adult's move into continuous employment" in summary
+    assert "an adult moved into continuous employment, which is enough on its own" in summary
     assert "Achieved: Continuous employment, by continuous employment" in summary
     assert "has been in work since 17 July 2019, 13 weeks to 15 October 2019" in summary
     assert "Not yet achieved: H5" in summary
