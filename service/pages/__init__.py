@@ -20,6 +20,7 @@ from . import (  # noqa: F401
     decision,
     errors,
     impact,
+    progress,
     queue,
     ruleset_diff,
     rulesets,

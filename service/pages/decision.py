@@ -30,10 +30,12 @@ from tfp_rules.trace import render_text
 from ..audit import record
 from ..auth import actor, requires, visible_decision
 from ..db import get_store
+from ..decisions import list_detail
 from ..problems import Problem
 from ..views import text_view
 from .blueprint import bp
 from .facts_tables import facts_tables
+from .queue import REVIEW_WORDS
 from .review import ReviewForm, record_verdict
 
 RECORDED = "tfp_verdict_recorded"  # in the session: the decision whose page says so, once
@@ -42,6 +44,11 @@ OUTCOME_WORDS = {
     "eligible": "Eligible",
     "not_eligible": "Not eligible",
     "undetermined": "Undetermined",
+}
+QUALIFIES_WORDS = {
+    True: "Qualifies for a results claim",
+    False: "Does not qualify for a results claim",
+    None: "Cannot be decided yet",
 }
 CHAIN_LIMIT = 200  # one page of the family's decisions; a longer chain is followed link by link
 
@@ -95,6 +102,7 @@ def render_decision(d: StoredDecision, form: ReviewForm) -> str:
         prospects=trace.get("prospects") if d.status == "undetermined" else None,
         facts=facts_tables(facts, trace),
         chain=chain_of(d),
+        progress=progress_checks(d),
         ruleset=ruleset_link(d.decision["ruleset"], since),
         audit=render_text(view),
         reviews=review_rows(d, names),
@@ -243,6 +251,24 @@ def changes(before: DecisionRecord, after: DecisionRecord) -> list[str]:
     if before.ruleset_ref != after.ruleset_ref:
         said.append(f"Ruleset: {before.ruleset_ref} before, {after.ruleset_ref} now")
     return said or ["Facts added; nothing in the outcome changed"]
+
+
+def progress_checks(d: StoredDecision) -> list[dict[str, Any]]:
+    """The progress checks following this entry decision, newest first (one page of them),
+    audited as the API's list is (`progress.list`)."""
+    checks, _ = get_store().list_progress(d.id, limit=CHAIN_LIMIT)
+    record(
+        "progress.list", 200, target=d.id, detail="page " + list_detail([], [p.id for p in checks])
+    )
+    return [
+        {
+            "id": p.id,
+            "checked": human_date(p.assessment_date),
+            "qualifies": QUALIFIES_WORDS[p.outcome.qualifies],
+            "review": REVIEW_WORDS[p.review_status],
+        }
+        for p in checks
+    ]
 
 
 def ruleset_link(rs: Mapping[str, Any], since: Mapping[str, Any] | None) -> dict[str, Any]:
