@@ -122,7 +122,7 @@ def test_a_check_not_qualifying_says_what_is_not_yet_achieved(reviewer, check):
     assert "Not yet achieved: H5" in summary
     assert "Achieved: H1 Crime and anti-social behaviour, by progress" in summary
     assert "Make a results claim" not in text(r.text)
-    assert "/claim" not in r.text
+    assert f"/progress/{pid}/claim" not in r.text
     assert re.search(r"H5 [\w ,]+ Not met", section(r.text, "Outcomes"))
 
 
