@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
@@ -12,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from .. import problems, rejections
 from ..auth import SignInRequired
 from .blueprint import bp
+from .signin import safe_next
 
 log = logging.getLogger("tfp.service")
 
@@ -43,14 +45,32 @@ def handle(exc: Exception) -> Any:
     """A sign-in redirect, or an error page with the problem's status, title and detail."""
     if isinstance(exc, SignInRequired):
         flash(exc.detail)
-        target = request.full_path if request.method == "GET" else request.path
-        return redirect(url_for("pages.sign_in", next=target.rstrip("?")))
+        if request.method == "GET":
+            return redirect(url_for("pages.sign_in", next=request.full_path.rstrip("?")))
+        # A form sent after the session ended: nothing was saved, and after signing in the
+        # person goes back to the page the form was on (a POST address cannot be fetched).
+        flash("You were signed out before the form was sent, so nothing was saved.")
+        back = None if request.endpoint == "pages.sign_out" else form_page()
+        return redirect(url_for("pages.sign_in", next=back) if back else url_for("pages.sign_in"))
     problem = _csrf_problem(exc) if isinstance(exc, CSRFError) else problems.to_problem(exc)
+    if problem.slug == "forbidden":  # the API's detail names role ids; a person reads words
+        problem.detail = "Your role does not give you access to this page."
     try:
         rejections.record_rejection(problem)
     except Exception:  # the store itself may be what failed; still answer with the page
         log.exception("could not audit a refused page request")
     return error_page(problem)
+
+
+def form_page() -> str | None:
+    """The page a form was posted from, by the Referer browsers send on this site's own
+    forms; else the address without its last part (/decisions/X/reviews: /decisions/X)."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path:
+        page = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    else:
+        page = request.path.rsplit("/", 1)[0] or "/"
+    return safe_next(page)
 
 
 def error_page(problem: problems.Problem) -> tuple[str, int, dict[str, str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -28,7 +29,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import InputRequired, Length
 
-from tfp_rules.store import ANONYMOUS
+from tfp_rules.store import ANONYMOUS, ApiKey
 
 from ..audit import record
 from ..auth import SESSION_TOKEN, actor
@@ -68,17 +69,28 @@ class SignOutForm(FlaskForm):
 
 
 def safe_next(target: str | None) -> str | None:
-    """`target` if it is a path on this site (never another host: no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """`target` if it is a path on this site (never another host: no open redirect).
+
+    Browsers and werkzeug drop tabs and newlines from a Location and read a backslash as a
+    slash, so "/\t/evil.example" would become "//evil.example": any control character,
+    space or backslash refuses the target, and what remains must parse as a bare path."""
+    if not target or any(c <= " " or c in "\\\x7f" for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
 
 
-def _refuse(form: SignInForm, message: str, status: int) -> tuple[str, int]:
-    """The sign-in page again, with `message` against the key field; one bounded audit row."""
+def _refuse(
+    form: SignInForm, message: str, status: int, key: ApiKey | None = None
+) -> tuple[str, int]:
+    """The sign-in page again, with `message` against the key field; one bounded audit row,
+    naming the key when a valid one was used where it may not be (a partner system's key
+    typed into a browser is worth noticing)."""
     get_store().record_rejection(
-        actor=ANONYMOUS,
-        key_id=None,
+        actor=key.client_id if key else ANONYMOUS,
+        key_id=key.id if key else None,
         status=status,
         reason="sign-in refused",
         source=request.remote_addr or "unknown",
@@ -107,6 +119,7 @@ def sign_in() -> Any:
             f"These pages are for reviewers and policy officers; a {key.role} key is for the"
             " API only",
             403,
+            key,
         )
     hours = float(current_app.config["SESSION_HOURS"])
     token = get_store().start_session(key, lifetime=timedelta(hours=hours))

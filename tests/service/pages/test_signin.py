@@ -136,8 +136,30 @@ def test_an_idle_session_is_told_why_at_sign_in(app, keys):
 
 def test_next_never_leaves_the_site():
     assert safe_next("/decisions?x=1") == "/decisions?x=1"
-    for target in ("https://evil.example/", "//evil.example/", "/\\evil", "", None, "decisions"):
-        assert safe_next(target) is None
+    for target in (
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil",
+        "/\t/evil.example",  # werkzeug drops the tab: //evil.example
+        "/\n/x",
+        "/\r/x",
+        "/ /x",
+        "/\x7f",
+        "",
+        None,
+        "decisions",
+        "javascript:alert(1)",
+    ):
+        assert safe_next(target) is None, target
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example", "/%0a/x", "/%0d/x", "/%5cevil"])
+def test_a_crafted_next_lands_on_the_home_page(client, keys, target):
+    token = csrf_token(client.get("/sign-in").text)
+    r = client.post(
+        f"/sign-in?next={target}", data={"api_key": keys["reviewer"], "csrf_token": token}
+    )
+    assert r.status_code == 302 and r.headers["Location"] == "/"
 
 
 def test_pages_refuse_a_role_they_do_not_serve_with_a_page(browser):
@@ -155,3 +177,30 @@ def test_signing_in_lands_on_the_page_for_your_role(client, keys, role, landing)
     home = client.get(r.headers["Location"])
     assert home.status_code == 302 and home.headers["Location"] == landing
     assert client.get(landing).status_code == 200
+
+
+def test_a_form_sent_after_the_session_ended_goes_back_to_its_page(app, keys, example, auth):
+    """A verdict typed while the session went idle: nothing saved, and after signing in the
+    person is back on the decision page, not on a POST address that answers 405."""
+    client = app.test_client()
+    made = client.post("/v1/evaluations", json=example, headers=auth()).get_json()
+    sign_in(client, keys["reviewer"])
+    page = f"/decisions/{made['id']}"
+    token = csrf_token(client.get(page).text)
+    app.config["SESSION_IDLE_MINUTES"] = 0
+    r = client.post(
+        f"{page}/reviews",
+        data={"verdict": "confirm", "reason": "Checked", "csrf_token": token},
+        headers={"Referer": f"http://localhost{page}"},
+    )
+    assert r.status_code == 302 and r.headers["Location"] == f"/sign-in?next={page}"
+    assert "nothing was saved" in client.get(r.headers["Location"]).text
+    app.config["SESSION_IDLE_MINUTES"] = 30
+    back = client.post(
+        r.headers["Location"],
+        data={"api_key": keys["reviewer"], "csrf_token": csrf_token(client.get("/sign-in").text)},
+    )
+    assert back.headers["Location"] == page
+    assert client.get(page).status_code == 200
+    decision = client.get(f"/v1/decisions/{made['id']}", headers=auth("reviewer")).get_json()
+    assert decision["reviews"] == []
