@@ -102,6 +102,7 @@ def render_decision(d: StoredDecision, form: ReviewForm) -> str:
         prospects=trace.get("prospects") if d.status == "undetermined" else None,
         facts=facts_tables(facts, trace),
         chain=chain_of(d),
+        newer=newer_for_family(d),
         progress=progress_checks(d),
         ruleset=ruleset_link(d.decision["ruleset"], since),
         audit=render_text(view),
@@ -112,6 +113,15 @@ def render_decision(d: StoredDecision, form: ReviewForm) -> str:
         day=human_date,
         sources=source_names,
     )
+
+
+def newer_for_family(d: StoredDecision) -> DecisionRecord | None:
+    """The family's newest decision when it is not this one nor in this one's chain (the
+    family's facts were sent afresh, not added to these): this page is then history too."""
+    if not d.family_ref or d.superseded_by:
+        return None
+    items, _ = get_store().list_decisions(family_ref=d.family_ref, latest=True, limit=1)
+    return items[0] if items and items[0].id != d.id else None
 
 
 def reviewer_name(review: Mapping[str, Any], names: Mapping[str, str]) -> str:
@@ -184,7 +194,10 @@ def headline_card(h: Mapping[str, Any]) -> dict[str, Any]:
                 "status": STATUS_WORDS[ind["status"]],
                 "origin": f"{str(ind.get('origin', 'national')).capitalize()} indicator",
                 "met_by": ["the household" if s == "household" else s for s in ind["met_by"]],
-                "subjects": [subject_row(s) for s in ind["subjects"]],
+                # met and unknown members first; those it was not met for folded away, so a
+                # large family's page is not every member against every indicator
+                "shown": [subject_row(s) for s in ind["subjects"] if s["status"] != "not_met"],
+                "folded": [subject_row(s) for s in ind["subjects"] if s["status"] == "not_met"],
             }
             for ind in h["indicators"]
         ],

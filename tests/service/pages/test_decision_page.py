@@ -179,3 +179,19 @@ def test_an_unknown_decision_is_the_404_page(browser, store):
         a for a in store.list_audit(target="nosuchdecision")[0] if a["action"] == "decision.read"
     ]
     assert (read["status"], read["detail"]) == (404, "page")
+
+
+def test_an_older_decision_of_a_family_sent_afresh_says_a_newer_one_exists(
+    browser, client, auth, example
+):
+    """Facts sent afresh (not added to the old decision) make a new chain; the old page must
+    not look current, and its verdict form says it changes only this decision."""
+    old = client.post("/v1/evaluations", json=example, headers=auth()).get_json()
+    new = client.post("/v1/evaluations", json=example, headers=auth()).get_json()
+    reviewer = browser("reviewer")
+    page = reviewer.get(f"/decisions/{old['id']}").text
+    assert "A newer decision for family" in page and f"/decisions/{new['id']}" in page
+    assert "does not change the newer one" in page
+    latest = reviewer.get(f"/decisions/{new['id']}").text
+    assert "A newer decision for family" not in latest
+    assert "does not change the newer one" not in latest
