@@ -4,7 +4,8 @@ an audit log and hashed API keys, in one SQLite file.
 The only part of the core that touches SQLite. One module per table family (`keys` for
 clients and their keys, `decisions` with `filters` for listing them and `idempotency` for
 the keys that make retries safe, `reviews`, `progress` for progress decisions and their
-reviews, `claims` for results claims (one per family), `jobs` for background jobs, `audit`), over one `connection` (durability,
+reviews, `claims` for results claims (one per family), `jobs` for background jobs, `research` for
+the register of research extracts, `audit`), over one `connection` (durability,
 transactions, `migrations`); `records` are what they return, `errors` what they raise.
 `Store` is the one face callers use. Personal data (the facts as received and the decision
 with its trace) lives apart from the metadata, so retention can later delete the one and
@@ -56,6 +57,13 @@ from .records import (
     StoredDecision,
     StoredProgress,
 )
+from .research import (
+    DESTRUCTIONS,
+    ExtractRecord,
+    ResearchDecision,
+    ResearchExtracts,
+    ResearchProgress,
+)
 from .reviews import Reviews
 from .sessions import SESSION_PREFIX, Sessions
 
@@ -64,6 +72,7 @@ __all__ = [
     "ANONYMOUS",
     "BUSY_TIMEOUT_MS",
     "CLAIM_STATUSES",
+    "DESTRUCTIONS",
     "IDEMPOTENCY_LIFETIME",
     "JOB_KINDS",
     "JOB_STATUSES",
@@ -85,6 +94,7 @@ __all__ = [
     "ClientRoleError",
     "ConflictError",
     "DecisionRecord",
+    "ExtractRecord",
     "JobRecord",
     "KeyStateError",
     "NotFoundError",
@@ -94,6 +104,8 @@ __all__ = [
     "ProgressRecord",
     "ProgressReview",
     "RefusedError",
+    "ResearchDecision",
+    "ResearchProgress",
     "Review",
     "ReviewRefusedError",
     "Sessions",
@@ -110,7 +122,7 @@ __all__ = [
 ]
 
 
-class Store(Sessions, Decisions, ProgressChecks, Claims, Reviews, Jobs, AuditLog):
+class Store(Sessions, Decisions, ProgressChecks, Claims, Reviews, Jobs, ResearchExtracts, AuditLog):
     """The decision store over one SQLite file, created and migrated on open.
 
     Each base class holds one table family; all share one `Connection`, so a method of one

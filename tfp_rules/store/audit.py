@@ -50,6 +50,8 @@ ACTIONS = (
     "progress.replay",
     "progress_review.create",
     "request.rejected",
+    "research.destroy",
+    "research.export",
     "review.create",
     "session.end",
     "session.start",

@@ -390,6 +390,35 @@ def _sessions(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _research_extracts(db: sqlite_utils.Database) -> None:
+    """11: the register of research extracts (`research.py`): each pseudonymised extract made
+    for the national evaluation, when, by whom, where it was written, the secret's key id
+    (a fingerprint, never the secret), its parameters and row counts, and when and by whom
+    it was destroyed (`destruction`: `deleted`, or `already_gone` when the directory had
+    gone before), so the five-year destruction can be enforced and proven. No family's data.
+    """
+    statements = [
+        """CREATE TABLE research_extracts (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            out_path TEXT NOT NULL,
+            as_of TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            parameters TEXT NOT NULL CHECK (json_valid(parameters)),
+            counts TEXT NOT NULL CHECK (json_valid(counts)),
+            destroyed_at TEXT,
+            destroyed_by TEXT,
+            destruction TEXT CHECK (destruction IN ('deleted', 'already_gone')),
+            CHECK ((destroyed_at IS NULL) = (destroyed_by IS NULL)),
+            CHECK ((destroyed_at IS NULL) = (destruction IS NULL))
+        )""",
+        "CREATE INDEX research_extracts_created ON research_extracts (created_at, id)",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
 # Applied in order; the version of a database is the number applied. Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _initial_schema,
@@ -402,4 +431,5 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _results_claims,
     _jobs,
     _sessions,
+    _research_extracts,
 )
