@@ -21,7 +21,9 @@ from tfp_rules.summary import (
     SummaryHeadline,
     fact_words,
     render_summary,
+    sentence,
     summarise,
+    threshold_words,
 )
 
 from .conftest import DATA
@@ -424,3 +426,19 @@ def test_rarer_measures_in_words(value, measured, said):
         "measured": measured,
     }
     assert fact_words(node) == said
+
+
+def test_review_findings_on_wording():
+    """Words a review of the pages found wrong: 'none allowed', not '0 or fewer counts';
+    one offence, not '1 proven offences'; a flag not sent is not 'recorded without'."""
+    at_most_zero = {"comparator": "at_most", "threshold": 0, "value": 0, "measure": "count"}
+    assert threshold_words(at_most_zero) == "none"
+    assert sentence("c1", [("had no proven offences", "none")]).endswith("; none allowed")
+    flag = {
+        "comparator": "is",
+        "threshold": True,
+        "value": False,
+        "measure": "flag 'substance_misuse'",
+        "measured": {"kind": "field", "field": "flags.substance_misuse"},
+    }
+    assert fact_words(flag) == "was not recorded with a drug or alcohol problem"

@@ -148,6 +148,8 @@ def threshold_words(node: Mapping[str, Any]) -> str | None:
     age = _is_age(node)
     if op == "at_least" and t == 1 and not age:
         return None
+    if (op, t) in (("at_most", 0), ("below", 1)) and not age:
+        return "none"
     shown = _shown(t, unit)
     return {
         "at_least": f"{shown} or over" if age else f"{shown} or more",
@@ -190,8 +192,10 @@ def _field_words(node: Mapping[str, Any], measured: Mapping[str, Any]) -> str:
             phrase = FALSE_PHRASES.get(field)
             if phrase is None:
                 positive = TRUE_PHRASES.get(field, f"flagged {words(field.rpartition('.')[2])}")
+                # a flag not sent and a flag sent as false read the same (closed world), so
+                # the words claim no record either way: 'was not recorded with ...'
                 phrase = (
-                    f"without {positive.removeprefix('with ')}"
+                    f"not recorded {positive}"
                     if positive.startswith("with ")
                     else f"not recorded as {positive}"
                 )
@@ -307,7 +311,7 @@ def _record_words(node: Mapping[str, Any], measured: Mapping[str, Any]) -> str:
 def _reduction_words(node: Mapping[str, Any], measured: Mapping[str, Any]) -> str:
     """'had 2 proven offences between ... against 3 between ... (a fall of 33.3%)'."""
     before, after = measured["before"], measured["after"]
-    noun = _record_nouns(measured, plural=True)
+    noun = _record_nouns(measured, plural=after["count"] != 1)
     filters = "".join(f" {f}" for f in _filters(measured))
     value = node["value"]
     change = (
@@ -339,10 +343,14 @@ def sentence(subject: str, facts: list[tuple[str, str | None]], *, would: bool =
     more counts'."""
     who = "the household" if subject == "household" else subject
     counts = "would count" if would else "counts"
+
+    def rule(threshold: str) -> str:
+        return "none allowed" if threshold == "none" else f"{threshold} {counts}"
+
     if len(facts) == 1:
         fact, threshold = facts[0]
-        return f"{who} {fact}" + (f"; {threshold} {counts}" if threshold else "")
-    parts = [f"{fact} ({threshold} {counts})" if threshold else fact for fact, threshold in facts]
+        return f"{who} {fact}" + (f"; {rule(threshold)}" if threshold else "")
+    parts = [f"{fact} ({rule(threshold)})" if threshold else fact for fact, threshold in facts]
     return f"{who} {listing(_recorded_together(parts), 'and')}"
 
 
@@ -425,6 +433,9 @@ class Summary:
     met: list[SummaryHeadline]  # each headline met
     missing: list[str]  # not eligible or undetermined: what is missing
     nearest: list[SummaryFact]  # the nearest misses
+    # a review put another outcome in force: `missing` and `nearest` are the automated
+    # assessment's, not the outcome in force's
+    overridden: bool = False
 
 
 def _origin(indicator: Mapping[str, Any], result: Mapping[str, Any]) -> str:
@@ -636,11 +647,14 @@ def summarise(decision: Mapping[str, Any]) -> Summary:
     if not family or family["status"] == "met":
         outcome.append(_count_line(trace))
     eligible = decision["status"] == "eligible"
+    in_force = decision.get("outcome") or {}
     return Summary(
         outcome=outcome,
         met=met_headlines(trace),
         missing=[] if eligible else missing_lines(trace),
         nearest=[] if eligible else nearest_facts(trace),
+        overridden=in_force.get("source") == "review"
+        and in_force.get("status", decision["status"]) != decision["status"],
     )
 
 
@@ -668,7 +682,8 @@ def render_summary(decision: Mapping[str, Any]) -> str:
                 lines += [f"    - {f.text}." for f in facts]
         lines.append("")
     if summary.missing or summary.nearest:
-        lines += ["Still missing:", *summary.missing]
+        label = "On the automated assessment, still missing:" if summary.overridden else None
+        lines += [label or "Still missing:", *summary.missing]
         if summary.nearest:
             lines.append("Nearest misses:")
             for f in summary.nearest:
