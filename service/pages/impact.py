@@ -81,7 +81,18 @@ def _decision_link(decision_id: str | None) -> str | None:
     return f"/decisions/{decision_id}"
 
 
-def _report(report: dict[str, Any]) -> dict[str, Any]:
+def _indicator_names(view: dict[str, Any]) -> dict[str, str]:
+    """Indicator id -> name, from both versions compared (the newer's name wins)."""
+    library = current_app.extensions["tfp.library"].current()
+    names: dict[str, str] = {}
+    for ref in (view["parameters"].get("from"), view["parameters"].get("to")):
+        rs = library.get(ref) if ref else None
+        for h in rs.headlines if rs else ():
+            names.update({i.id: i.name for i in h.indicators})
+    return names
+
+
+def _report(report: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, Any]:
     """The report in words: outcome moves, headline and indicator moves, families."""
 
     def status(s: str) -> str:
@@ -108,7 +119,12 @@ def _report(report: dict[str, Any]) -> dict[str, Any]:
             for m in report.get("headlines", [])
         ],
         "indicator_moves": [
-            {**m, "from": result(m["from"]), "to": result(m["to"])}
+            {
+                **m,
+                "name": (names or {}).get(m["id"], m["id"]),
+                "from": result(m["from"]),
+                "to": result(m["to"]),
+            }
             for m in report.get("indicators", [])
         ],
         "changed": [
@@ -160,7 +176,7 @@ def render_job(view: dict[str, Any], sees_families: bool) -> str:
         job=view,
         status=JOB_STATUS_WORDS.get(view["status"], view["status"].capitalize()),
         stamps=stamps,
-        report=_report(view["report"]) if "report" in view else None,
+        report=_report(view["report"], _indicator_names(view)) if "report" in view else None,
         sees_families=sees_families,
         cleared=human_when(view["report"]["families_cleared_at"])
         if view.get("report", {}).get("families_cleared_at")
