@@ -321,8 +321,9 @@ def _reduction_words(node: Mapping[str, Any], measured: Mapping[str, Any]) -> st
         if value == 0
         else f"a rise of {_shown(-value, 'percent', node)}"
     )
+    had = "no" if after["count"] == 0 else number(after["count"])
     return (
-        f"had {number(after['count'])} {noun}{filters} "
+        f"had {had} {noun}{filters} "
         f"{window_words(after['window'], open_=False)}, against {number(before['count'])} "
         f"{window_words(before['window'], open_=False)} ({change})"
     )
@@ -352,6 +353,12 @@ def sentence(subject: str, facts: list[tuple[str, str | None]], *, would: bool =
         return f"{who} {fact}" + (f"; {rule(threshold)}" if threshold else "")
     parts = [f"{fact} ({rule(threshold)})" if threshold else fact for fact, threshold in facts]
     return f"{who} {listing(_recorded_together(parts), 'and')}"
+
+
+def sentence_start(text: str) -> str:
+    """A sentence about the household starts with a capital; a member's ref (c1) stays as
+    the facts give it."""
+    return "The" + text[3:] if text.startswith("the ") else text
 
 
 def _recorded_together(parts: list[str]) -> list[str]:

@@ -21,6 +21,7 @@ from tfp_rules.summary import (
     human_date,
     human_when,
     sentence,
+    sentence_start,
     source_names,
     summarise,
     threshold_words,
@@ -168,7 +169,9 @@ def subject_row(result: Mapping[str, Any]) -> dict[str, Any]:
     aside = "not needed" if result["met"] else "this part is met"
     found = [
         {
-            "text": sentence(result["subject"], [(fact_words(n), threshold_words(n))]),
+            "text": sentence_start(
+                sentence(result["subject"], [(fact_words(n), threshold_words(n))])
+            ),
             "aside": aside if counts != result["met"] else None,
         }
         for n, counts in (_parts(result["condition"]) if result.get("condition") else [])

@@ -17,7 +17,14 @@ from flask import current_app, redirect, render_template, session, url_for
 
 from tfp_rules.store import NotFoundError, StoredProgress
 from tfp_rules.store.records import value_in_force
-from tfp_rules.summary import human_date, human_when, met_facts, sentence, source_names
+from tfp_rules.summary import (
+    human_date,
+    human_when,
+    met_facts,
+    sentence,
+    sentence_start,
+    source_names,
+)
 
 from ..audit import record
 from ..auth import actor, requires
@@ -170,9 +177,9 @@ def met_words(m: Mapping[str, Any]) -> list[str]:
     for j in m.get("judgements", []):
         said.append(f"Professional judgement by {j['by']}: {j['reason']}")
     if m.get("condition"):
-        said.append(_capital(sentence("household", list(met_facts(m["condition"])))) + ".")
+        said.append(sentence_start(sentence("household", list(met_facts(m["condition"])))) + ".")
     for s in m.get("subjects", []):
-        said.append(_capital(sentence(s["subject"], list(met_facts(s["condition"])))) + ".")
+        said.append(sentence_start(sentence(s["subject"], list(met_facts(s["condition"])))) + ".")
     return said
 
 
@@ -188,15 +195,10 @@ def missed_words(h: Mapping[str, Any]) -> list[str]:
             for f in row["found"]
             if f["aside"] is None
         ]
-        said.extend(_capital(t) + "." for t in parts)
+        said.extend(sentence_start(t) + "." for t in parts)
         if not parts:
             said.append(basis_words(m) + ".")
     return said
-
-
-def _capital(text: str) -> str:
-    """A sentence about the household starts with a capital; a member's ref stays as sent."""
-    return "The" + text[3:] if text.startswith("the ") else text
 
 
 # --------------------------------------------------------------------------- outcome cards

@@ -46,6 +46,7 @@ NAMES = {
     "reviewer": "Rita Reviewer",
     "policy_officer": "Pat Policy",
     "submitter": "Partner System",
+    "admin": "Ada Admin",
 }
 # Which fixture families the server holds, by what the tests use them for.
 SEED = {
@@ -58,6 +59,12 @@ SEED = {
 }
 # The facts update that supersedes the "superseded" family's first decision.
 UPDATE = {"sources_checked": {"education": "2019-03-30"}}
+PROGRESS = ROOT / "fixtures" / "progress" / "turns_around"
+PRECONDITIONS = {
+    "whole_family_assessment": "2019-04-02",
+    "action_plan": "2019-04-10",
+    "keyworker": "Sam Keyworker",
+}
 
 
 @dataclass
@@ -94,7 +101,23 @@ def seed(site: Site) -> None:
     later = site.api("POST", f"/v1/decisions/{first['id']}/facts", "submitter", UPDATE)
     assert later["previous_id"] == first["id"]
     site.decisions["superseding"] = later
-    statuses = {use: d["status"] for use, d in site.decisions.items()}
+    # a Stockton family checked for progress twice: one check to claim through the pages,
+    # one claimed through the API, so both the claim form and a claim's page can be reached
+    for use in ("progress", "claimed"):
+        entry = json.loads((PROGRESS / "entry.json").read_text())
+        entry["family_ref"] = f"STK-BROWSER-{use.upper()}"
+        made = site.api("POST", "/v1/evaluations?ruleset=stockton", "submitter", entry)
+        later = json.loads((PROGRESS / "later.json").read_text())
+        later.pop("family_ref", None)
+        checked = site.api("POST", f"/v1/decisions/{made['id']}/progress", "submitter", later)
+        site.decisions[f"{use}_entry"], site.decisions[use] = made, checked
+    site.decisions["claim"] = site.api(
+        "POST",
+        "/v1/claims",
+        "reviewer",
+        {"progress_id": site.decisions["claimed"]["id"], **PRECONDITIONS},
+    )
+    statuses = {use: d["status"] for use, d in site.decisions.items() if use in SEED}
     assert statuses["eligible"] == "eligible" and statuses["not_eligible"] == "not_eligible"
     assert statuses["undetermined"] == "undetermined", statuses
 

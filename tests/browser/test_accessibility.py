@@ -82,6 +82,26 @@ def impact_job(page, site: Site) -> None:
     expect(page.get_by_role("heading", name="Impact analysis", level=1)).to_be_visible()
 
 
+def progress_check(page, site: Site) -> None:
+    page.goto(f"/progress/{site.decisions['claimed']['id']}")
+    page.get_by_text("Full audit view", exact=True).click()
+
+
+def claim_form_errors(page, site: Site) -> None:
+    page.goto(f"/progress/{site.decisions['claimed']['id']}/claim")
+    page.get_by_role("button", name="Make claim").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+def claims(page, site: Site) -> None:
+    page.goto("/claims")
+    expect(page.get_by_role("table", name="Claims")).to_be_visible()
+
+
+def claim_page(page, site: Site) -> None:
+    page.goto(f"/claims/{site.decisions['claim']['id']}")
+
+
 def not_found(page, site: Site) -> None:
     answer = page.goto("/decisions/no-such-decision")
     assert answer is not None and answer.status == 404
@@ -107,6 +127,10 @@ PAGES = [
     ("ruleset diff", "policy_officer", diff),
     ("ruleset diff, bad version", "policy_officer", diff_bad_version),
     ("impact job", "policy_officer", impact_job),
+    ("progress check", "reviewer", progress_check),
+    ("claim form with errors", "reviewer", claim_form_errors),
+    ("claims", "reviewer", claims),
+    ("claim, with the withdraw form", "admin", claim_page),
     ("error page 404", "reviewer", not_found),
     ("error page 403", "policy_officer", forbidden),
 ]
