@@ -2,14 +2,15 @@
 
 One module per command group, each registering its commands on `main`: `rules` (validate,
 eval, rulesets), the ruleset lifecycle (`testing`: test, `diff`, `impact`, `publish`),
-`outcomes` (progress), `keys`, `audit` and `claims` (results claims).
+`outcomes` (progress), `keys`, `audit`, `claims` (results claims) and `subject`
+(subject access).
 Exit codes are part of the contract: 0 done, 1 invalid input (facts or ruleset; every
 problem on stderr), 2 wrong usage.
 """
 
 from __future__ import annotations
 
-from . import audit, claims, diff, impact, keys, outcomes, publish, rules, testing
+from . import audit, claims, diff, impact, keys, outcomes, publish, rules, subject, testing
 from .base import main
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "outcomes",
     "publish",
     "rules",
+    "subject",
     "testing",
 ]

@@ -4,7 +4,8 @@ an audit log and hashed API keys, in one SQLite file.
 The only part of the core that touches SQLite. One module per table family (`keys` for
 clients and their keys, `decisions` with `filters` for listing them and `idempotency` for
 the keys that make retries safe, `reviews`, `progress` for progress decisions and their
-reviews, `claims` for results claims (one per family), `jobs` for background jobs, `audit`), over one `connection` (durability,
+reviews, `claims` for results claims (one per family), `jobs` for background jobs, `subjects`
+for subject access reads, `audit`), over one `connection` (durability,
 transactions, `migrations`); `records` are what they return, `errors` what they raise.
 `Store` is the one face callers use. Personal data (the facts as received and the decision
 with its trace) lives apart from the metadata, so retention can later delete the one and
@@ -58,6 +59,7 @@ from .records import (
 )
 from .reviews import Reviews
 from .sessions import SESSION_PREFIX, Sessions
+from .subjects import FamilyRows, Subjects
 
 __all__ = [
     "ACTIONS",
@@ -85,6 +87,7 @@ __all__ = [
     "ClientRoleError",
     "ConflictError",
     "DecisionRecord",
+    "FamilyRows",
     "JobRecord",
     "KeyStateError",
     "NotFoundError",
@@ -103,6 +106,7 @@ __all__ = [
     "StoredDecision",
     "StoredFacts",
     "StoredProgress",
+    "Subjects",
     "SupersededError",
     "check_lifetime",
     "os_actor",
@@ -110,7 +114,7 @@ __all__ = [
 ]
 
 
-class Store(Sessions, Decisions, ProgressChecks, Claims, Reviews, Jobs, AuditLog):
+class Store(Sessions, Decisions, ProgressChecks, Claims, Reviews, Jobs, Subjects, AuditLog):
     """The decision store over one SQLite file, created and migrated on open.
 
     Each base class holds one table family; all share one `Connection`, so a method of one
