@@ -39,6 +39,7 @@ from . import (
     rejections,
     request_size,
     rulesets,
+    subjects,
 )
 from .library import LiveLibrary
 
@@ -98,6 +99,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         claims.bp,
         rulesets.bp,
         audit.bp,
+        subjects.bp,
     ):
         app.register_blueprint(blueprint)
     jobs.register(app)  # impact analyses as background jobs

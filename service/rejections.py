@@ -25,8 +25,11 @@ def record_rejection(problem: Problem) -> None:
     """The audit line for a refused request (public routes leave none)."""
     if request.endpoint in auth.PUBLIC:
         return
-    where = f"{request.method} {request.path[:200]}"
     args = request.view_args or {}
+    path = request.path
+    if args.get("family_ref"):  # a family ref in the path is personal data: never in the log
+        path = path.replace(args["family_ref"], "{family_ref}")
+    where = f"{request.method} {path[:200]}"
     decision_id = args.get("decision_id") or args.get("progress_id") or args.get("claim_id")
     key = auth.caller()
     if key is not None and problem.status not in BOUNDED_STATUSES:

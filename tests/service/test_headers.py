@@ -75,6 +75,10 @@ def test_every_route_answers_with_the_headers(app, client, auth, example, decisi
         ("POST", "/v1/claims/<claim_id>/withdraw"): {"json": {"reason": "Checked"}},
         ("POST", "/v1/rulesets/<ruleset_id>/impact"): {"json": {"from": "2015.1", "to": "2017.1"}},
         ("GET", "/v1/jobs/<job_id>"): {},
+        ("GET", "/v1/subjects/families/<path:family_ref>"): {},
+        ("GET", "/v1/subjects/people"): {
+            "query_string": {"member_ref": "p1", "date_of_birth": "1984-06-02"}
+        },
     }
     routes = {
         (method, rule.rule)
@@ -98,6 +102,7 @@ def test_every_route_answers_with_the_headers(app, client, auth, example, decisi
         path = path.replace("<ruleset_id>/diff", "national/diff")
         path = path.replace("<claim_id>", claim_id)
         path = path.replace("<ruleset_id>", "national").replace("<job_id>", job_id)
+        path = path.replace("<path:family_ref>", example["family_ref"])
         role = roles.get(f"{method} {rule}", "admin")
         r = client.open(path, method=method, headers=auth(role), **kwargs)
         assert r.status_code < 400, (method, path, r.get_data(as_text=True)[:300])

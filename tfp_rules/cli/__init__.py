@@ -2,15 +2,27 @@
 
 One module per command group, each registering its commands on `main`: `rules` (validate,
 eval, rulesets), the ruleset lifecycle (`testing`: test, `diff`, `impact`, `publish`),
-`outcomes` (progress), `keys`, `audit`, `claims` (results claims) and `research` (the
-pseudonymised extract for the national evaluation).
+`outcomes` (progress), `keys`, `audit`, `claims` (results claims), `research` (the
+pseudonymised extract for the national evaluation) and `subject` (subject access).
 Exit codes are part of the contract: 0 done, 1 invalid input (facts or ruleset; every
 problem on stderr), 2 wrong usage.
 """
 
 from __future__ import annotations
 
-from . import audit, claims, diff, impact, keys, outcomes, publish, research, rules, testing
+from . import (
+    audit,
+    claims,
+    diff,
+    impact,
+    keys,
+    outcomes,
+    publish,
+    research,
+    rules,
+    subject,
+    testing,
+)
 from .base import main
 
 __all__ = [
@@ -24,5 +36,6 @@ __all__ = [
     "publish",
     "research",
     "rules",
+    "subject",
     "testing",
 ]

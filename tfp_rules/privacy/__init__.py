@@ -1,6 +1,8 @@
 """The privacy lifecycle (issue 18): what the council's privacy notice promises, kept by code.
 
-One module per idea: `pseudonyms` (keyed hashes for the research extract), `coarsening`
+One module per idea, each a library call over the `Store` (the `tfp` commands and the admin
+API are thin faces of them): `subject` (subject access: everything held about a family or a
+person, as one document), `pseudonyms` (keyed hashes for the research extract), `coarsening`
 (age bands and months), `suppression` (small cells in published tables), `research` (the
 extract for the national evaluation and its five-year destruction).
 """

@@ -5,7 +5,7 @@ The only part of the core that touches SQLite. One module per table family (`key
 clients and their keys, `decisions` with `filters` for listing them and `idempotency` for
 the keys that make retries safe, `reviews`, `progress` for progress decisions and their
 reviews, `claims` for results claims (one per family), `jobs` for background jobs, `research` for
-the register of research extracts, `audit`), over one `connection` (durability,
+the register of research extracts, `subjects` for subject access reads, `audit`), over one `connection` (durability,
 transactions, `migrations`); `records` are what they return, `errors` what they raise.
 `Store` is the one face callers use. Personal data (the facts as received and the decision
 with its trace) lives apart from the metadata, so retention can later delete the one and
@@ -66,6 +66,7 @@ from .research import (
 )
 from .reviews import Reviews
 from .sessions import SESSION_PREFIX, Sessions
+from .subjects import FamilyRows, Subjects
 
 __all__ = [
     "ACTIONS",
@@ -95,6 +96,7 @@ __all__ = [
     "ConflictError",
     "DecisionRecord",
     "ExtractRecord",
+    "FamilyRows",
     "JobRecord",
     "KeyStateError",
     "NotFoundError",
@@ -115,6 +117,7 @@ __all__ = [
     "StoredDecision",
     "StoredFacts",
     "StoredProgress",
+    "Subjects",
     "SupersededError",
     "check_lifetime",
     "os_actor",
@@ -122,7 +125,17 @@ __all__ = [
 ]
 
 
-class Store(Sessions, Decisions, ProgressChecks, Claims, Reviews, Jobs, ResearchExtracts, AuditLog):
+class Store(
+    Sessions,
+    Decisions,
+    ProgressChecks,
+    Claims,
+    Reviews,
+    Jobs,
+    ResearchExtracts,
+    Subjects,
+    AuditLog,
+):
     """The decision store over one SQLite file, created and migrated on open.
 
     Each base class holds one table family; all share one `Connection`, so a method of one

@@ -55,6 +55,7 @@ ACTIONS = (
     "review.create",
     "session.end",
     "session.start",
+    "subject.export",
 )
 COLUMNS = ("id", "at", "actor", "key_id", "action", "target", "status", "detail")
 REJECTED = "request.rejected"
