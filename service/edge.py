@@ -182,8 +182,13 @@ events {{
 
 http {{
     server_tokens off;
-    # No query strings in the log: they can hold a family reference.
-    log_format edge '$remote_addr [$time_iso8601] "$request_method $uri" $status '
+    # No query strings in the log: they can hold a family reference; nor the family
+    # reference a subject access path carries.
+    map $uri $logged_uri {{
+        ~^/v1/subjects/families/ "/v1/subjects/families/{{family_ref}}";
+        default $uri;
+    }}
+    log_format edge '$remote_addr [$time_iso8601] "$request_method $logged_uri" $status '
                     '$body_bytes_sent $request_time';
     access_log /dev/stdout edge;
 

@@ -175,6 +175,15 @@ def test_end_to_end_over_http(servers, database, example):
     with Store(database) as store:
         assert [d.id for d in store.list_decisions()[0]] == [created["id"]]
 
+    # The edge's access log keeps no family reference: no query strings, and a subject
+    # access path's reference masked (the request itself is refused: it is for admins).
+    r = request(port, "GET", "/v1/subjects/families/STK-LOG-CHECK", headers=bearer(reviewer))
+    assert r.status == 403
+    request(port, "GET", "/v1/decisions?family_ref=STK-LOG-QUERY", headers=bearer(reviewer))
+    log = server.log_path.read_text(errors="replace")
+    assert "/v1/subjects/families/{family_ref}" in log, server.log_tail()
+    assert "STK-LOG-CHECK" not in log and "STK-LOG-QUERY" not in log
+
 
 # ------------------------------------------------------------------------ durability: kill -9
 
