@@ -178,6 +178,7 @@ def subject_row(result: Mapping[str, Any]) -> dict[str, Any]:
     ]
     return {
         "who": who,
+        "name": "the household" if result["subject"] == "household" else result["subject"],
         "status": STATUS_WORDS[result["status"]],
         "judged": result.get("basis") == "judgement",
         "judgements": result.get("judgements", []),
