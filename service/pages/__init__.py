@@ -20,6 +20,7 @@ from . import (  # noqa: F401
     decision,
     errors,
     impact,
+    new_claim,
     progress,
     queue,
     ruleset_diff,
