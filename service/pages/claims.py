@@ -39,7 +39,7 @@ from ..db import get_store
 from ..decisions import list_detail
 from ..problems import Problem, to_problem
 from .blueprint import bp
-from .fields import strip
+from .fields import refused_filters, strip
 from .queue import decision_link
 
 PER_PAGE = 50
@@ -205,25 +205,13 @@ def _place() -> tuple[str | None, list[str]]:
     return cursor, stack
 
 
-def _list_refused(form: ClaimFilters) -> tuple[str, int]:
-    """The form with its errors and no claims, 400, audited as a refused list."""
-    problem = Problem(
-        400,
-        "invalid-query",
-        "Invalid query parameters",
-        "; ".join(f"{f.name}: {e}" for f in form if f.errors for e in f.errors),
-    )
-    rejections.record_rejection(problem)
-    return render_template("claims.html", form=form, refused=True), 400
-
-
 @bp.get("/claims")
 @requires(*CLAIMERS)
 def claims() -> Any:
     """Results claims, newest first, filtered by claim period, status or family."""
     form = ClaimFilters(formdata=request.args)
     if not form.validate():
-        return _list_refused(form)
+        return refused_filters("claims.html", form)
     filters = form.filters()
     cursor, back = _place()
     try:

@@ -1,4 +1,5 @@
-"""Field checks the page forms share: what a person types, read as they meant it."""
+"""Field checks the page forms share: what a person types, read as they meant it, and how a
+list page refuses filters it cannot read."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import datetime as dt
 import re
 from typing import Any
 
+from flask import render_template
 from wtforms import Field
 from wtforms.validators import ValidationError
+
+from .. import rejections
+from ..problems import Problem
 
 
 def real_date(form: Any, field: Field) -> None:
@@ -27,3 +32,16 @@ def real_date(form: Any, field: Field) -> None:
 def strip(value: str | None) -> str | None:
     """The text without the spaces around it (a filter: None stays None)."""
     return value.strip() if isinstance(value, str) else value
+
+
+def refused_filters(template: str, form: Any) -> tuple[str, int]:
+    """A list page's filters refused: the form with its errors and no rows, 400, audited as
+    the API audits a refused list (`invalid-query`)."""
+    problem = Problem(
+        400,
+        "invalid-query",
+        "Invalid query parameters",
+        "; ".join(f"{f.name}: {e}" for f in form if f.errors for e in f.errors),
+    )
+    rejections.record_rejection(problem)
+    return render_template(template, form=form, refused=True), 400

@@ -20,14 +20,12 @@ from tfp_rules.ruleset import DEFAULT_RULESET_ID
 from tfp_rules.store import DecisionRecord
 from tfp_rules.summary import human_date, human_when
 
-from .. import rejections
 from ..audit import record
 from ..auth import requires
 from ..db import get_store
 from ..decisions import list_detail
-from ..problems import Problem
 from .blueprint import bp
-from .fields import real_date, strip
+from .fields import real_date, refused_filters, strip
 
 PER_PAGE = 50
 STATUS_WORDS = {
@@ -207,18 +205,6 @@ def _kept(form: QueueFilters) -> dict[str, str]:
     return {name: value for name, value in kept.items() if value}
 
 
-def _refused(form: QueueFilters) -> tuple[str, int]:
-    """The form with its errors and no decisions, 400, audited as a refused list."""
-    problem = Problem(
-        400,
-        "invalid-query",
-        "Invalid query parameters",
-        "; ".join(f"{f.name}: {e}" for f in form if f.errors for e in f.errors),
-    )
-    rejections.record_rejection(problem)
-    return render_template("queue.html", form=form, refused=True), 400
-
-
 @bp.get("/decisions")
 @requires("reviewer")
 def queue() -> Any:
@@ -227,7 +213,7 @@ def queue() -> Any:
     form = QueueFilters(formdata=request.args)
     form.offer(headline_names(), store.ruleset_refs())
     if not form.validate():
-        return _refused(form)
+        return refused_filters("queue.html", form)
     filters = form.filters()
     try:
         total, counts = store.decision_counts(**filters)
@@ -239,7 +225,7 @@ def queue() -> Any:
     except ValueError as exc:  # the form checks every filter first; this is a safety net
         named = next((f for f in form if str(exc).startswith(f.name)), form.family_ref)
         named.errors = [*named.errors, str(exc)]
-        return _refused(form)
+        return refused_filters("queue.html", form)
     # who saw which decisions: the filters' names, never their values, and the ids shown
     record("decision.list", 200, detail="page " + list_detail(list(filters), [d.id for d in rows]))
     form.count(counts)
