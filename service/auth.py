@@ -144,8 +144,91 @@ def register(app: Flask) -> None:
     app.before_request(_authenticate)
 
 
-def visible_decision(decision_id: str) -> StoredDecision:
-    """The decision if this caller may see it: for a submitter, others' decisions do not exist."""
+def _refusal_row(action: str, status: int, target: str | None, detail: str) -> None:
+    """The audit row of a refusal (here, not via `audit.record`: that module imports this)."""
+    key = caller()
+    get_store().audit(
+        actor=key.client_id if key else "anonymous",
+        key_id=key.id if key else None,
+        action=action,
+        status=status,
+        target=target,
+        detail=detail,
+    )
+
+
+def refuse_restricted(
+    family_ref: str | None, *, action: str, target: str | None, writing: bool = False
+) -> None:
+    """Art. 18: a restricted family's data is refused to every role but admin (403
+    `restricted`), and new facts for it to everyone (423 `restricted`: locked until an
+    admin lifts the restriction, whatever the request says); each refusal audited as
+    `action` with detail `restricted`. The one check the API and the pages share."""
+    if family_ref is None or (not writing and actor().role == "admin"):
+        return
+    if get_store().restriction_of(family_ref) is None:
+        return
+    status = 423 if writing else 403
+    _refusal_row(action, status, target, "restricted")
+    if writing:
+        raise Problem(
+            423,
+            "restricted",
+            "Processing restricted",
+            "this family's processing is restricted (UK GDPR Art. 18): no new facts are taken"
+            " for it until an admin lifts the restriction",
+        )
+    raise Problem(
+        403,
+        "restricted",
+        "Processing restricted",
+        "this family's processing is restricted (UK GDPR Art. 18): its data is kept but shown"
+        " to admins only",
+    )
+
+
+R = TypeVar("R")
+
+
+def withhold_restricted(items: list[R], action: str) -> list[R]:
+    """A listed page without the records of restricted families, for every role but admin;
+    what was withheld is audited (one row: `action`, 403, the ids withheld)."""
+    if not items or actor().role == "admin":
+        return items
+    restricted = get_store().restricted_among(getattr(i, "family_ref", None) for i in items)
+    if not restricted:
+        return items
+    withheld = [i for i in items if getattr(i, "family_ref", None) in restricted]
+    _refusal_row(
+        action,
+        403,
+        None,
+        f"restricted withheld={len(withheld)} ids={','.join(i.id for i in withheld)}",  # type: ignore[attr-defined]
+    )
+    return [i for i in items if i not in withheld]
+
+
+def erased(noun: str, record_id: str) -> Problem:
+    """410 `erased`: the record is a tombstone, its personal content gone."""
+    return Problem(
+        410,
+        "erased",
+        "Personal data erased",
+        f"{noun} {record_id} is a tombstone: its personal data was erased",
+    )
+
+
+def visible_decision(
+    decision_id: str,
+    *,
+    tombstone: bool = False,
+    writing: bool = False,
+    action: str = "decision.read",
+) -> StoredDecision:
+    """The decision if this caller may see it: for a submitter, others' decisions do not exist;
+    a restricted family's are refused (`refuse_restricted`). An erased decision (a tombstone:
+    no facts, no trace) is returned only if the caller asks for `tombstone`; else 410
+    `erased`, so no view ever reads a trace that is not there."""
     try:
         d = get_store().get_decision(decision_id)
     except NotFoundError:
@@ -155,4 +238,7 @@ def visible_decision(decision_id: str) -> StoredDecision:
         raise Problem(
             404, "not-found", "No such decision", f"no decision {decision_id} visible to you"
         )
+    refuse_restricted(d.family_ref, action=action, target=d.id, writing=writing)
+    if not d.decision and not tombstone:
+        raise erased("decision", d.id)
     return d

@@ -26,7 +26,7 @@ from tfp_rules.store import (
 from tfp_rules.text import check_text
 
 from .audit import record
-from .auth import actor, requires
+from .auth import actor, erased, refuse_restricted, requires, withhold_restricted
 from .db import get_store
 from .decisions import list_detail
 from .inputs import IsoDate, NoParameters, takes
@@ -106,20 +106,29 @@ def _claim_date() -> dt.date:
 def visible_claim(claim_id: str, detail: str | None = None) -> StoredClaim:
     """The claim, or 404 (audited as a read, with `detail`: "page" for a page's)."""
     try:
-        return get_store().get_claim(claim_id)
+        claim = get_store().get_claim(claim_id)
     except NotFoundError:
         record("claim.read", 404, target=claim_id, detail=detail)
         raise Problem(404, "not-found", "No such claim", f"no claim {claim_id}") from None
+    refuse_restricted(claim.family_ref, action="claim.read", target=claim.id)
+    if not claim.claim:
+        record("claim.read", 410, target=claim.id, detail=detail)
+        raise erased("claim", claim.id)
+    return claim
 
 
 def claimable_progress(progress_id: str) -> StoredProgress:
     """The progress decision a claim would rest on, or 404 (a reviewer sees every one)."""
     try:
-        return get_store().get_progress(progress_id)
+        p = get_store().get_progress(progress_id)
     except NotFoundError:
         raise Problem(
             404, "not-found", "No such progress decision", f"no progress decision {progress_id}"
         ) from None
+    refuse_restricted(p.family_ref, action="claim.create", target=p.id, writing=True)
+    if not p.decision:
+        raise erased("progress decision", p.id)
+    return p
 
 
 def find_claims(
@@ -133,7 +142,7 @@ def find_claims(
     """One page of claims, newest first, by period of claim date (YYYY-MM..YYYY-MM), status
     or family, and the cursor of the next; ValueError for a filter that is not one."""
     start, end = parse_period(period) if period else (None, None)
-    return get_store().list_claims(
+    items, next_cursor = get_store().list_claims(
         claimed_from=start,
         claimed_to=end,
         status=status,
@@ -141,6 +150,7 @@ def find_claims(
         limit=limit,
         cursor=cursor,
     )
+    return withhold_restricted(items, "claim.list"), next_cursor
 
 
 def make_claim(

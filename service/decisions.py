@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,7 +13,7 @@ from tfp_rules.summary import render_summary
 from tfp_rules.trace import failed_only, render_text
 
 from .audit import record
-from .auth import actor, requires, visible_decision
+from .auth import actor, requires, visible_decision, withhold_restricted
 from .db import get_store
 from .inputs import IsoDate, NoParameters, RulesetSpec, Status, known_ruleset, takes
 from .problems import Problem
@@ -74,13 +74,35 @@ def list_detail(parameters: list[str], decision_ids: list[str]) -> str:
     return " ".join(parts)
 
 
-def readable(decision_id: str) -> StoredDecision:
-    """The decision if this caller may see it; a refused read is audited as a read."""
+def readable(
+    decision_id: str,
+    *,
+    tombstone: bool = False,
+    writing: bool = False,
+    action: str = "decision.read",
+) -> StoredDecision:
+    """The decision if this caller may see it; a refused read is audited as a read (a
+    restricted family's refusal is audited where it is refused)."""
     try:
-        return visible_decision(decision_id)
-    except Problem:
-        record("decision.read", 404, target=decision_id)
+        return visible_decision(decision_id, tombstone=tombstone, writing=writing, action=action)
+    except Problem as problem:
+        if problem.status not in (403, 423):
+            record("decision.read", problem.status, target=decision_id)
         raise
+
+
+def tombstone_view(d: StoredDecision) -> dict[str, Any]:
+    """What is kept of an erased decision: its metadata (no family ref, facts or trace),
+    and when and why it was erased."""
+    erased = get_store().tombstone_of("decision", d.id)
+    return {
+        **d.summary(),
+        "family_ref": None,
+        "tombstone": True,
+        "facts": None,
+        "trace": None,
+        "erased": erased.to_dict() if erased else None,
+    }
 
 
 @bp.get("/decisions")
@@ -104,6 +126,7 @@ def list_all(query: DecisionQuery):
         items, next_cursor = store.list_decisions(**filters, limit=query.limit, cursor=query.cursor)
     except ValueError as exc:
         raise Problem(400, "invalid-query", "Invalid query parameters", str(exc)) from exc
+    items = withhold_restricted(items, "decision.list")
     # who saw which decisions: the ids returned, and the filters' names but not their values
     record("decision.list", 200, detail=list_detail(list(request.args), [d.id for d in items]))
     return page([d.summary() for d in items], next_cursor, "decisions.list_all")
@@ -113,8 +136,10 @@ def list_all(query: DecisionQuery):
 @requires(*READERS)
 @takes(DecisionView)
 def get_one(decision_id: str, query: DecisionView):
-    d = readable(decision_id)
+    d = readable(decision_id, tombstone=True)
     record("decision.read", 200, target=d.id)
+    if not d.decision:  # erased: its tombstone, as JSON whatever the format asked
+        return jsonify(tombstone_view(d))
     role = actor().role  # a submitter does not see reviewers' reasons or who they were
     failed = query.explain == "failed"
     # explained with the rules that made it, saying so if newer rules would decide otherwise

@@ -34,7 +34,7 @@ from tfp_rules.store import (
     request_hash_of,
 )
 
-from .auth import actor, requires, visible_decision
+from .auth import actor, refuse_restricted, requires, visible_decision
 from .db import get_store
 from .inputs import RulesetChoice, known_ruleset, require_json, takes
 from .problems import Problem, facts_problem
@@ -146,6 +146,8 @@ def _decide_and_store(
 def create(query: RulesetChoice):
     raw, key = json_body(query.ruleset)
     intake = _take_in(raw, query.ruleset)
+    # before a replay too: answering a retry with the first decision would show its data
+    refuse_restricted(intake.facts.family_ref, action="decision.create", target=None, writing=True)
     document = json.loads(raw)
     # A retry is recognised by the parsed body in canonical form, not its bytes: a partner
     # re-serialising the same document (other key order or whitespace) gets the first answer.
@@ -169,7 +171,7 @@ def _adds_nothing(previous: dict[str, Any], merged: FamilyFacts) -> bool:
 def add_facts(decision_id: str, query: RulesetChoice):
     """Newly arrived facts for the same family: a new decision, linked to the previous one."""
     raw, key = json_body(query.ruleset)
-    previous = visible_decision(decision_id)
+    previous = visible_decision(decision_id, writing=True, action="decision.create")
     store = get_store()
     update = parse_update(raw)  # not JSON: 400; not an update: 422 with pointers into it
     request_hash = request_hash_of(update, query.ruleset, previous.id)

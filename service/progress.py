@@ -21,7 +21,7 @@ from tfp_rules.outcomes.check import progress_after
 from tfp_rules.store import NotFoundError, StoredProgress, request_hash_of
 
 from .audit import record
-from .auth import actor, requires
+from .auth import actor, erased, refuse_restricted, requires
 from .db import get_store
 from .decisions import READERS, list_detail, readable
 from .evaluations import json_body, lifetime
@@ -66,6 +66,10 @@ def visible_progress(progress_id: str) -> StoredProgress:
             "No such progress decision",
             f"no progress decision {progress_id} visible to you",
         )
+    refuse_restricted(p.family_ref, action="progress.read", target=p.id)
+    if not p.decision:
+        record("progress.read", 410, target=p.id)
+        raise erased("progress decision", p.id)
     return p
 
 
@@ -84,7 +88,7 @@ def _answer(stored: StoredProgress, made: bool) -> Response:
 def create(decision_id: str, query: NoParameters):
     """The family's later facts checked for progress since the entry decision `decision_id`."""
     raw, key = json_body()
-    entry = readable(decision_id)
+    entry = readable(decision_id, writing=True, action="progress.create")
     store = get_store()
     update = parse_update(raw)  # not JSON: 400; not an update: 422 with pointers into it
     request_hash = request_hash_of({"progress": update}, None, entry.id)

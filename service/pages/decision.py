@@ -58,8 +58,9 @@ def visible(decision_id: str) -> StoredDecision:
     """The decision if this person may see it; a refused read is audited as the API's is."""
     try:
         return visible_decision(decision_id)
-    except Problem:
-        record("decision.read", 404, target=decision_id, detail="page")
+    except Problem as problem:
+        if problem.status != 403:  # a restricted family's refusal is audited where refused
+            record("decision.read", problem.status, target=decision_id, detail="page")
         raise
 
 

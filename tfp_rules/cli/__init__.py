@@ -3,7 +3,8 @@
 One module per command group, each registering its commands on `main`: `rules` (validate,
 eval, rulesets), the ruleset lifecycle (`testing`: test, `diff`, `impact`, `publish`),
 `outcomes` (progress), `keys`, `audit`, `claims` (results claims), `research` (the
-pseudonymised extract for the national evaluation) and `subject` (subject access).
+pseudonymised extract for the national evaluation), `retention` (retention by record type)
+and `subject` (subject access, erasure, restriction).
 Exit codes are part of the contract: 0 done, 1 invalid input (facts or ruleset; every
 problem on stderr), 2 wrong usage.
 """
@@ -19,6 +20,7 @@ from . import (
     outcomes,
     publish,
     research,
+    retention,
     rules,
     subject,
     testing,
@@ -35,6 +37,7 @@ __all__ = [
     "outcomes",
     "publish",
     "research",
+    "retention",
     "rules",
     "subject",
     "testing",

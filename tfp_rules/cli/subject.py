@@ -1,9 +1,12 @@
-"""`tfp subject`: subject access (UK GDPR Art. 15), a thin face of `privacy.subject`.
+"""`tfp subject`: subject access (UK GDPR Art. 15), a thin face of `privacy.subject`;
+erasure (Art. 17) and restriction (Art. 18), of `privacy.erasure`.
 
 Exit codes: 0 answered, whether anything is held or not ("nothing held" is the answer to a
 subject access request, not an error: the document says `"held": false` and stderr says so
 too); 1 the store cannot be read; 2 wrong usage (a member ref without a date of birth, a
-date that is not YYYY-MM-DD, or both a family and a person).
+date that is not YYYY-MM-DD, or both a family and a person). `erase`: 0 erased, or
+nothing held (said on stderr); `restrict`/`unrestrict`: 1 if the family already is (is
+not) restricted.
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ from pathlib import Path
 
 import click
 
+from ..privacy.erasure import erase_family, restrict_family, unrestrict_family
 from ..privacy.subject import SubjectExport, check_date, export_family, export_person
-from ..store import StoreError
+from ..store import RestrictionStateError, StoreError
 from .base import DATABASE_OPTION, cli_actor, fail, main, open_store
 
 
 @main.group()
 def subject() -> None:
-    """Subject access: everything held about a family or one person, as one JSON document."""
+    """Subject access (everything held about a family or one person), erasure, restriction."""
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -94,3 +98,63 @@ def export(
         _write(out, text)
     held = ", ".join(f"{n} {kind}" for kind, n in made.counts.items() if n)
     click.echo(f"held: {held}" if made.held else "nothing held", err=True)
+
+
+REASON = click.option("--reason", required=True, help="Why (kept with the record, never the ref).")
+
+
+@subject.command("erase")
+@click.argument("family_ref")
+@REASON
+@click.option("--dry-run", is_flag=True, help="Say what would be erased; change nothing.")
+@DATABASE_OPTION
+def erase(family_ref: str, reason: str, dry_run: bool, database: Path) -> None:
+    """Erase everything personal held about FAMILY_REF (facts, traces, review reasons,
+    claim content, idempotency records, job entries, the ref itself), keeping tombstones.
+    Audited as subject.erase (actor cli:USER), without the ref."""
+    with open_store(database) as store:
+        try:
+            done = erase_family(
+                store, family_ref, reason=reason, actor=cli_actor(), dry_run=dry_run
+            )
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--reason") from exc
+        except StoreError as exc:
+            fail([f"error: {exc}"])
+    if done is None:
+        click.echo("nothing held: nothing erased", err=True)
+        return
+    verb = "would erase" if dry_run else "erased"
+    click.echo(f"erasure {done.id}" + (" (dry run)" if dry_run else ""))
+    for kind, n in done.counts.items():
+        if n:
+            click.echo(f"{kind}: {verb} {n}")
+
+
+@subject.command("restrict")
+@click.argument("family_ref")
+@REASON
+@DATABASE_OPTION
+def restrict(family_ref: str, reason: str, database: Path) -> None:
+    """Restrict FAMILY_REF's processing: its data is kept but refused to every role except
+    admin, and new facts for it are refused. Audited as subject.restrict."""
+    with open_store(database) as store:
+        try:
+            made = restrict_family(store, family_ref, reason=reason, actor=cli_actor())
+        except (RestrictionStateError, StoreError) as exc:
+            fail([f"error: {exc}"])
+    click.echo(f"restricted: restriction {made.id} at {made.restricted_at}")
+
+
+@subject.command("unrestrict")
+@click.argument("family_ref")
+@REASON
+@DATABASE_OPTION
+def unrestrict(family_ref: str, reason: str, database: Path) -> None:
+    """Lift FAMILY_REF's restriction. Audited as subject.unrestrict."""
+    with open_store(database) as store:
+        try:
+            lifted = unrestrict_family(store, family_ref, reason=reason, actor=cli_actor())
+        except (RestrictionStateError, StoreError) as exc:
+            fail([f"error: {exc}"])
+    click.echo(f"lifted: restriction {lifted.id} at {lifted.lifted_at}")

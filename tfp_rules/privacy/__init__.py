@@ -4,5 +4,6 @@ One module per idea, each a library call over the `Store` (the `tfp` commands an
 API are thin faces of them): `subject` (subject access: everything held about a family or a
 person, as one document), `pseudonyms` (keyed hashes for the research extract), `coarsening`
 (age bands and months), `suppression` (small cells in published tables), `research` (the
-extract for the national evaluation and its five-year destruction).
+extract for the national evaluation and its five-year destruction), `retention` (periods by
+record type, applied with tombstones), `erasure` (erasure and restriction of a family).
 """

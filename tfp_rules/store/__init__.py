@@ -5,7 +5,8 @@ The only part of the core that touches SQLite. One module per table family (`key
 clients and their keys, `decisions` with `filters` for listing them and `idempotency` for
 the keys that make retries safe, `reviews`, `progress` for progress decisions and their
 reviews, `claims` for results claims (one per family), `jobs` for background jobs, `research` for
-the register of research extracts, `subjects` for subject access reads, `audit`), over one `connection` (durability,
+the register of research extracts, `subjects` for subject access reads, `retention` for tombstones, erasure and retention's purges,
+`restrictions` for restricted families (Art. 18), `audit`), over one `connection` (durability,
 transactions, `migrations`); `records` are what they return, `errors` what they raise.
 `Store` is the one face callers use. Personal data (the facts as received and the decision
 with its trace) lives apart from the metadata, so retention can later delete the one and
@@ -64,6 +65,8 @@ from .research import (
     ResearchExtracts,
     ResearchProgress,
 )
+from .restrictions import RestrictionRecord, Restrictions, RestrictionStateError
+from .retention import ERASED, ErasureRecord, FamilyActivity, Retention, Tombstone
 from .reviews import Reviews
 from .sessions import SESSION_PREFIX, Sessions
 from .subjects import FamilyRows, Subjects
@@ -74,6 +77,7 @@ __all__ = [
     "BUSY_TIMEOUT_MS",
     "CLAIM_STATUSES",
     "DESTRUCTIONS",
+    "ERASED",
     "IDEMPOTENCY_LIFETIME",
     "JOB_KINDS",
     "JOB_STATUSES",
@@ -95,7 +99,9 @@ __all__ = [
     "ClientRoleError",
     "ConflictError",
     "DecisionRecord",
+    "ErasureRecord",
     "ExtractRecord",
+    "FamilyActivity",
     "FamilyRows",
     "JobRecord",
     "KeyStateError",
@@ -108,6 +114,8 @@ __all__ = [
     "RefusedError",
     "ResearchDecision",
     "ResearchProgress",
+    "RestrictionRecord",
+    "RestrictionStateError",
     "Review",
     "ReviewRefusedError",
     "Sessions",
@@ -119,6 +127,7 @@ __all__ = [
     "StoredProgress",
     "Subjects",
     "SupersededError",
+    "Tombstone",
     "check_lifetime",
     "os_actor",
     "request_hash_of",
@@ -134,6 +143,8 @@ class Store(
     Jobs,
     ResearchExtracts,
     Subjects,
+    Retention,
+    Restrictions,
     AuditLog,
 ):
     """The decision store over one SQLite file, created and migrated on open.

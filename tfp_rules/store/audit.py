@@ -52,10 +52,14 @@ ACTIONS = (
     "request.rejected",
     "research.destroy",
     "research.export",
+    "retention.apply",
     "review.create",
     "session.end",
     "session.start",
+    "subject.erase",
     "subject.export",
+    "subject.restrict",
+    "subject.unrestrict",
 )
 COLUMNS = ("id", "at", "actor", "key_id", "action", "target", "status", "detail")
 REJECTED = "request.rejected"

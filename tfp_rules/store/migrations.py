@@ -7,6 +7,7 @@ never edited: a database written by any earlier version migrates in place when o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import sqlite_utils
@@ -419,6 +420,94 @@ def _research_extracts(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _rebuild_nullable(db: sqlite_utils.Database, table: str, column: str) -> None:
+    """Rebuild `table` with `column TEXT NOT NULL` made `column TEXT`, keeping every other
+    column, index and trigger as the table has them now (whatever earlier migrations added:
+    this reads the schema SQLite holds rather than restating it)."""
+    [[sql]] = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
+    ).fetchall()
+    before = f"{column} TEXT NOT NULL"
+    if before not in sql:
+        raise ValueError(f"{table}.{column} is not TEXT NOT NULL: {sql}")
+    # SQLite keeps the name as written, or quoted once a table was renamed
+    rebuilt = re.sub(
+        rf'^CREATE TABLE\s+("{table}"|{table})',
+        f"CREATE TABLE {table}_rebuilt",
+        sql.replace(before, f"{column} TEXT", 1),
+        count=1,
+    )
+    if not rebuilt.startswith(f"CREATE TABLE {table}_rebuilt"):
+        raise ValueError(f"cannot read the schema of {table}: {sql}")
+    others = [
+        r[0]
+        for r in db.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger')"
+            " AND sql IS NOT NULL ORDER BY type, name",
+            [table],
+        ).fetchall()
+    ]
+    db.execute(rebuilt)
+    db.execute(f"INSERT INTO {table}_rebuilt SELECT * FROM {table}")
+    db.execute(f"DROP TABLE {table}")
+    db.execute(f"ALTER TABLE {table}_rebuilt RENAME TO {table}")
+    for statement in others:
+        db.execute(statement)
+
+
+def _retention_erasure_restriction(db: sqlite_utils.Database) -> None:
+    """13: retention, erasure (Art. 17) and restriction (Art. 18), `retention.py` and
+    `restrictions.py`.
+
+    No chained row is deleted: erasing a record deletes its payload row (facts, trace, claim
+    content), clears its family ref and its reviews' reasons (so `reviews.reason` and
+    `progress_reviews.reason` become nullable, the tables rebuilt keeping whatever columns
+    they have) and deletes its idempotency rows; `tombstones` marks each record so erased,
+    when, and why (`retention` with the rule, or `erasure` with its `erasures` row: who,
+    when, why, and counts, never the family ref). `restrictions` holds each restriction of
+    a family's processing, in force until lifted; an erased family's rows lose their ref.
+    """
+    _rebuild_nullable(db, "reviews", "reason")
+    _rebuild_nullable(db, "progress_reviews", "reason")
+    statements = [
+        """CREATE TABLE erasures (
+            id TEXT PRIMARY KEY,
+            at TEXT NOT NULL,
+            erased_by TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            counts TEXT NOT NULL CHECK (json_valid(counts))
+        )""",
+        """CREATE TABLE tombstones (
+            record_type TEXT NOT NULL
+                CHECK (record_type IN ('decision', 'progress', 'claim', 'audit')),
+            record_id TEXT NOT NULL,
+            erased_at TEXT NOT NULL,
+            cause TEXT NOT NULL CHECK (cause IN ('retention', 'erasure')),
+            rule TEXT,
+            erasure_id TEXT REFERENCES erasures (id),
+            PRIMARY KEY (record_type, record_id),
+            CHECK ((cause = 'erasure') = (erasure_id IS NOT NULL)),
+            CHECK ((cause = 'retention') = (rule IS NOT NULL))
+        )""",
+        "CREATE INDEX tombstones_erased ON tombstones (erased_at)",
+        """CREATE TABLE restrictions (
+            id TEXT PRIMARY KEY,
+            family_ref TEXT,
+            restricted_at TEXT NOT NULL,
+            restricted_by TEXT NOT NULL,
+            reason TEXT,
+            lifted_at TEXT,
+            lifted_by TEXT,
+            lift_reason TEXT,
+            CHECK ((lifted_at IS NULL) = (lifted_by IS NULL))
+        )""",
+        """CREATE UNIQUE INDEX restrictions_in_force ON restrictions (family_ref)
+            WHERE lifted_at IS NULL""",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
 # Applied in order; the version of a database is the number applied. Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _initial_schema,
@@ -432,4 +521,5 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _jobs,
     _sessions,
     _research_extracts,
+    _retention_erasure_restriction,
 )
