@@ -23,12 +23,14 @@ from typing import Any
 
 import sqlite_utils
 
+from .chain import link
 from .connection import Connection
 from .listing import moment_bound, page
 
 ANONYMOUS = "anonymous"
 ACTIONS = (
     "audit.list",
+    "audit.verify",
     "claim.create",
     "claim.list",
     "claim.read",
@@ -135,7 +137,7 @@ class AuditLog(Connection):
     ) -> None:
         """One audit row, inside the caller's transaction (it commits or rolls back with it)."""
         _check(actor, action, status)
-        db["audit"].insert(
+        inserted = db["audit"].insert(
             {
                 "at": self._now(),
                 "actor": actor,
@@ -146,6 +148,7 @@ class AuditLog(Connection):
                 "detail": detail,
             }
         )
+        link(db, "audit", inserted.last_rowid)
 
     def audit(
         self,
