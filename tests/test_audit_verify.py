@@ -67,3 +67,16 @@ def test_verify_names_the_first_break_and_exits_1(database):
 def test_verify_refuses_an_unknown_table(database):
     result = verify(database, "--table", "jobs")
     assert result.exit_code == 2
+
+
+def test_audit_list_by_family_records_the_filter_not_the_ref(database):
+    result = CliRunner().invoke(
+        main, ["audit", "list", "--family", EXAMPLE["family_ref"], "--database", str(database)]
+    )
+    assert result.exit_code == 0, result.output
+    actions = [line.split("\t")[3] for line in result.output.splitlines()]
+    assert actions == ["decision.read", "review.create", "decision.create"]
+    with Store(database) as store:
+        [last] = store.list_audit(limit=1)[0]
+    assert last["action"] == "audit.list" and last["detail"] == "family"
+    assert EXAMPLE["family_ref"] not in json.dumps(last)

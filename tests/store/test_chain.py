@@ -260,3 +260,34 @@ def test_the_unique_index_refuses_a_second_row_at_one_place(store, filled, db_pa
     db = raw(db_path)
     with pytest.raises(sqlite3.IntegrityError, match="chain_seq"):
         db.execute("INSERT INTO audit (at, action, chain_seq) VALUES ('x', 'audit.list', 1)")
+
+
+def test_the_audit_trail_is_read_by_family(store, make, library):  # noqa: F811
+    ids = populate(store, make, library)
+    decision, facts = make(family("STK-OTHER"))
+    other, _ = store.save_decision(decision, facts, submitted_by="partner")
+    store.audit(actor="nosy", action="decision.read", status=200, target=other.id)
+    store.audit(
+        actor="lister",
+        action="decision.list",
+        status=200,
+        detail=f"filters=family_ref returned=1 ids={ids['decision']}",
+    )
+    rows, _ = store.list_audit(family_ref="STK-A", limit=200)
+    assert rows and {r["target"] for r in rows} <= {ids["decision"], None}
+    assert ("rev", "decision.read") in {(r["actor"], r["action"]) for r in rows}
+    assert ("lister", "decision.list") in {(r["actor"], r["action"]) for r in rows}
+    assert "nosy" not in {r["actor"] for r in rows}
+    # B's progress decision and claim: their rows, and none of A's
+    rows, _ = store.list_audit(family_ref="STK-B", limit=200)
+    targets = {r["target"] for r in rows}
+    assert {ids["progress"], ids["claim"]} <= targets and ids["decision"] not in targets
+    assert store.list_audit(family_ref="STK-NONE")[0] == []
+    # with the other filters and pages, as any other query
+    page, cursor = store.list_audit(family_ref="STK-B", limit=1)
+    later, _ = store.list_audit(family_ref="STK-B", limit=200, cursor=cursor)
+    assert len(page) == 1 and len(later) == len(rows) - 1
+    assert (
+        store.list_audit(family_ref="STK-B", action="claim.withdraw")[0][0]["target"]
+        == ids["claim"]
+    )

@@ -11,7 +11,7 @@ import click
 from ..store import ACTIONS, CHAINS, ChainReport
 from .base import DATABASE_OPTION, cli_actor, fail, main, open_store
 
-FILTERS = ("actor", "action", "decision", "from", "to")
+FILTERS = ("actor", "action", "decision", "family", "from", "to")
 
 
 @main.group()
@@ -24,6 +24,12 @@ def audit() -> None:
 @click.option("--action", type=click.Choice(ACTIONS))
 @click.option("--decision", metavar="ID", help="Rows about this decision.")
 @click.option(
+    "--family",
+    "family_ref",
+    metavar="REF",
+    help="Rows about this family's decisions, progress decisions and claims.",
+)
+@click.option(
     "--from", "at_from", metavar="DATE|TIME", help="On or after (a date is the whole day, UTC)."
 )
 @click.option("--to", "at_to", metavar="DATE|TIME", help="On or before (inclusive).")
@@ -33,6 +39,7 @@ def audit_list(
     actor: str | None,
     action: str | None,
     decision: str | None,
+    family_ref: str | None,
     at_from: str | None,
     at_to: str | None,
     limit: int,
@@ -40,13 +47,15 @@ def audit_list(
 ) -> None:
     """Print audit rows newest first, one per line, tab-separated:
     at, actor, key, action, target, status, detail ("-" where there is none)."""
-    given = dict(zip(FILTERS, (actor, action, decision, at_from, at_to), strict=True))
+    values = (actor, action, decision, family_ref, at_from, at_to)
+    given = dict(zip(FILTERS, values, strict=True))
     with open_store(database) as store:
         try:
             rows, more = store.list_audit(
                 actor=actor,
                 action=action,
                 target=decision,
+                family_ref=family_ref,
                 at_from=at_from,
                 at_to=at_to,
                 limit=limit,
