@@ -1,5 +1,6 @@
 """The audit trail over HTTP: every row a request writes names its caller, and admins can
-read the trail back (`GET /v1/audit`, itself audited)."""
+read the trail back (`GET /v1/audit`, itself audited), by family too: who read which
+family's data (`family_ref`, never written to the trail itself)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ MOMENT = (
 )
 Moment = Annotated[str, Field(pattern=MOMENT)]
 Id = Annotated[str, Field(min_length=1, max_length=200)]
+# As the facts spell a family ref (tfp_rules.facts).
+FamilyRef = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/-]{1,64}$")]
 
 
 def record(
@@ -52,6 +55,7 @@ class AuditQuery(BaseModel):
     actor: Id | None = None
     action: Literal[ACTIONS] | None = None  # type: ignore[valid-type]
     decision: Id | None = None
+    family_ref: FamilyRef | None = None
     at_from: Moment | None = Field(None, alias="from")
     at_to: Moment | None = Field(None, alias="to")
     limit: Annotated[int, Field(ge=1, le=200)] = 50
@@ -67,6 +71,7 @@ def list_all(query: AuditQuery):
             actor=query.actor,
             action=query.action,
             target=query.decision,
+            family_ref=query.family_ref,
             at_from=query.at_from,
             at_to=query.at_to,
             limit=query.limit,
@@ -74,6 +79,7 @@ def list_all(query: AuditQuery):
         )
     except ValueError as exc:
         raise Problem(400, "invalid-query", "Invalid query parameters", str(exc)) from exc
-    # parameter names only: an actor or decision id is not personal data, but keep to one rule
+    # parameter names only: a family ref is personal data (an actor or decision id is not,
+    # but keep to one rule)
     record("audit.list", 200, detail=",".join(sorted(request.args)) or None)
     return page(rows, next_cursor, "audit.list_all")

@@ -68,6 +68,9 @@ def test_facts_and_trace_are_kept_apart_from_the_metadata(store, make, db_path):
         "previous_id",
         "status",
         "forked",
+        "chain_seq",
+        "content_sha256",
+        "chain_sha256",
     }
     flat = json.dumps(metadata)
     assert "1984-06-02" not in flat and "keyworker-17" not in flat  # a birth date, a worker
@@ -153,7 +156,7 @@ def test_a_chain_cannot_fork(store, make, db_path):
         raw(db_path).execute(
             "INSERT INTO decisions SELECT 'x', created_at, submitted_by, family_ref,"
             " assessment_date, eligible, headlines_met, ruleset_id, ruleset_version,"
-            " ruleset_sha256, previous_id, status, 0 FROM decisions WHERE id = ?",
+            " ruleset_sha256, previous_id, status, 0, NULL, NULL, NULL FROM decisions WHERE id = ?",
             [second.id],
         )
 

@@ -6,7 +6,9 @@ clients and their keys, `decisions` with `filters` for listing them and `idempot
 the keys that make retries safe, `reviews`, `progress` for progress decisions and their
 reviews, `claims` for results claims (one per family), `jobs` for background jobs, `research` for
 the register of research extracts, `subjects` for subject access reads, `retention` for tombstones, erasure and retention's purges,
-`restrictions` for restricted families (Art. 18), `audit`), over one `connection` (durability,
+`restrictions` for restricted families (Art. 18), `audit`, and `chain`, the hash chain over
+decisions, reviews, progress, claims and audit rows, and its verification), over one
+`connection` (durability,
 transactions, `migrations`); `records` are what they return, `errors` what they raise.
 `Store` is the one face callers use. Personal data (the facts as received and the decision
 with its trace) lives apart from the metadata, so retention can later delete the one and
@@ -16,6 +18,7 @@ keep the other.
 from __future__ import annotations
 
 from .audit import ACTIONS, ANONYMOUS, AuditLog, os_actor
+from .chain import BREAKS, CHAINS, ChainBreak, ChainError, ChainReport, Chains
 from .claims import Claims
 from .connection import BUSY_TIMEOUT_MS
 from .decisions import Decisions, StoredFacts
@@ -74,7 +77,9 @@ from .subjects import FamilyRows, Subjects
 __all__ = [
     "ACTIONS",
     "ANONYMOUS",
+    "BREAKS",
     "BUSY_TIMEOUT_MS",
+    "CHAINS",
     "CLAIM_STATUSES",
     "DESTRUCTIONS",
     "ERASED",
@@ -92,6 +97,9 @@ __all__ = [
     "TOKEN_PREFIX",
     "VERDICTS",
     "ApiKey",
+    "ChainBreak",
+    "ChainError",
+    "ChainReport",
     "ClaimExistsError",
     "ClaimRecord",
     "ClaimWithdrawnError",
@@ -145,6 +153,7 @@ class Store(
     Subjects,
     Retention,
     Restrictions,
+    Chains,
     AuditLog,
 ):
     """The decision store over one SQLite file, created and migrated on open.

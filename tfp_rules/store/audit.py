@@ -23,12 +23,14 @@ from typing import Any
 
 import sqlite_utils
 
+from .chain import link
 from .connection import Connection
 from .listing import moment_bound, page
 
 ANONYMOUS = "anonymous"
 ACTIONS = (
     "audit.list",
+    "audit.verify",
     "claim.create",
     "claim.list",
     "claim.read",
@@ -69,6 +71,14 @@ REJECTION_TEXT_CHARS = 64
 # Distinct bounded rejection rows one minute may add; the rest fold into OTHER_SOURCES rows.
 REJECTION_ROWS_PER_MINUTE = 100
 OTHER_SOURCES = "other addresses"
+# The ids of one family's records (its ref three times): what `list_audit(family_ref=...)` finds rows about.
+_FAMILY_IDS = (
+    "SELECT id FROM decisions WHERE family_ref = ?"
+    " UNION ALL SELECT id FROM progress WHERE family_ref = ?"
+    " UNION ALL SELECT id FROM claims WHERE family_ref = ?"
+)
+# List reads name the ids they returned in `detail` (as subjects.py reads them too).
+_LIST_READS = "('decision.list', 'progress.list', 'claim.list')"
 
 
 def os_actor(prefix: str) -> str:
@@ -139,7 +149,7 @@ class AuditLog(Connection):
     ) -> None:
         """One audit row, inside the caller's transaction (it commits or rolls back with it)."""
         _check(actor, action, status)
-        db["audit"].insert(
+        inserted = db["audit"].insert(
             {
                 "at": self._now(),
                 "actor": actor,
@@ -150,6 +160,7 @@ class AuditLog(Connection):
                 "detail": detail,
             }
         )
+        link(db, "audit", inserted.last_rowid)
 
     def audit(
         self,
@@ -269,12 +280,17 @@ class AuditLog(Connection):
         actor: str | None = None,
         action: str | None = None,
         target: str | None = None,
+        family_ref: str | None = None,
         at_from: str | None = None,
         at_to: str | None = None,
         limit: int = 100,
         cursor: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Audit rows newest first, as dicts of COLUMNS; returns (page, next cursor or None).
+
+        `family_ref`: rows about that family's records, i.e. who did what to, or read, its
+        data: rows whose target is one of its decisions, progress decisions or claims, and
+        list reads that returned one of them. (A family whose ref was erased has none.)
 
         `at_from`/`at_to` take a date (the whole day, UTC) or an ISO 8601 time (UTC if no
         zone), both inclusive. Reading is not itself recorded here: the caller records it,
@@ -293,6 +309,13 @@ class AuditLog(Connection):
                 op, moment = moment_bound(value, name, upper=upper)
                 where.append(f"at {op} ?")
                 args.append(moment)
+        if family_ref is not None:
+            # each side on an index (target; action), so SQLite reads no other family's rows
+            where.append(
+                f"(target IN ({_FAMILY_IDS}) OR (action IN {_LIST_READS} AND EXISTS ("
+                f"SELECT 1 FROM ({_FAMILY_IDS}) f WHERE instr(detail, f.id) > 0)))"
+            )
+            args.extend([family_ref] * 6)
         if cursor is not None:
             where.append("id < ?")
             args.append(_decode_cursor(cursor))

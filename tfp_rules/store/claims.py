@@ -17,6 +17,7 @@ from dataclasses import asdict
 from typing import Any
 
 from .audit import AuditLog, json_bool
+from .chain import link
 from .errors import ClaimExistsError, ClaimWithdrawnError, NotFoundError
 from .listing import day, decode_cursor, encode_cursor, page, timestamp
 from .payloads import CLAIM_PAYLOADS, with_payload
@@ -80,6 +81,7 @@ class Claims(AuditLog):
                 db["claim_payloads"].insert(
                     {"claim_id": row["id"], "claim": json.dumps(claim, ensure_ascii=False)}
                 )
+                link(db, "claims", row["id"])
                 self._audit(
                     db,
                     actor=claimed_by,

@@ -18,6 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from .audit import AuditLog
+from .chain import link
 from .errors import NotFoundError, NothingNewError, SupersededError
 from .filters import _NEWEST, COUNTED, counts_query, filter_clauses, where_clauses
 from .hashing import canonical_json, request_hash_of
@@ -198,6 +199,7 @@ class Decisions(AuditLog):
         (`row["created_at"]` set by the caller)."""
         db["decisions"].insert(row)
         db["decision_payloads"].insert(payload)
+        link(db, "decisions", row["id"])
         if idempotency_key is not None:
             remember(
                 db,

@@ -420,6 +420,29 @@ def _research_extracts(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _audit_chain(db: sqlite_utils.Database) -> None:
+    """12: the tamper-evident audit chain (`chain.py`, which states the contract): every row of
+    the chained tables gets `chain_seq`, `content_sha256` and `chain_sha256`, and
+    `chain_heads` the last link of each chain. The rows already there are chained here,
+    once, in their insertion order, so an older database verifies once migrated.
+    """
+    from . import chain  # here, not at the top: chain imports connection, which imports us
+
+    for table in chain.CHAINS:
+        for column in chain.CHAIN_COLUMNS:
+            kind = "INTEGER" if column == "chain_seq" else "TEXT"
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        db.execute(f"CREATE UNIQUE INDEX {table}_chain ON {table} (chain_seq)")
+    db.execute(
+        """CREATE TABLE chain_heads (
+            name TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL,
+            chain_sha256 TEXT NOT NULL
+        )"""
+    )
+    chain.link_existing(db)
+
+
 def _rebuild_nullable(db: sqlite_utils.Database, table: str, column: str) -> None:
     """Rebuild `table` with `column TEXT NOT NULL` made `column TEXT`, keeping every other
     column, index and trigger as the table has them now (whatever earlier migrations added:
@@ -521,5 +544,6 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _jobs,
     _sessions,
     _research_extracts,
+    _audit_chain,
     _retention_erasure_restriction,
 )

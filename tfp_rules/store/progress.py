@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from .audit import AuditLog
+from .chain import link
 from .errors import NotFoundError
 from .idempotency import (
     IDEMPOTENCY_LIFETIME,
@@ -125,6 +126,7 @@ class ProgressChecks(Reviews, AuditLog):
                         "decision": json.dumps(decision, ensure_ascii=False),
                     }
                 )
+                link(db, "progress", row["id"])
                 if idempotency_key is not None:
                     remember(
                         db,

@@ -17,6 +17,7 @@ import sqlite_utils
 
 from ..text import check_text
 from .audit import AuditLog, json_bool
+from .chain import link
 from .errors import NotFoundError, ReviewRefusedError
 from .records import (
     VERDICTS,
@@ -169,6 +170,7 @@ class Reviews(AuditLog):
             if refused:
                 raise ReviewRefusedError(*refused)
             db[table.reviews].insert(row)
+            link(db, table.reviews, row["id"])
             self._audit(
                 db,
                 actor=reviewer,
