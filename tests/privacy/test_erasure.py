@@ -216,3 +216,22 @@ def test_an_old_database_migrates_with_its_reviews(tmp_path, held, app):
         reasons = [r[0] for r in s.db.execute("SELECT reason FROM reviews").fetchall()]
     assert reasons == ["Checked with the school"]
     assert Path(app.config["DATABASE"]).exists()
+
+
+def test_erasure_and_retention_leave_every_chain_whole(store, held):
+    """The contract between erasure and the tamper-evident chain (store/chain.py): erasing
+    a family replaces its personal content and keeps each row's content hash, so `tfp audit
+    verify` still finds every chain whole, and counts the erased rows."""
+    assert all(r.broken is None for r in store.verify_chains())
+    erase_family(store, FAMILY, reason="Art. 17 request 2026-12-01", actor="cli:dpo")
+    reports = {r.table: r for r in store.verify_chains()}
+    assert {t: r.broken for t, r in reports.items() if r.broken} == {}
+    assert reports["decisions"].erased == 2 and reports["progress"].erased == 1
+    assert reports["claims"].erased == 1 and reports["reviews"].erased == 1
+    # and an edit after the erasure is still caught
+    store.db.execute(
+        "UPDATE decision_payloads SET facts = '{}'"
+        " WHERE decision_id = (SELECT decision_id FROM decision_payloads LIMIT 1)"
+    )
+    broken = [r for r in store.verify_chains() if r.broken]
+    assert [r.table for r in broken] == ["decisions"]

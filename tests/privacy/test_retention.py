@@ -108,6 +108,8 @@ def test_each_familys_rule_and_the_boundary_of_its_period(store, clock, families
         after = chained(store)
         for table in CHAINED:
             assert after[table][: len(before[table])] == before[table], table
+        # and the tamper-evident chain verifies whole after every run
+        assert [r.table for r in store.verify_chains() if r.broken] == [], moment
         before = after
     assert "Overridden by Ms Quill" not in dump(store)
     assert "Sam Quagmire-Keyworker" not in dump(store)
