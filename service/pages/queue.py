@@ -21,7 +21,7 @@ from tfp_rules.store import DecisionRecord
 from tfp_rules.summary import human_date, human_when
 
 from ..audit import record
-from ..auth import requires
+from ..auth import actor, requires
 from ..db import get_store
 from ..decisions import list_detail
 from .blueprint import bp
@@ -215,12 +215,14 @@ def queue() -> Any:
     if not form.validate():
         return refused_filters("queue.html", form)
     filters = form.filters()
+    # a restricted family's decisions are for admins only (Art. 18): not even listed
+    hidden = {"unrestricted": actor().role != "admin"}
     try:
-        total, counts = store.decision_counts(**filters)
+        total, counts = store.decision_counts(**filters, **hidden)
         last = max(1, math.ceil(total / PER_PAGE))
         number = _page_number(last)
         rows: list[DecisionRecord] = store.decision_page(
-            **filters, sort=form.sort.data, offset=(number - 1) * PER_PAGE, limit=PER_PAGE
+            **filters, **hidden, sort=form.sort.data, offset=(number - 1) * PER_PAGE, limit=PER_PAGE
         )
     except ValueError as exc:  # the form checks every filter first; this is a safety net
         named = next((f for f in form if str(exc).startswith(f.name)), form.family_ref)

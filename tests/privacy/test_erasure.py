@@ -169,6 +169,12 @@ def test_a_restricted_familys_data_is_refused_to_all_but_admin(
         person = app.test_client()
         sign_in(person, tokens[role])
         assert person.get(f"/decisions/{held.latest}").status_code == status, role
+        # the work queue and its counts leave the family out for all but admins
+        queue = person.get("/decisions?all=1").text
+        assert (FAMILY in queue) == (role == "admin"), role
+        assert person.get(f"/decisions?family_ref={FAMILY}").text.count(held.latest) == (
+            role == "admin"
+        ), role
     rows = refusals(store)
     assert len(rows) >= 5 and all(r["status"] == 403 for r in rows)
     assert all(FAMILY not in json.dumps(r) for r in rows)

@@ -56,8 +56,10 @@ def where_clauses(
     assessed_from: str | None,
     assessed_to: str | None,
     submitted_by: str | None,
+    unrestricted: bool = False,
 ) -> tuple[list[str], list[Any]]:
-    """The SQL conditions (on `decisions d`) and their arguments for list_decisions' filters."""
+    """The SQL conditions (on `decisions d`) and their arguments for list_decisions' filters;
+    `unrestricted` leaves out every family under a restriction in force (Art. 18)."""
     where: list[str] = []
     args: list[Any] = []
 
@@ -106,6 +108,11 @@ def where_clauses(
         add("d.assessment_date <= ?", day(assessed_to, "assessed_to"))
     if submitted_by is not None:
         add("d.submitted_by = ?", submitted_by)
+    if unrestricted:
+        where.append(
+            "(d.family_ref IS NULL OR NOT EXISTS (SELECT 1 FROM restrictions r"
+            " WHERE r.family_ref = d.family_ref AND r.lifted_at IS NULL))"
+        )
     return where, args
 
 
@@ -124,6 +131,7 @@ FILTERS = (
     "assessed_from",
     "assessed_to",
     "submitted_by",
+    "unrestricted",
 )
 
 
@@ -135,6 +143,7 @@ def filter_clauses(filters: dict[str, Any]) -> tuple[list[str], list[Any]]:
         raise ValueError(f"unknown filter {', '.join(unknown)}; one of: {', '.join(FILTERS)}")
     given = {name: filters.get(name) for name in FILTERS}
     given["latest"] = bool(given["latest"])
+    given["unrestricted"] = bool(given["unrestricted"])
     return where_clauses(**given)
 
 
