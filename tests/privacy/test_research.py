@@ -188,3 +188,27 @@ def test_an_extract_is_not_written_over_anything(store, seeded, secret_file, tmp
         export_extract(store, out, load_secret(secret_file), actor="cli:analyst")
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
     assert store.list_extracts() == []
+
+
+def test_a_restricted_family_is_left_out_of_an_extract(store, seeded, secret_file, tmp_path):
+    """Restriction (Art. 18) keeps a family's data stored but stops its processing: the
+    evaluation's extract leaves the family out until the restriction is lifted."""
+    from tfp_rules.privacy.erasure import restrict_family, unrestrict_family
+
+    secret = load_secret(secret_file)
+    whole = tmp_path / "whole"
+    export_extract(store, whole, secret, actor="cli:analyst")
+    restricted = seeded.family_refs[0]
+    restrict_family(store, restricted, reason="Art. 18: accuracy contested", actor="cli:dpo")
+    without = tmp_path / "without"
+    export_extract(store, without, secret, actor="cli:analyst")
+    families = {
+        name: {d["family"] for d in read(out, "records/decisions.csv")}
+        for name, out in (("whole", whole), ("without", without))
+    }
+    assert len(families["whole"] - families["without"]) == 1
+    assert families["without"] < families["whole"]
+    unrestrict_family(store, restricted, reason="resolved", actor="cli:dpo")
+    again = tmp_path / "again"
+    export_extract(store, again, secret, actor="cli:analyst")
+    assert {d["family"] for d in read(again, "records/decisions.csv")} == families["whole"]

@@ -109,12 +109,15 @@ def where_clauses(
     if submitted_by is not None:
         add("d.submitted_by = ?", submitted_by)
     if unrestricted:
-        where.append(
-            "(d.family_ref IS NULL OR NOT EXISTS (SELECT 1 FROM restrictions r"
-            " WHERE r.family_ref = d.family_ref AND r.lifted_at IS NULL))"
-        )
+        where.append(UNRESTRICTED)
     return where, args
 
+
+# A row of `d` (decisions, progress or claims) whose family is under no restriction in force.
+UNRESTRICTED = (
+    "(d.family_ref IS NULL OR NOT EXISTS (SELECT 1 FROM restrictions r"
+    " WHERE r.family_ref = d.family_ref AND r.lifted_at IS NULL))"
+)
 
 # The filters `where_clauses` takes, each None (or False) when not given.
 FILTERS = (

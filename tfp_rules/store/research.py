@@ -22,6 +22,7 @@ from .audit import AuditLog
 from .claims import _COLUMNS as _CLAIM_COLUMNS
 from .decisions import _RECORD, record_fields
 from .errors import NotFoundError
+from .filters import UNRESTRICTED
 from .progress import _fields as progress_fields
 from .records import ClaimRecord, DecisionRecord, ProgressRecord
 from .reviews import PROGRESS, reviews_of
@@ -91,14 +92,15 @@ class ResearchExtracts(AuditLog):
 
     def _pages(self, sql: str, created_to: str, page_size: int) -> Iterator[list[dict[str, Any]]]:
         """Pages of `sql` (selecting from alias `d`, with `{after}` where the keyset goes),
-        oldest first, created at or before `created_to`."""
+        oldest first, created at or before `created_to`, leaving out restricted families."""
         after = ("", "")
         while True:
             with self._read() as db:
                 rows = list(
                     db.query(
+                        # a restricted family's data is kept, not processed (Art. 18)
                         sql + " WHERE d.created_at <= ? AND (d.created_at, d.id) > (?, ?)"
-                        " ORDER BY d.created_at, d.id LIMIT ?",
+                        f" AND {UNRESTRICTED} ORDER BY d.created_at, d.id LIMIT ?",
                         [created_to, *after, page_size],
                     )
                 )
