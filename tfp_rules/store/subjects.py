@@ -84,6 +84,26 @@ def _job_entries(personal: dict[str, Any], family_ref: str, ids: set[str]) -> di
     }
 
 
+def _reviewed(
+    db: sqlite_utils.Database, family_ref: str, table: str, reviews_table: str, key: str
+) -> list[dict[str, Any]]:
+    """A family's decisions (or progress decisions) with their facts, decision and reviews,
+    oldest first: `table`'s rows, its `<singular>_payloads` on `key`, `reviews_table`."""
+    payloads = f"{key.removesuffix('_id')}_payloads"
+    rows = list(
+        db.query(
+            f"SELECT d.*, p.facts, p.decision FROM {table} d"
+            f" LEFT JOIN {payloads} p ON p.{key} = d.id"
+            " WHERE d.family_ref = ? ORDER BY d.created_at, d.id",
+            [family_ref],
+        )
+    )
+    reviews = _reviews(db, reviews_table, key, _ids(rows))
+    for row in rows:
+        row["reviews"] = reviews.get(row["id"], [])
+    return rows
+
+
 class Subjects(AuditLog):
     """Read queries for subject access: one family's rows, and a person's families."""
 
@@ -109,28 +129,10 @@ class Subjects(AuditLog):
         """Everything held about one family, in one consistent snapshot (see FamilyRows)."""
         found = FamilyRows(family_ref)
         with self._read() as db:
-            found.decisions = list(
-                db.query(
-                    "SELECT d.*, p.facts, p.decision FROM decisions d"
-                    " LEFT JOIN decision_payloads p ON p.decision_id = d.id"
-                    " WHERE d.family_ref = ? ORDER BY d.created_at, d.id",
-                    [family_ref],
-                )
+            found.decisions = _reviewed(db, family_ref, "decisions", "reviews", "decision_id")
+            found.progress = _reviewed(
+                db, family_ref, "progress", "progress_reviews", "progress_id"
             )
-            reviews = _reviews(db, "reviews", "decision_id", _ids(found.decisions))
-            for row in found.decisions:
-                row["reviews"] = reviews.get(row["id"], [])
-            found.progress = list(
-                db.query(
-                    "SELECT d.*, p.facts, p.decision FROM progress d"
-                    " LEFT JOIN progress_payloads p ON p.progress_id = d.id"
-                    " WHERE d.family_ref = ? ORDER BY d.created_at, d.id",
-                    [family_ref],
-                )
-            )
-            reviews = _reviews(db, "progress_reviews", "progress_id", _ids(found.progress))
-            for row in found.progress:
-                row["reviews"] = reviews.get(row["id"], [])
             # by progress id (indexed): every claim rests on one of the family's progress
             # decisions, and keeps its family even if its own ref is cleared
             found.claims = list(
