@@ -77,8 +77,10 @@ _FAMILY_IDS = (
     " UNION ALL SELECT id FROM progress WHERE family_ref = ?"
     " UNION ALL SELECT id FROM claims WHERE family_ref = ?"
 )
-# List reads name the ids they returned in `detail` (as subjects.py reads them too).
-_LIST_READS = "('decision.list', 'progress.list', 'claim.list')"
+# List reads name the ids they returned in `detail`: a read of each record listed (the
+# family filter below and subject access, `subjects.py`, both count them so).
+LIST_READS = ("decision.list", "progress.list", "claim.list")
+_LIST_READS = f"({', '.join(repr(a) for a in LIST_READS)})"
 
 
 def os_actor(prefix: str) -> str:

@@ -18,11 +18,11 @@ from typing import Any
 
 import sqlite_utils
 
-from .audit import AuditLog
+from .audit import LIST_READS, AuditLog
 
 # Audit rows that name what they read in `detail` (list reads record the ids returned, a
 # subject access export the ids it gave out) or in `target` (a refused request's path).
-_DETAIL_NAMES = ("decision.list", "progress.list", "claim.list", "subject.export")
+_DETAIL_NAMES = (*LIST_READS, "subject.export")
 _TARGET_NAMES = ("request.rejected",)
 
 # A member with this ref and date of birth in a facts document (`p.facts`).
