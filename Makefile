@@ -10,8 +10,10 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 NODE_STAMP := node_modules/.installed
 # The browser tests drive Debian's Chromium (Playwright cannot download its own here).
 CHROMIUM := /usr/bin/chromium
+# The key file `make run` seals personal data with (made if missing).
+DATA_KEY_FILE ?= $(or $(TFP_DATA_KEY_FILE),var/keys/data-keys.json)
 
-.PHONY: setup run examples test lint format bench bench-service bench-impact clean
+.PHONY: setup run examples test lint format bench bench-service bench-impact bench-sealing clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +40,16 @@ setup: $(STAMP) $(NGINX) $(NODE_STAMP)
 ## Start the service: nginx on TFP_BIND in front of gunicorn on a private socket (service/run.py).
 ## Settings: TFP_BIND (127.0.0.1:8000), TFP_WORKERS (2), TFP_THREADS (4), TFP_DATABASE (var/tfp.sqlite),
 ## TFP_MAX_BODY_BYTES, TFP_HEADER_TIMEOUT_S, TFP_BODY_TIMEOUT_S, TFP_RATE_LIMIT, ... (README, "The service").
-run: setup
+run: export TFP_DATA_KEY_FILE := $(DATA_KEY_FILE)
+run: setup $(DATA_KEY_FILE)
 	@mkdir -p var
 	$(BIN)/python -m service.run
+
+## The data key that seals personal data at rest, made on first use for a development
+## machine. In production TFP_DATA_KEY_FILE names a file kept apart from the database and
+## its backups (README, "Encryption at rest").
+$(DATA_KEY_FILE): | $(STAMP)
+	$(BIN)/tfp keys new-data-key --file $(DATA_KEY_FILE)
 
 ## Evaluate every example family with the national ruleset and print each decision.
 examples: $(STAMP)
@@ -63,6 +72,10 @@ bench: $(STAMP)
 
 bench-service: setup
 	$(BIN)/python benchmarks/service.py
+
+## What sealing personal data at rest costs per POST (benchmarks/sealing.py).
+bench-sealing: $(STAMP)
+	$(BIN)/python benchmarks/sealing.py --families 300 --rounds 7
 
 ## tfp impact over 100,000 stored decisions, 1 worker (20,000 of them) against 2 (all).
 bench-impact: $(STAMP)

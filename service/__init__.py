@@ -2,8 +2,9 @@
 
 `create_app(config)` loads and compiles every ruleset (a broken ruleset stops
 start-up with its file, line and field; later edits are reloaded, see
-`library`), creates or migrates the decision store, and registers one
-blueprint per area.
+`library`), loads the data keys that seal personal data at rest (none, no start,
+unless in development mode), creates or migrates the decision store, and
+registers one blueprint per area.
 
 Every request passes, in order: its size (URI and headers), its key, its client's rate
 limit, then its body's size (a chunked body is counted); every response gets the headers
@@ -19,6 +20,7 @@ from typing import Any
 
 from flask import Flask, Response
 
+from tfp_rules.privacy.datakeys import DEV_MODE_ENV, LiveDataKeys, data_keys_from_env
 from tfp_rules.ruleset import DEFAULT_RULESET_ID, DEFAULT_RULESETS_DIR
 from tfp_rules.store import Store
 
@@ -83,7 +85,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         check_every=app.config["RULESETS_CHECK_SECONDS"],
         default=app.config["RULESET"],
     )
-    Store(app.config["DATABASE"]).close()  # create or migrate the store before the first request
+    if "DATA_KEYS" not in app.config:
+        # Personal data is sealed at rest: no key file, no start, unless TFP_DEV_MODE says
+        # to store it unencrypted (DataKeyError says which and how to make a key).
+        app.config["DATA_KEYS"] = data_keys_from_env()
+    if app.config["DATA_KEYS"] is None:
+        log.warning("development mode: personal data is stored unencrypted (%s)", DEV_MODE_ENV)
+    else:  # a rotation (`tfp keys rotate-data-key`) is picked up without a restart
+        app.extensions["tfp.data_keys"] = LiveDataKeys(app.config["DATA_KEYS"])
+    # create or migrate the store before the first request
+    Store(app.config["DATABASE"], keys=app.config["DATA_KEYS"]).close()
 
     db.register(app)
     app.before_request(request_size.check_head)

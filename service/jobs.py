@@ -33,11 +33,12 @@ from tfp_rules.errors import TfpError, UnknownRulesetError
 from tfp_rules.library import RulesetLibrary
 from tfp_rules.policy.impact import Family, run_impact
 from tfp_rules.pool import default_workers
+from tfp_rules.privacy.datakeys import DataKeys
 from tfp_rules.store import JobRecord, NotFoundError, Store
 
 from .audit import record
 from .auth import actor, requires
-from .db import get_store
+from .db import data_keys, get_store
 from .inputs import NoParameters, takes
 from .problems import Problem
 from .reviewing import review_body
@@ -128,11 +129,16 @@ def _why(exc: BaseException) -> str:
 
 
 def run_job(
-    database: str, library: RulesetLibrary, directory: Path, workers: int, job: JobRecord
+    database: str,
+    keys: DataKeys | None,
+    library: RulesetLibrary,
+    directory: Path,
+    workers: int,
+    job: JobRecord,
 ) -> None:
     """The background thread: stream the latest decision of each family through the pool,
     write progress as a heartbeat, store the report (counts apart from the families)."""
-    store = Store(database)
+    store = Store(database, keys=keys)
     try:
         params = job.parameters
         store.start_job(job.id, runner=RUNNER_NAME, total=store.count_latest_facts())
@@ -228,12 +234,12 @@ def launch_impact(parameters: dict[str, str]) -> JobRecord:
     Problem 409 `job-running` while another runs."""
     live = current_app.extensions["tfp.library"]
     library = live.current()
-    database = current_app.config["DATABASE"]
+    database, keys = current_app.config["DATABASE"], data_keys()
     workers = current_app.config["IMPACT_WORKERS"]
     requested_by = actor().client_id
     return _runner().start(
         lambda: get_store().create_job("impact", parameters, requested_by=requested_by),
-        lambda job: run_job(database, library, live.directory, workers, job),
+        lambda job: run_job(database, keys, library, live.directory, workers, job),
     )
 
 

@@ -26,6 +26,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from tfp_rules.privacy.datakeys import DataKeyError, data_keys_from_env
+
 from .edge import EdgeSettings, render
 
 APP_READY_TIMEOUT_S = 120.0  # loading and compiling every ruleset, on a slow machine
@@ -114,6 +116,11 @@ def serve(env: Mapping[str, str] = os.environ) -> int:
     """Run the service until SIGTERM/SIGINT or until nginx or gunicorn exits; the exit
     status is 0 for a requested stop, else 1."""
     settings = EdgeSettings.from_env(env)  # bad settings stop here, before anything starts
+    try:
+        data_keys_from_env(env)  # no data key, no start (each worker checks it again)
+    except DataKeyError as exc:
+        print(f"tfp: cannot start: {exc}", file=sys.stderr, flush=True)
+        return 1
     own_dir = not env.get("TFP_RUN_DIR")
     run_dir = Path(env.get("TFP_RUN_DIR") or tempfile.mkdtemp(prefix="tfp-run-"))
     run_dir.mkdir(parents=True, exist_ok=True)

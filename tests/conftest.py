@@ -11,6 +11,7 @@ import pytest
 from tfp_rules.compile import CompiledRuleset, compile_ruleset
 from tfp_rules.facts import FamilyFacts, parse_facts
 from tfp_rules.library import RulesetLibrary
+from tfp_rules.privacy.datakeys import DEV_MODE_ENV, KEY_FILE_ENV, DataKeys
 from tfp_rules.ruleset import Ruleset
 
 DATA = Path(__file__).parent / "data"
@@ -28,6 +29,18 @@ def paths_in(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         for i, item in enumerate(value):
             found += paths_in(item, (*prefix, i))
     return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_key_file(tmp_path_factory) -> Any:
+    """Every store the suite opens (directly, in the service, in `tfp` and in servers it
+    starts) seals personal data, as in production: a key file named in the environment."""
+    path = tmp_path_factory.mktemp("keys") / "data-keys.json"
+    DataKeys.generate().save(path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(KEY_FILE_ENV, str(path))
+        patch.delenv(DEV_MODE_ENV, raising=False)
+        yield path
 
 
 @pytest.fixture(scope="session")

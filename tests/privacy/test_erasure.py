@@ -15,6 +15,7 @@ from tfp_rules.cli import main
 from tfp_rules.privacy.erasure import erase_family, restrict_family, unrestrict_family
 from tfp_rules.privacy.subject import export_family
 from tfp_rules.store import RestrictionStateError, Store
+from tfp_rules.store.sealed import unseal_row
 
 from ..service.pages.conftest import sign_in
 from .test_retention import dump
@@ -219,7 +220,8 @@ def test_an_erased_familys_restriction_loses_its_ref(store, held):
 def test_an_old_database_migrates_with_its_reviews(tmp_path, held, app):
     """Reviews written before migration 13 keep their reasons (the table was rebuilt)."""
     with Store(app.config["DATABASE"]) as s:
-        reasons = [r[0] for r in s.db.execute("SELECT reason FROM reviews").fetchall()]
+        rows = s.db.query("SELECT id, reason FROM reviews")
+        reasons = [unseal_row(s.keys, "reviews", row)["reason"] for row in rows]
     assert reasons == ["Checked with the school"]
     assert Path(app.config["DATABASE"]).exists()
 

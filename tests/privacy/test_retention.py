@@ -23,6 +23,7 @@ from tfp_rules.privacy.retention import (
     load_policy,
 )
 from tfp_rules.store import NotFoundError, Store
+from tfp_rules.store.sealed import SEALED_BY_TABLE, unseal_row
 
 from .conftest import seed
 
@@ -30,7 +31,7 @@ ROOT = Path(__file__).parent.parent.parent
 SCHEMA = ROOT / "schemas" / "retention.schema.json"
 CHAINED = ("decisions", "reviews", "progress", "progress_reviews", "claims", "audit")
 # What erasure may change in a chained row: its personal content, nothing else.
-PERSONAL = {"family_ref", "reason", "target", "detail"}
+PERSONAL = {"family_ref", "reason", "withdrawn_reason", "target", "detail"}
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # the conftest clock's start
 
 
@@ -52,11 +53,15 @@ def families(store, library):
 
 
 def dump(store: Store) -> str:
-    """Every value of every table, as text: what a search for a leaked value reads."""
+    """Every value of every table, as text, sealed values opened: what a search for a
+    leaked value reads (sealing hides; only erasure removes)."""
     rows = []
     tables = [r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
     for table in tables:
-        rows += [json.dumps(r) for r in store.db.execute(f"SELECT * FROM {table}").fetchall()]
+        for row in store.db.query(f"SELECT * FROM {table}"):
+            if table in SEALED_BY_TABLE:
+                unseal_row(store.keys, table, row)
+            rows.append(json.dumps(row))
     return "\n".join(rows)
 
 

@@ -73,13 +73,20 @@ def test_only_chained_tables_can_be_named(store):
         store.verify_chains(["jobs"])
 
 
-def test_an_edited_facts_payload_is_named(store, filled, db_path):
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # sealed: one byte of the ciphertext flipped
+        "UPDATE decision_payloads SET facts = substr(facts, 1, length(facts) - 1)"
+        " || CASE WHEN substr(facts, -1) = X'00' THEN X'01' ELSE X'00' END",
+        # the ciphertext edited as if it were text (it no longer reads as UTF-8)
+        "UPDATE decision_payloads SET facts = replace(facts, 'dk-', 'dz-')",
+    ],
+    ids=["bytes", "as-text"],
+)
+def test_an_edited_facts_payload_is_named(store, filled, db_path, edit):
     db = raw(db_path)
-    db.execute(
-        "UPDATE decision_payloads SET facts = replace(facts, 'STK-A', 'STK-Z')"
-        " WHERE decision_id = ?",
-        [filled["decision"]],
-    )
+    db.execute(f"{edit} WHERE decision_id = ?", [filled["decision"]])
     db.conn.commit()
     found = broken(store, "decisions")
     assert (found.kind, found.key) == ("altered", filled["decision"])
@@ -214,7 +221,9 @@ def test_an_old_database_is_chained_when_it_migrates(tmp_path, make, library, mo
         m.setattr(migrations, "MIGRATIONS", every[:11])
         for module in ("audit", "decisions", "reviews", "progress", "claims"):
             m.setattr(f"tfp_rules.store.{module}.link", lambda *args: None)
-        with Store(path, clock=Clock()) as old:
+        for module in ("decisions", "progress"):  # the person index is schema 14
+            m.setattr(f"tfp_rules.store.{module}.index_persons", lambda *a, **k: None)
+        with Store(path, clock=Clock(), keys=None) as old:  # sealing is schema 14
             assert old.schema_version == 11
             populate(old, make, library)
             counts = {t: old.db[t].count for t in CHAINS}

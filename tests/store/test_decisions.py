@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from tfp_rules.privacy.datakeys import sealed_key_id
 from tfp_rules.store import (
     ConflictError,
     DecisionRecord,
@@ -24,6 +25,7 @@ from tfp_rules.store import (
     SupersededError,
     request_hash_of,
 )
+from tfp_rules.store.sealed import context
 
 from .conftest import ROOT, TIMESTAMP, Clock, family, raw
 
@@ -75,8 +77,11 @@ def test_facts_and_trace_are_kept_apart_from_the_metadata(store, make, db_path):
     flat = json.dumps(metadata)
     assert "1984-06-02" not in flat and "keyworker-17" not in flat  # a birth date, a worker
     payload = db["decision_payloads"].get(saved.id)
-    assert json.loads(payload["facts"]) == facts
-    assert json.loads(payload["decision"]) == decision
+    for column, expected in (("facts", facts), ("decision", decision)):
+        # sealed at rest with the current data key, bound to this record and column
+        assert sealed_key_id(payload[column]) == store.keys.current
+        text = store.keys.open(payload[column], context("decision_payloads", column, saved.id))
+        assert json.loads(text) == expected
 
 
 def test_summary_holds_metadata_only(store, make):

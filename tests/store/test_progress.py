@@ -19,6 +19,7 @@ from tfp_rules.store import (
     ProgressOutcome,
     ReviewRefusedError,
 )
+from tfp_rules.store.sealed import context
 
 from .conftest import raw
 
@@ -65,7 +66,9 @@ def test_saved_linked_to_its_entry_and_read_back_as_made(store, checked, db_path
     db = raw(db_path)
     row = db["progress"].get(stored.id)
     assert "facts" not in row and "decision" not in row  # personal data is in its own table
-    assert json.loads(db["progress_payloads"].get(stored.id)["facts"]) == merged
+    sealed = db["progress_payloads"].get(stored.id)["facts"]
+    opened = store.keys.open(sealed, context("progress_payloads", "facts", stored.id))
+    assert json.loads(opened) == merged
 
 
 def test_an_unknown_entry_stores_nothing(store, checked, db_path):

@@ -2,7 +2,8 @@
 
 One module per command group, each registering its commands on `main`: `rules` (validate,
 eval, rulesets), the ruleset lifecycle (`testing`: test, `diff`, `impact`, `publish`),
-`outcomes` (progress), `keys`, `audit`, `claims` (results claims), `research` (the
+`outcomes` (progress), `keys` (API keys) and `datakeys` (the data keys that seal personal
+data at rest), `audit`, `claims` (results claims), `research` (the
 pseudonymised extract for the national evaluation), `retention` (retention by record type)
 and `subject` (subject access, erasure, restriction).
 Exit codes are part of the contract: 0 done, 1 invalid input (facts or ruleset; every
@@ -14,6 +15,7 @@ from __future__ import annotations
 from . import (
     audit,
     claims,
+    datakeys,
     diff,
     impact,
     keys,
@@ -30,6 +32,7 @@ from .base import main
 __all__ = [
     "audit",
     "claims",
+    "datakeys",
     "diff",
     "impact",
     "keys",

@@ -12,6 +12,7 @@ from typing import NoReturn
 import click
 
 from ..errors import FactsError, RulesetError, TfpError, UnknownRulesetError
+from ..privacy.datakeys import DataKeyError, data_keys_from_env
 from ..store import Store, StoreError, os_actor
 
 
@@ -54,9 +55,11 @@ DATABASE_OPTION = click.option(
 
 
 def open_store(database: Path) -> Store:
+    """The store, with the data keys $TFP_DATA_KEY_FILE names; exits 1, saying why, when
+    there is none (unless $TFP_DEV_MODE) or the store cannot be opened."""
     try:
-        return Store(database)
-    except StoreError as exc:
+        return Store(database, keys=data_keys_from_env())
+    except (StoreError, DataKeyError) as exc:
         fail([f"error: {exc}"])
 
 

@@ -5,5 +5,7 @@ API are thin faces of them): `subject` (subject access: everything held about a 
 person, as one document), `pseudonyms` (keyed hashes for the research extract), `coarsening`
 (age bands and months), `suppression` (small cells in published tables), `research` (the
 extract for the national evaluation and its five-year destruction), `retention` (periods by
-record type, applied with tombstones), `erasure` (erasure and restriction of a family).
+record type, applied with tombstones), `erasure` (erasure and restriction of a family),
+`datakeys` (the keys that seal personal data at rest; the store does the sealing) and
+`private_files` (secrets kept in owner-only files).
 """

@@ -18,11 +18,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import TfpError
+from .private_files import read_private
 
 SECRET_ENV = "TFP_RESEARCH_SECRET_FILE"
 MIN_SECRET_BYTES = 32  # 256 bits, the size of HMAC-SHA256's own output
@@ -71,16 +71,7 @@ def secret_path(given: Path | None) -> Path:
 def load_secret(path: Path) -> ResearchSecret:
     """The secret in `path` (surrounding whitespace ignored); SecretError if it cannot be
     read, is shorter than MIN_SECRET_BYTES, or is readable by others than its owner."""
-    try:
-        mode = path.stat().st_mode
-        key = path.read_bytes().strip()
-    except OSError as exc:
-        raise SecretError(f"{path}: cannot read the research secret: {exc}; {MAKE_SECRET}") from exc
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise SecretError(
-            f"{path}: the research secret is readable by others (mode {stat.S_IMODE(mode):o});"
-            f" make it the owner's only: chmod 600 {path}"
-        )
+    key = read_private(path, "research secret", SecretError, MAKE_SECRET).strip()
     if len(key) < MIN_SECRET_BYTES:
         raise SecretError(
             f"{path}: the research secret has {len(key)} bytes, fewer than {MIN_SECRET_BYTES};"

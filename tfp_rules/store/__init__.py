@@ -6,13 +6,14 @@ clients and their keys, `decisions` with `filters` for listing them and `idempot
 the keys that make retries safe, `reviews`, `progress` for progress decisions and their
 reviews, `claims` for results claims (one per family), `jobs` for background jobs, `research` for
 the register of research extracts, `subjects` for subject access reads, `retention` for tombstones, erasure and retention's purges,
-`restrictions` for restricted families (Art. 18), `audit`, and `chain`, the hash chain over
+`restrictions` for restricted families (Art. 18), `persons` for the person index,
+`rekeying` for re-sealing under a new data key, `audit`, and `chain`, the hash chain over
 decisions, reviews, progress, claims and audit rows, and its verification), over one
 `connection` (durability,
 transactions, `migrations`); `records` are what they return, `errors` what they raise.
 `Store` is the one face callers use. Personal data (the facts as received and the decision
 with its trace) lives apart from the metadata, so retention can later delete the one and
-keep the other.
+keep the other, and is sealed at rest with the data keys (`sealed`).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from .records import (
     StoredDecision,
     StoredProgress,
 )
+from .rekeying import DEFAULT_BATCH, Rekeying, Resealed
 from .research import (
     DESTRUCTIONS,
     ExtractRecord,
@@ -71,6 +73,7 @@ from .research import (
 from .restrictions import RestrictionRecord, Restrictions, RestrictionStateError
 from .retention import ERASED, ErasureRecord, FamilyActivity, Retention, Tombstone
 from .reviews import Reviews
+from .sealed import SEALED, SealedDataError
 from .sessions import SESSION_PREFIX, Sessions
 from .subjects import FamilyRows, Subjects
 
@@ -81,6 +84,7 @@ __all__ = [
     "BUSY_TIMEOUT_MS",
     "CHAINS",
     "CLAIM_STATUSES",
+    "DEFAULT_BATCH",
     "DESTRUCTIONS",
     "ERASED",
     "IDEMPOTENCY_LIFETIME",
@@ -91,6 +95,7 @@ __all__ = [
     "MIGRATIONS",
     "REVIEW_STATUSES",
     "ROLES",
+    "SEALED",
     "SESSION_PREFIX",
     "STALE_AFTER",
     "STATUSES",
@@ -120,12 +125,15 @@ __all__ = [
     "ProgressRecord",
     "ProgressReview",
     "RefusedError",
+    "Rekeying",
+    "Resealed",
     "ResearchDecision",
     "ResearchProgress",
     "RestrictionRecord",
     "RestrictionStateError",
     "Review",
     "ReviewRefusedError",
+    "SealedDataError",
     "Sessions",
     "Store",
     "StoreError",
@@ -153,6 +161,7 @@ class Store(
     Subjects,
     Retention,
     Restrictions,
+    Rekeying,
     Chains,
     AuditLog,
 ):

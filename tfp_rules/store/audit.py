@@ -37,6 +37,7 @@ ACTIONS = (
     "claim.sample",
     "claim.withdraw",
     "client.create",
+    "data_key.rotate",
     "decision.create",
     "decision.list",
     "decision.read",
@@ -162,7 +163,7 @@ class AuditLog(Connection):
                 "detail": detail,
             }
         )
-        link(db, "audit", inserted.last_rowid)
+        link(db, "audit", inserted.last_rowid, self.keys)
 
     def audit(
         self,

@@ -9,8 +9,9 @@ The contract (schema 12; retention and erasure rely on it):
   `claim_payloads`) and `audit`. CHAINS names, for each, its *fields* (non-personal, never
   changed after writing) and its *content* (personal: what erasure may replace).
 - Each chained row stores `chain_seq` (1, 2, 3... in insertion order, per table),
-  `content_sha256` = sha256 of the canonical JSON list of its content values as stored when
-  written, and `chain_sha256` = sha256 of (the previous row's `chain_sha256`, or the table's
+  `content_sha256` = sha256 of the canonical JSON list of its content values as written,
+  sealed values opened (`sealed.py`: the plain text is hashed, so re-sealing under a new
+  data key leaves every hash as it was, and a sealed value that no longer opens is altered), and `chain_sha256` = sha256 of (the previous row's `chain_sha256`, or the table's
   genesis value for the first row) + newline + the canonical JSON of the table name,
   `chain_seq` and fields + newline + `content_sha256`. `chain_heads` holds each chain's last
   (seq, hash), so a removed last row shows too.
@@ -45,8 +46,10 @@ from typing import Any
 
 import sqlite_utils
 
+from ..privacy.datakeys import DataKeys, sealed_key_id
 from .connection import Connection
 from .hashing import canonical_json
+from .sealed import SEALED_BY_TABLE, SealedDataError, unseal
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,17 @@ class Chain:
     fields: tuple[str, ...]  # columns of the row (alias r), never changed after writing
     content: tuple[str, ...]  # personal columns, of r or of the payload (alias p)
     payload: str | None = None  # "JOIN ..." clause of the payload table, if any
+
+    def sealed(self) -> dict[int, tuple[str, str]]:
+        """The content values (by index) stored sealed: each one's (table, column)."""
+        payloads = self.payload.split()[2] if self.payload else None
+        found = {}
+        for i, content in enumerate(self.content):
+            alias, column = content.split(".")
+            table = payloads if alias == "p" else self.table
+            if table in SEALED_BY_TABLE and column in SEALED_BY_TABLE[table].columns:
+                found[i] = (table, column)
+        return found
 
 
 _RULESET = ("ruleset_id", "ruleset_version", "ruleset_sha256")
@@ -170,12 +184,35 @@ def chain_sha256(chain: Chain, previous: str, seq: int, row: dict[str, Any], con
     return hashlib.sha256(f"{previous}\n{fields}\n{content}".encode()).hexdigest()
 
 
+def opened(chain: Chain, row: dict[str, Any], keys: DataKeys | None) -> dict[str, Any]:
+    """`row` (as `_select` reads it) with its sealed content opened (a new dict);
+    SealedDataError if a value does not open."""
+    sealed = chain.sealed()
+    if not sealed:
+        return row
+    row = dict(row)
+    for i, (table, column) in sealed.items():
+        value = row[f"c{i}"]
+        if isinstance(value, bytes) and sealed_key_id(value) is None:  # stored as text
+            try:
+                value = value.decode()
+            except UnicodeDecodeError as exc:
+                raise SealedDataError(f"{table}.{column}: not text", altered=True) from exc
+        row[f"c{i}"] = unseal(keys, table, column, row["id"], value)
+    return row
+
+
 def _erased(chain: Chain, row: dict[str, Any]) -> bool:
     return all(row[f"c{i}"] in (None, "") for i in range(len(chain.content)))
 
 
 def _select(chain: Chain) -> str:
-    content = ", ".join(f"{c} AS c{i}" for i, c in enumerate(chain.content))
+    # sealed values are read as bytes, so one an editor turned into broken text still reads
+    sealed = chain.sealed()
+    content = ", ".join(
+        f"CAST({c} AS BLOB) AS c{i}" if i in sealed else f"{c} AS c{i}"
+        for i, c in enumerate(chain.content)
+    )
     fields = ", ".join(f"r.{f}" for f in chain.fields)
     return (
         f"SELECT r.rowid AS row_id, {fields}, {content}, r.chain_seq, r.content_sha256,"
@@ -199,11 +236,13 @@ def _set_head(db: sqlite_utils.Database, table: str, seq: int, value: str) -> No
     )
 
 
-def link(db: sqlite_utils.Database, table: str, key: Any) -> None:
+def link(db: sqlite_utils.Database, table: str, key: Any, keys: DataKeys | None) -> None:
     """Chain the row of `table` just inserted (with its payload), inside the caller's write
-    transaction: it is read back as stored, so what is hashed is what verify will read."""
+    transaction: it is read back as stored (and opened), so what is hashed is what verify
+    will read."""
     chain = CHAINS[table]
     [row] = db.query(f"{_select(chain)} WHERE r.{chain.key} = ?", [key])
+    row = opened(chain, row, keys)
     seq, previous = _head(db, table)
     content = content_sha256(chain, row)
     value = chain_sha256(chain, previous, seq + 1, row, content)
@@ -220,6 +259,7 @@ def link_existing(db: sqlite_utils.Database) -> None:
         seq, previous = 0, genesis(table)
         updates = []
         for row in db.query(f"{_select(chain)} ORDER BY r.rowid"):
+            row = opened(chain, row, None)  # nothing was sealed before schema 14
             seq += 1
             content = content_sha256(chain, row)
             previous = chain_sha256(chain, previous, seq, row, content)
@@ -271,8 +311,10 @@ def _pairs(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], Any
         current = following
 
 
-def verify(db: sqlite_utils.Database, table: str) -> ChainReport:
-    """Walk one chain, in `chain_seq` order (rows without one last), to its first break."""
+def verify(db: sqlite_utils.Database, table: str, keys: DataKeys | None) -> ChainReport:
+    """Walk one chain, in `chain_seq` order (rows without one last), to its first break
+    (sealed content that does not open with `keys` is a break: altered, or its key is not
+    in the key file, which the break's detail says)."""
     chain = CHAINS[table]
     head_seq, head = _head(db, table)
     [[total]] = db.execute(f"SELECT count(*) FROM {table}").fetchall()
@@ -280,7 +322,7 @@ def verify(db: sqlite_utils.Database, table: str) -> ChainReport:
     seq, previous = 0, genesis(table)
     rows = db.query(f"{_select(chain)} ORDER BY r.chain_seq IS NULL, r.chain_seq, r.rowid")
     for row, following in _pairs(iter(rows)):
-        found = _check_row(chain, row, following, seq, previous, head_seq)
+        found = _check_row(chain, row, following, seq, previous, head_seq, keys)
         if isinstance(found, ChainBreak):
             report.broken = found
             return report
@@ -306,9 +348,14 @@ def _check_row(
     seq: int,
     previous: str,
     head_seq: int,
+    keys: DataKeys | None,
 ) -> ChainBreak | bool:
     """The break at this row, or whether it verified by its kept content hash (erased)."""
     key = row[chain.key]
+    try:
+        row = opened(chain, row, keys)
+    except SealedDataError as exc:  # altered, moved, or naming a key the file does not hold
+        return ChainBreak("altered", row["chain_seq"], key, f"its sealed content: {exc}")
     if None in (row["chain_seq"], row["content_sha256"], row["chain_sha256"]):
         return ChainBreak("inserted", row["chain_seq"], key, "a row without chain values")
     if row["chain_seq"] > head_seq:  # the store moves the head with every row it links
@@ -354,4 +401,4 @@ class Chains(Connection):
                 f"no chain for {', '.join(unknown)}; chained tables: {', '.join(CHAINS)}"
             )
         with self._read() as db:
-            return [verify(db, t) for t in names]
+            return [verify(db, t, self.keys) for t in names]

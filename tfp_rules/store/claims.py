@@ -22,6 +22,7 @@ from .errors import ClaimExistsError, ClaimWithdrawnError, NotFoundError
 from .listing import day, decode_cursor, encode_cursor, page, timestamp
 from .payloads import CLAIM_PAYLOADS, with_payload
 from .records import CLAIM_STATUSES, ClaimRecord, StoredClaim
+from .sealed import seal, unseal_row
 
 _COLUMNS = (
     "id, created_at, claimed_by, progress_id, entry_id, family_ref, claim_date,"
@@ -78,10 +79,14 @@ class Claims(AuditLog):
                     raise ValueError("the claim's entry_id is not its progress decision's")
                 row = _metadata_row(claim, claimed_by, self._now())
                 db["claims"].insert(row)
+                content = json.dumps(claim, ensure_ascii=False)
                 db["claim_payloads"].insert(
-                    {"claim_id": row["id"], "claim": json.dumps(claim, ensure_ascii=False)}
+                    {
+                        "claim_id": row["id"],
+                        "claim": seal(self.keys, "claim_payloads", "claim", row["id"], content),
+                    }
                 )
-                link(db, "claims", row["id"])
+                link(db, "claims", row["id"], self.keys)
                 self._audit(
                     db,
                     actor=claimed_by,
@@ -113,7 +118,8 @@ class Claims(AuditLog):
     def get_claim(self, claim_id: str) -> StoredClaim:
         """One claim with its content; NotFoundError if there is none."""
         with self._read() as db:
-            row, claim = with_payload(db, CLAIM_PAYLOADS, claim_id, "claim", "d.*")
+            row, claim = with_payload(db, CLAIM_PAYLOADS, claim_id, "claim", "d.*", keys=self.keys)
+        unseal_row(self.keys, "claims", row)
         fields = {k: row[k] for k in _COLUMNS.replace(" ", "").split(",")}
         return StoredClaim(**fields, claim=claim)
 
@@ -155,7 +161,7 @@ class Claims(AuditLog):
             rows, more = page(
                 db, f"SELECT {_COLUMNS} FROM claims", where, args, "created_at DESC, id DESC", limit
             )
-        records = [ClaimRecord(**row) for row in rows]
+        records = [ClaimRecord(**unseal_row(self.keys, "claims", row)) for row in rows]
         return records, (encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None)
 
     def claimed_ids(self) -> list[str]:
@@ -192,7 +198,13 @@ class Claims(AuditLog):
             db.execute(
                 "UPDATE claims SET status = ?, withdrawn_at = ?, withdrawn_by = ?,"
                 " withdrawn_reason = ? WHERE id = ?",
-                [status, timestamp(self._clock()), withdrawn_by, reason, claim_id],
+                [
+                    status,
+                    timestamp(self._clock()),
+                    withdrawn_by,
+                    seal(self.keys, "claims", "withdrawn_reason", claim_id, reason),
+                    claim_id,
+                ],
             )
             self._audit(
                 db,

@@ -20,10 +20,11 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 import sqlite_utils
 
+from ..privacy.datakeys import DataKeyError, DataKeys, key_file_from_env
 from . import migrations
 from .errors import StoreError
 from .listing import timestamp
@@ -39,12 +40,28 @@ class Connection:
     """The store's connection to its file, created and migrated on open.
 
     `clock` (returning an aware datetime) is for tests; every timestamp the store writes is
-    ISO 8601 UTC with microseconds, e.g. 2026-11-25T17:40:01.123456Z.
+    ISO 8601 UTC with microseconds, e.g. 2026-11-25T17:40:01.123456Z. `keys` seal the
+    personal columns (`sealed`): by default the key file $TFP_DATA_KEY_FILE names, if it
+    names one; None stores them as text (development mode: the service and `tfp` refuse it
+    unless asked, `privacy.datakeys.data_keys_from_env`).
     """
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        keys: DataKeys | Literal["env"] | None = "env",
+    ):
         self.path = Path(path)
         self._clock = clock or _utcnow
+        if keys == "env":
+            named = key_file_from_env()
+            try:
+                keys = DataKeys.load(named) if named is not None else None
+            except DataKeyError as exc:
+                raise StoreError(str(exc)) from exc
+        self.keys: DataKeys | None = keys
         self._lock = threading.RLock()
         self._depth = 0  # 1 while one of our transactions is open (under the lock)
         try:
@@ -71,6 +88,9 @@ class Connection:
             self._enable_wal()
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.execute("PRAGMA foreign_keys = ON")
+            # Deleted and replaced content is overwritten, not left in free pages: erasure,
+            # retention and re-sealing leave no plain text behind in the file.
+            self._conn.execute("PRAGMA secure_delete = ON")
             self._migrate()
         except sqlite3.Error as exc:
             self._conn.close()

@@ -32,12 +32,14 @@ from .idempotency import (
 )
 from .listing import decision_order, decode_cursor, encode_cursor, page, timestamp
 from .payloads import DECISION_PAYLOADS, with_payload
+from .persons import index_persons
 from .records import (
     DecisionRecord,
     Review,
     StoredDecision,
 )
 from .reviews import reviews_of
+from .sealed import seal, unseal
 
 
 def record_fields(row: dict[str, Any], reviews: list[Review]) -> dict[str, Any]:
@@ -145,8 +147,13 @@ class Decisions(AuditLog):
             request_hash = request_hash_of(facts, f"{row['ruleset_id']}@{row['ruleset_version']}")
         payload = {
             "decision_id": row["id"],
-            "facts": json.dumps(facts, ensure_ascii=False),
-            "decision": json.dumps(decision, ensure_ascii=False),
+            **{
+                column: seal(self.keys, "decision_payloads", column, row["id"], text)
+                for column, text in (
+                    ("facts", json.dumps(facts, ensure_ascii=False)),
+                    ("decision", json.dumps(decision, ensure_ascii=False)),
+                )
+            },
         }
         lifetime = check_lifetime(idempotency_lifetime)
         try:
@@ -164,6 +171,9 @@ class Decisions(AuditLog):
                 purge_expired(db, expired_at)
                 row["created_at"] = timestamp(moment)
                 self._insert(db, row, payload, idempotency_key, request_hash, key_id, expired_at)
+                index_persons(
+                    db, self.keys, family_ref=row["family_ref"], record_id=row["id"], facts=facts
+                )
                 # read back inside the transaction: what is returned is what was committed,
                 # and a fault after the commit cannot report a stored decision as unsaved
                 stored = self._get(row["id"])
@@ -199,7 +209,7 @@ class Decisions(AuditLog):
         (`row["created_at"]` set by the caller)."""
         db["decisions"].insert(row)
         db["decision_payloads"].insert(payload)
-        link(db, "decisions", row["id"])
+        link(db, "decisions", row["id"], self.keys)
         if idempotency_key is not None:
             remember(
                 db,
@@ -234,7 +244,7 @@ class Decisions(AuditLog):
         if not rows:
             raise NotFoundError(f"no decision {previous_id!r} (previous_id)")
         self.require_latest(previous_id)
-        before = rows[0]["facts"]
+        before = unseal(self.keys, "decision_payloads", "facts", previous_id, rows[0]["facts"])
         if before is not None and canonical_json(json.loads(before)) == canonical_json(facts):
             raise NothingNewError(
                 f"these facts are the facts of decision {previous_id} again, so a new decision"
@@ -310,8 +320,10 @@ class Decisions(AuditLog):
     def _get(self, decision_id: str) -> StoredDecision:
         with self._read() as db:
             # After erasure the payload is gone; the metadata remains.
-            row, decision = with_payload(db, DECISION_PAYLOADS, decision_id, "decision", _RECORD)
-            reviews = reviews_of(db, [decision_id])[decision_id]
+            row, decision = with_payload(
+                db, DECISION_PAYLOADS, decision_id, "decision", _RECORD, keys=self.keys
+            )
+            reviews = reviews_of(db, [decision_id], keys=self.keys)[decision_id]
         return StoredDecision(**record_fields(row, reviews), decision=decision)
 
     def get_decision(self, decision_id: str) -> StoredDecision:
@@ -321,7 +333,7 @@ class Decisions(AuditLog):
     def get_facts(self, decision_id: str) -> dict[str, Any]:
         """The facts a decision was made on, as received (personal data: subject access)."""
         with self._read() as db:
-            return with_payload(db, DECISION_PAYLOADS, decision_id, "facts")[1]
+            return with_payload(db, DECISION_PAYLOADS, decision_id, "facts", keys=self.keys)[1]
 
     def list_decisions(
         self,
@@ -381,7 +393,7 @@ class Decisions(AuditLog):
                 "d.created_at DESC, d.id DESC",
                 limit,
             )
-            reviews = reviews_of(db, [row["id"] for row in rows])
+            reviews = reviews_of(db, [row["id"] for row in rows], keys=self.keys)
         records = [DecisionRecord(**record_fields(row, reviews[row["id"]])) for row in rows]
         return records, (encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None)
 
@@ -402,7 +414,7 @@ class Decisions(AuditLog):
             rows, _ = page(
                 db, f"SELECT {_RECORD} FROM decisions d", where, args, order, limit, offset
             )
-            reviews = reviews_of(db, [row["id"] for row in rows])
+            reviews = reviews_of(db, [row["id"] for row in rows], keys=self.keys)
         return [DecisionRecord(**record_fields(row, reviews[row["id"]])) for row in rows]
 
     def decision_counts(self, **filters: Any) -> tuple[int, dict[str, dict[str, int]]]:
@@ -457,7 +469,8 @@ class Decisions(AuditLog):
                     [after, page_size],
                 ).fetchall()
             for decision_id, family_ref, facts in rows:
-                yield StoredFacts(decision_id, family_ref, facts)
+                text = unseal(self.keys, "decision_payloads", "facts", decision_id, facts)
+                yield StoredFacts(decision_id, family_ref, text)
             if len(rows) < page_size:
                 return
             after = rows[-1][0]

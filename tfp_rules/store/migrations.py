@@ -7,10 +7,13 @@ never edited: a database written by any earlier version migrates in place when o
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
 import sqlite_utils
+
+from . import persons
 
 
 def _initial_schema(db: sqlite_utils.Database) -> None:
@@ -531,6 +534,38 @@ def _retention_erasure_restriction(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _person_index(db: sqlite_utils.Database) -> None:
+    """14: the person index (`persons.py`), so a person can be found by member ref and date
+    of birth once facts are sealed at rest (`sealed.py`), and SQLite cannot read them.
+
+    Rows already stored are plain text here (sealing begins with this version), so they are
+    indexed with plain digests; `tfp keys rotate-data-key` seals them and re-makes the rows.
+    """
+    db.execute(
+        """CREATE TABLE person_index (
+            digest TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            family_ref TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            UNIQUE (record_id, digest)
+        )"""
+    )
+    db.execute("CREATE INDEX person_index_digest ON person_index (digest)")
+    db.execute("CREATE INDEX person_index_family ON person_index (family_ref)")
+    for table, payloads, key in (
+        ("decisions", "decision_payloads", "decision_id"),
+        ("progress", "progress_payloads", "progress_id"),
+    ):
+        rows = db.execute(
+            f"SELECT d.id, d.family_ref, p.facts FROM {table} d JOIN {payloads} p"
+            f" ON p.{key} = d.id WHERE d.family_ref IS NOT NULL AND p.facts IS NOT NULL"
+        )
+        for record_id, family_ref, facts in rows.fetchall():
+            persons.index_persons(
+                db, None, family_ref=family_ref, record_id=record_id, facts=json.loads(facts)
+            )
+
+
 # Applied in order; the version of a database is the number applied. Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _initial_schema,
@@ -546,4 +581,5 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _research_extracts,
     _audit_chain,
     _retention_erasure_restriction,
+    _person_index,
 )

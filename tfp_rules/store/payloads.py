@@ -9,7 +9,9 @@ from typing import Any
 
 import sqlite_utils
 
+from ..privacy.datakeys import DataKeys
 from .errors import NotFoundError
+from .sealed import unseal
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,12 @@ def with_payload(
     record_id: str,
     member: str,
     select: str = "d.id",
+    *,
+    keys: DataKeys | None,
 ) -> tuple[dict[str, Any], Any]:
     """(the metadata row as `select` reads it, with alias `d`; the payload's `member`,
-    "facts", "decision" or "claim", parsed, or {} once erased); NotFoundError if there is no record."""
+    "facts", "decision" or "claim", opened and parsed, or {} once erased); NotFoundError if
+    there is no record."""
     rows = list(
         db.query(
             f"SELECT {select}, p.{member} AS payload FROM {kind.table} d"
@@ -50,4 +55,5 @@ def with_payload(
     if not rows:
         raise NotFoundError(f"no {kind.noun} {record_id!r}")
     row = rows[0]
-    return row, json.loads(row["payload"]) if row["payload"] is not None else {}
+    text = unseal(keys, kind.payloads, member, record_id, row.pop("payload"))
+    return row, json.loads(text) if text is not None else {}

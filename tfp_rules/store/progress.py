@@ -28,8 +28,10 @@ from .idempotency import (
 )
 from .listing import decode_cursor, encode_cursor, page, timestamp
 from .payloads import PROGRESS_PAYLOADS, with_payload
+from .persons import index_persons
 from .records import ProgressRecord, ProgressReview, StoredProgress
 from .reviews import PROGRESS, Reviews, reviews_of
+from .sealed import seal
 
 
 def _metadata_row(
@@ -122,11 +124,19 @@ class ProgressChecks(Reviews, AuditLog):
                 db["progress_payloads"].insert(
                     {
                         "progress_id": row["id"],
-                        "facts": json.dumps(facts, ensure_ascii=False),
-                        "decision": json.dumps(decision, ensure_ascii=False),
+                        **{
+                            column: seal(self.keys, "progress_payloads", column, row["id"], text)
+                            for column, text in (
+                                ("facts", json.dumps(facts, ensure_ascii=False)),
+                                ("decision", json.dumps(decision, ensure_ascii=False)),
+                            )
+                        },
                     }
                 )
-                link(db, "progress", row["id"])
+                link(db, "progress", row["id"], self.keys)
+                index_persons(
+                    db, self.keys, family_ref=row["family_ref"], record_id=row["id"], facts=facts
+                )
                 if idempotency_key is not None:
                     remember(
                         db,
@@ -208,14 +218,16 @@ class ProgressChecks(Reviews, AuditLog):
     def get_progress(self, progress_id: str) -> StoredProgress:
         """One progress decision with its decision dict and its reviews, oldest first."""
         with self._read() as db:
-            row, decision = with_payload(db, PROGRESS_PAYLOADS, progress_id, "decision", "d.*")
-            reviews = reviews_of(db, [progress_id], PROGRESS)[progress_id]
+            row, decision = with_payload(
+                db, PROGRESS_PAYLOADS, progress_id, "decision", "d.*", keys=self.keys
+            )
+            reviews = reviews_of(db, [progress_id], PROGRESS, keys=self.keys)[progress_id]
         return StoredProgress(**_fields(row, reviews), decision=decision)
 
     def get_progress_facts(self, progress_id: str) -> dict[str, Any]:
         """The merged facts a progress decision was made on (personal data)."""
         with self._read() as db:
-            return with_payload(db, PROGRESS_PAYLOADS, progress_id, "facts")[1]
+            return with_payload(db, PROGRESS_PAYLOADS, progress_id, "facts", keys=self.keys)[1]
 
     def list_progress(
         self,
@@ -240,7 +252,7 @@ class ProgressChecks(Reviews, AuditLog):
             rows, more = page(
                 db, "SELECT r.* FROM progress r", where, args, "r.created_at DESC, r.id DESC", limit
             )
-            reviews = reviews_of(db, [row["id"] for row in rows], PROGRESS)
+            reviews = reviews_of(db, [row["id"] for row in rows], PROGRESS, keys=self.keys)
         records = [ProgressRecord(**_fields(row, reviews[row["id"]])) for row in rows]
         return records, (encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None)
 

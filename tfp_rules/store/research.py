@@ -26,6 +26,7 @@ from .filters import UNRESTRICTED
 from .progress import _fields as progress_fields
 from .records import ClaimRecord, DecisionRecord, ProgressRecord
 from .reviews import PROGRESS, reviews_of
+from .sealed import unseal, unseal_row
 
 DESTRUCTIONS = ("deleted", "already_gone")
 RESEARCH_PAGE = 200
@@ -120,9 +121,14 @@ class ResearchExtracts(AuditLog):
         )
         for rows in self._pages(sql, created_to, page_size):
             with self._read() as db:
-                reviews = reviews_of(db, [row["id"] for row in rows])
+                reviews = reviews_of(db, [row["id"] for row in rows], keys=self.keys)
             for row in rows:
-                facts, decision = row.pop("_facts"), row.pop("_decision")
+                facts = unseal(
+                    self.keys, "decision_payloads", "facts", row["id"], row.pop("_facts")
+                )
+                decision = unseal(
+                    self.keys, "decision_payloads", "decision", row["id"], row.pop("_decision")
+                )
                 record = DecisionRecord(**record_fields(row, reviews[row["id"]]))
                 yield ResearchDecision(record, _loaded(facts), _loaded(decision))
 
@@ -137,9 +143,11 @@ class ResearchExtracts(AuditLog):
         )
         for rows in self._pages(sql, created_to, page_size):
             with self._read() as db:
-                reviews = reviews_of(db, [row["id"] for row in rows], PROGRESS)
+                reviews = reviews_of(db, [row["id"] for row in rows], PROGRESS, keys=self.keys)
             for row in rows:
-                decision = row.pop("_decision")
+                decision = unseal(
+                    self.keys, "progress_payloads", "decision", row["id"], row.pop("_decision")
+                )
                 record = ProgressRecord(**progress_fields(row, reviews[row["id"]]))
                 yield ResearchProgress(record, _loaded(decision))
 
@@ -149,7 +157,7 @@ class ResearchExtracts(AuditLog):
         """Every results claim created at or before `created_to`, oldest first (metadata
         only: the evidence and the keyworker's name are not read)."""
         for rows in self._pages(f"SELECT {_CLAIM_COLUMNS} FROM claims d", created_to, page_size):
-            yield from (ClaimRecord(**row) for row in rows)
+            yield from (ClaimRecord(**unseal_row(self.keys, "claims", row)) for row in rows)
 
     def record_extract(
         self,

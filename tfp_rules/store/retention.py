@@ -6,8 +6,9 @@ The contract with the audit chain (`chain.py`): no row of `decisions`, `reviews`
 `progress`, `progress_reviews`, `claims` or `audit` is ever deleted, and none of their
 non-personal fields changes. Erasing a record deletes its payload row (facts and the
 decision with its trace; a claim's content), sets its `family_ref` and its reviews'
-`reason` to NULL, deletes its idempotency rows (not chained), and removes the entries that
-name it from jobs' personal parts; an audit row is touched only if its `target` quotes the
+`reason` to NULL (a withdrawn claim's reason to ''), deletes its idempotency rows (not
+chained) and its person index rows, and removes the entries that name it from jobs'
+personal parts; an audit row is touched only if its `target` quotes the
 family ref (a refused request's path), and then `target` and `detail` both become NULL.
 `tombstones` (migration 13) marks every record so erased, when, and why. What stays of a
 decision (id, dates, ruleset, status, outcome, review verdicts) is its tombstone: it keeps
@@ -244,7 +245,13 @@ class Retention(AuditLog):
             mark(key.removesuffix("s") if key == "decisions" else key, ids)
             counts[key] = len(tombstoned) - before
         run(f"DELETE FROM claim_payloads WHERE claim_id {_IN_IDS}", [_in(claims)])
-        run(f"UPDATE claims SET family_ref = NULL WHERE id {_IN_IDS}", [_in(claims)])
+        # a withdrawal's reason is free text (the CHECK keeps it non-NULL once withdrawn)
+        run(
+            "UPDATE claims SET family_ref = NULL, withdrawn_reason = CASE WHEN"
+            f" withdrawn_reason IS NULL THEN NULL ELSE '' END WHERE id {_IN_IDS}",
+            [_in(claims)],
+        )
+        run("DELETE FROM person_index WHERE family_ref = ?", [family_ref])
         before = len(tombstoned)
         mark("claim", claims)
         counts["claims"] = len(tombstoned) - before

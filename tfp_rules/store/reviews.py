@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
+from ..privacy.datakeys import DataKeys
 from ..text import check_text
 from .audit import AuditLog, json_bool
 from .chain import link
@@ -29,6 +30,7 @@ from .records import (
     progress_outcome_in_force,
     review_refusal,
 )
+from .sealed import seal, unseal_row
 
 
 def review_from_row(row: dict[str, Any]) -> Review:
@@ -92,10 +94,14 @@ PROGRESS = ReviewedTable(
 
 
 def reviews_of(
-    db: sqlite_utils.Database, ids: list[str], table: ReviewedTable = DECISIONS
+    db: sqlite_utils.Database,
+    ids: list[str],
+    table: ReviewedTable = DECISIONS,
+    *,
+    keys: DataKeys | None,
 ) -> dict[str, list[Any]]:
     """Every review of each decision (or progress decision), oldest first (by the order
-    they were written)."""
+    they were written), reasons opened."""
     reviews: dict[str, list[Any]] = {d: [] for d in ids}
     rows = db.query(
         f"SELECT * FROM {table.reviews} WHERE {table.column} IN"
@@ -103,7 +109,7 @@ def reviews_of(
         [json.dumps(ids)],
     )
     for row in rows:
-        reviews[row[table.column]].append(table.from_row(row))
+        reviews[row[table.column]].append(table.from_row(unseal_row(keys, table.reviews, row)))
     return reviews
 
 
@@ -163,14 +169,17 @@ class Reviews(AuditLog):
             if not rows:
                 raise NotFoundError(f"no {table.noun} {subject_id!r}")
             automated = None if rows[0][table.field] is None else bool(rows[0][table.field])
-            in_force = table.in_force(automated, reviews_of(db, [subject_id], table)[subject_id])
+            in_force = table.in_force(
+                automated, reviews_of(db, [subject_id], table, keys=self.keys)[subject_id]
+            )
             refused = review_refusal(
                 verdict, value, in_force, field=table.field, subject=table.noun
             )
             if refused:
                 raise ReviewRefusedError(*refused)
-            db[table.reviews].insert(row)
-            link(db, table.reviews, row["id"])
+            reason_sealed = seal(self.keys, table.reviews, "reason", row["id"], reason)
+            db[table.reviews].insert({**row, "reason": reason_sealed})
+            link(db, table.reviews, row["id"], self.keys)
             self._audit(
                 db,
                 actor=reviewer,

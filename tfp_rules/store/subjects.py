@@ -5,9 +5,8 @@ Read only, and plain rows (dicts): what a subject access document says about the
 `privacy.subject`'s business. A family's rows are found by `family_ref` (the family indexes
 of `decisions` and `progress`), their claims by progress id, their audit rows by target id,
 so no other family's rows are read into Python. Finding a person (a member ref and a date of
-birth, which only together name someone: member refs are unique within a family only) has no
-index to use: SQLite walks every stored facts document with `json_each`, and only the
-matching families' refs come back.
+birth, which only together name someone: member refs are unique within a family only) uses
+the person index of blind digests (`persons.py`), since the facts are sealed at rest.
 """
 
 from __future__ import annotations
@@ -18,18 +17,15 @@ from typing import Any
 
 import sqlite_utils
 
+from ..privacy.datakeys import DataKeys
 from .audit import LIST_READS, AuditLog
+from .persons import families_with, person_text
+from .sealed import unseal_row
 
 # Audit rows that name what they read in `detail` (list reads record the ids returned, a
 # subject access export the ids it gave out) or in `target` (a refused request's path).
 _DETAIL_NAMES = (*LIST_READS, "subject.export")
 _TARGET_NAMES = ("request.rejected",)
-
-# A member with this ref and date of birth in a facts document (`p.facts`).
-_NAMES_PERSON = (
-    "EXISTS (SELECT 1 FROM json_each(p.facts, '$.members') m"
-    " WHERE json_extract(m.value, '$.ref') = ? AND json_extract(m.value, '$.date_of_birth') = ?)"
-)
 
 
 @dataclass
@@ -56,7 +52,9 @@ def _ids(rows: list[dict[str, Any]]) -> str:
     return json.dumps([r["id"] for r in rows])
 
 
-def _reviews(db: sqlite_utils.Database, table: str, column: str, ids: str) -> dict[str, list]:
+def _reviews(
+    db: sqlite_utils.Database, keys: DataKeys | None, table: str, column: str, ids: str
+) -> dict[str, list]:
     """Each record's reviews, oldest first, with the reviewer's client name."""
     found: dict[str, list[dict[str, Any]]] = {}
     rows = db.query(
@@ -66,7 +64,7 @@ def _reviews(db: sqlite_utils.Database, table: str, column: str, ids: str) -> di
         [ids],
     )
     for row in rows:
-        found.setdefault(row[column], []).append(row)
+        found.setdefault(row[column], []).append(unseal_row(keys, table, row))
     return found
 
 
@@ -85,7 +83,12 @@ def _job_entries(personal: dict[str, Any], family_ref: str, ids: set[str]) -> di
 
 
 def _reviewed(
-    db: sqlite_utils.Database, family_ref: str, table: str, reviews_table: str, key: str
+    db: sqlite_utils.Database,
+    keys: DataKeys | None,
+    family_ref: str,
+    table: str,
+    reviews_table: str,
+    key: str,
 ) -> list[dict[str, Any]]:
     """A family's decisions (or progress decisions) with their facts, decision and reviews,
     oldest first: `table`'s rows, its `<singular>_payloads` on `key`, `reviews_table`."""
@@ -98,8 +101,9 @@ def _reviewed(
             [family_ref],
         )
     )
-    reviews = _reviews(db, reviews_table, key, _ids(rows))
+    reviews = _reviews(db, keys, reviews_table, key, _ids(rows))
     for row in rows:
+        unseal_row(keys, payloads, row, row["id"])
         row["reviews"] = reviews.get(row["id"], [])
     return rows
 
@@ -115,35 +119,32 @@ class Subjects(AuditLog):
         """The family refs (sorted) whose stored facts, of a decision or a progress
         decision, hold a member with this ref and this date of birth (YYYY-MM-DD), both."""
         with self._read() as db:
-            rows = db.execute(
-                "SELECT d.family_ref FROM decisions d JOIN decision_payloads p"
-                f" ON p.decision_id = d.id WHERE d.family_ref IS NOT NULL AND {_NAMES_PERSON}"
-                " UNION SELECT d.family_ref FROM progress d JOIN progress_payloads p"
-                f" ON p.progress_id = d.id WHERE d.family_ref IS NOT NULL AND {_NAMES_PERSON}"
-                " ORDER BY 1",
-                [member_ref, date_of_birth, member_ref, date_of_birth],
-            ).fetchall()
-        return [r[0] for r in rows]
+            return families_with(db, self.keys, person_text(member_ref, date_of_birth))
 
     def family_rows(self, family_ref: str) -> FamilyRows:
         """Everything held about one family, in one consistent snapshot (see FamilyRows)."""
         found = FamilyRows(family_ref)
         with self._read() as db:
-            found.decisions = _reviewed(db, family_ref, "decisions", "reviews", "decision_id")
+            found.decisions = _reviewed(
+                db, self.keys, family_ref, "decisions", "reviews", "decision_id"
+            )
             found.progress = _reviewed(
-                db, family_ref, "progress", "progress_reviews", "progress_id"
+                db, self.keys, family_ref, "progress", "progress_reviews", "progress_id"
             )
             # by progress id (indexed): every claim rests on one of the family's progress
             # decisions, and keeps its family even if its own ref is cleared
-            found.claims = list(
-                db.query(
+            found.claims = [
+                unseal_row(
+                    self.keys, "claim_payloads", unseal_row(self.keys, "claims", row), row["id"]
+                )
+                for row in db.query(
                     "SELECT c.*, p.claim FROM claims c"
                     " LEFT JOIN claim_payloads p ON p.claim_id = c.id"
                     " WHERE c.progress_id IN (SELECT value FROM json_each(?))"
                     " ORDER BY c.created_at, c.id",
                     [_ids(found.progress)],
                 )
-            )
+            ]
             found.jobs = self._jobs_naming(db, family_ref, {r["id"] for r in found.decisions})
             ids = [*found.record_ids, *(j["id"] for j in found.jobs)]
             found.audit = self._audit_naming(db, ids)
