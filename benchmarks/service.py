@@ -60,6 +60,7 @@ from service.run import RUN_SETTINGS, nginx_executable  # noqa: E402
 from tfp_rules.evaluate import decide  # noqa: E402
 from tfp_rules.intake import take_in  # noqa: E402
 from tfp_rules.library import RulesetLibrary  # noqa: E402
+from tfp_rules.privacy.datakeys import DataKeys  # noqa: E402
 from tfp_rules.store import Store, request_hash_of  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -160,6 +161,10 @@ def serving(workdir: Path, args: Namespace) -> Iterator[tuple[int, list[int]]]:
     print(f"         TFP_DATABASE and the store lines' databases in {workdir}")
     env = {k: v for k, v in os.environ.items() if k not in RUN_SETTINGS} | settings
     env["TFP_DATABASE"] = str(workdir / "tfp.sqlite")
+    keys = workdir / "keys" / "data-keys.json"  # personal data sealed, as in production
+    if not keys.exists():
+        DataKeys.generate().save(keys)
+    env["TFP_DATA_KEY_FILE"] = str(keys)
     env["TFP_CONTROL_SOCKET"] = str(workdir / "gunicorn.ctl")
     with open(workdir / "access.log", "wb") as out, open(workdir / "error.log", "wb") as err:
         proc = subprocess.Popen(
@@ -347,18 +352,23 @@ def store_rates(
     raw = _timed(lambda i: conn.execute("INSERT INTO payloads VALUES (NULL, ?, ?)", texts[i % n]))
     conn.close()
 
-    with Store(workdir / "store.sqlite") as store:  # WAL, synchronous=FULL, as the service's
-        key, _ = store.create_key("submitter", "benchmark")
-        saved = _timed(
-            lambda i: store.save_decision(
-                decisions[i % n],
-                docs[i % n],
-                submitted_by=key.client_id,
-                idempotency_key=f"bench-{run}-{i}",
-                request_hash=hashes[i % n],
+    def save_rate(name: str, keys: DataKeys | None) -> dict[str, float]:
+        # WAL, synchronous=FULL, as the service's
+        with Store(workdir / f"{name}.sqlite", keys=keys) as store:
+            key, _ = store.create_key("submitter", "benchmark")
+            return _timed(
+                lambda i: store.save_decision(
+                    decisions[i % n],
+                    docs[i % n],
+                    submitted_by=key.client_id,
+                    idempotency_key=f"bench-{run}-{i}",
+                    request_hash=hashes[i % n],
+                )
             )
-        )
-    return {"raw": raw, "store": saved}
+
+    # sealed at rest (AES-256-GCM) as the service stores them, and plain (development mode)
+    sealed = save_rate("store", DataKeys.generate())
+    return {"raw": raw, "store": sealed, "store_plain": save_rate("store-plain", None)}
 
 
 # --------------------------------------------------------------------------- main
@@ -430,12 +440,19 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\nstore    one thread, fresh WAL databases with synchronous=FULL, {STORE_S:g} s each")
     print(f"  {'':<36} {'writes/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    for key, label in (("raw", "raw sqlite3 INSERT (baseline)"), ("store", "Store.save_decision")):
+    for key, label in (
+        ("raw", "raw sqlite3 INSERT (baseline)"),
+        ("store", "Store.save_decision, sealed"),
+        ("store_plain", "Store.save_decision, plain (dev)"),
+    ):
         r = store[key]
         print(f"  {label:<36} {r['writes_per_second']:>9,.0f}", end=" ")
         print(f"{r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f}")
     store["ratio"] = store["store"]["writes_per_second"] / store["raw"]["writes_per_second"]
     print(f"  ratio save_decision / raw writes: {store['ratio']:.3f}")
+    plain = store["store_plain"]["writes_per_second"]
+    store["sealed_ratio"] = store["store"]["writes_per_second"] / plain
+    print(f"  ratio sealed / plain save_decision: {store['sealed_ratio']:.3f}")
 
     print(f"\nquiet    other processes used {others['http']:.2f} cores in HTTP phases,", end=" ")
     print(f"{others['store']:.2f} in the store lines")
