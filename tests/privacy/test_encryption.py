@@ -203,7 +203,7 @@ def test_new_data_key_writes_an_owner_only_file_and_never_overwrites(tmp_path):
     again = runner.invoke(main, ["keys", "new-data-key", "--file", str(path)])
     assert again.exit_code == 1 and "exists" in again.output
     path.chmod(0o640)
-    with pytest.raises(DataKeyError, match="readable by others.*chmod 600"):
+    with pytest.raises(DataKeyError, match=r"readable by others.*chmod 600"):
         DataKeys.load(path)
     path.chmod(0o600)
     path.write_text('{"current": "k1", "keys": {"k1": "c2hvcnQ="}}')
