@@ -195,27 +195,34 @@ def _indicator(
     """One indicator: every subject it applies to (or that a judgement names), tested."""
     missing = sorted(firing.unchecked & set(ind.data_sources)) if firing.unchecked else []
     results = []
+    met_by, unknown_at = firing.met, firing.unknown
+    ind_id, applies_to, when = ind.id, ind.applies_to, ind.when
     for subject in firing.subjects:
-        key = (ind.id, subject.ref)
-        applies = subject.applies(ind.applies_to)
+        key = (ind_id, subject.ref)
+        applies = subject.applies(applies_to)
         judgements = judged.get(key) if judged else None
         if not applies and not judgements:
             continue
-        bases = firing.met.get(key, _NO_BASES)
+        bases = met_by.get(key, _NO_BASES)
         node, met_by_rule, unknown = None, False, False
         if applies:
-            node, met_by_rule, unknown = _tested(explain_it, ind.when, missing, subject, firing)
+            node, met_by_rule, unknown = _tested(explain_it, when, missing, subject, firing)
         if (
             ("rule" in bases) != met_by_rule
-            or (key in firing.unknown) != unknown
+            or (key in unknown_at) != unknown
             or ("judgement" in bases) != bool(judgements)
         ):
-            where = f"{ind.id} for {subject.ref}"
+            where = f"{ind_id} for {subject.ref}"
             disagree.check(f"{where} met by rule", "rule" in bases, met_by_rule)
-            disagree.check(f"{where} unknown", key in firing.unknown, unknown)
+            disagree.check(f"{where} unknown", key in unknown_at, unknown)
             disagree.check(f"{where} judged", "judgement" in bases, bool(judgements))
         status = "met" if bases else "unknown" if unknown else "not_met"
-        entry: dict[str, Any] = {"subject": subject.ref, **_result(status, missing)}
+        # the keys in `_result`'s order, built in place (this loop runs for every subject)
+        entry: dict[str, Any] = {"subject": subject.ref, "status": status, "met": bool(bases)}
+        if missing and status != "met":
+            entry["missing_sources"] = missing
+            if status == "not_met":
+                entry["settled"] = True
         if bases:
             entry["basis"] = "rule" if "rule" in bases else "judgement"
         if node is not None:

@@ -315,6 +315,11 @@ class FamilyMeasures:
                 if any(getattr(record, key) not in values for key, values in m.where):
                     continue
                 picked.append((pointer, record))
+        if not picked:  # most selections on most subjects: nothing to group or add up
+            parts = {"window": dict(self._window_data(m))}
+            if m.kind == "mean":
+                return Measured(None, (), f"{window}: no records", parts)
+            return Measured(0, (), window, parts)  # a count, or a sum of nothing
         if len(m.types) > 1:
             picked.sort(key=lambda item: _pointer_order(item[0]))
         evidence = tuple(p for p, _ in picked)
