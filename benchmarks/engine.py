@@ -11,10 +11,19 @@
    headlines met, and for every indicator the set of subjects that met it
    (the engine's `met_by`). Any disagreement, or an engine error on a valid
    document, aborts the run with exit status 1: it is a bug in one of them.
-3. Times both over the same families, R repetitions, alternating which side
-   goes first, with `perf_counter_ns` around every call. The engine call is
-   `evaluate` (decision with its full trace) plus `json.dumps` of the decision;
-   the baseline call is `evaluate_plain` plus `json.dumps` of its result.
+   It also checks that `fire_plain` (below: the same firing done in plain Python
+   instead of durable_rules) gives every family exactly the engine's decision.
+3. Times five sides over the same families, R rounds, rotating which side goes
+   first, with `perf_counter_ns` around every call; every result is serialised
+   with orjson:
+   - end to end (parse + evaluate + serialise), each from the document's JSON
+     bytes through `intake.take_in` (every check the service makes):
+     the engine (decision with its full trace), the baseline (`evaluate_plain`,
+     decision only), and plain firing (the engine's measures and full trace,
+     the firing done by `fire_plain` instead of durable_rules);
+   - decision only (facts parsed beforehand): the engine (`evaluate`) and the
+     baseline (`evaluate_plain`).
+   Ratios are of median throughputs, with the min and median of each side.
 4. Runs M engine evaluations (cycling through the N families) and samples the
    resident set size every 10,000 to show whether memory grows.
 """
@@ -42,10 +51,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 sys.path.insert(0, str(ROOT))
 
+import orjson  # noqa: E402
+
 from benchmarks.baseline import evaluate_plain  # noqa: E402
 from benchmarks.families import generate  # noqa: E402
 from tfp_rules.compile import CompiledRuleset, compile_ruleset  # noqa: E402
-from tfp_rules.evaluate import evaluate, fire, measure_family  # noqa: E402
+from tfp_rules.conditions import could_hold, holds  # noqa: E402
+from tfp_rules.evaluate import (  # noqa: E402
+    Firing,
+    _decision,
+    evaluate,
+    fire,
+    measure_family,
+    unchecked_sources,
+)
 from tfp_rules.facts import FamilyFacts  # noqa: E402
 from tfp_rules.intake import take_in  # noqa: E402
 from tfp_rules.library import RulesetLibrary  # noqa: E402
@@ -183,30 +202,126 @@ def check_agreement(
     sys.exit(1)
 
 
+# --------------------------------------------------------------------------- plain firing
+
+
+def fire_plain(compiled: CompiledRuleset, facts: FamilyFacts) -> Firing:
+    """What `evaluate.fire` concludes, with the rule work done in plain Python instead of
+    durable_rules (benchmark only): the same measures and engine facts, each indicator's,
+    the family rule's and the eligibility rules' reading of the same compiled ruleset by
+    `conditions.holds` and `could_hold`."""
+    ruleset = compiled.ruleset
+    assert ruleset.family is not None
+    unchecked = unchecked_sources(facts)
+    people, measured, reach, engine_facts = measure_family(
+        compiled, facts, with_reach=bool(unchecked)
+    )
+    firing = Firing(people, measured, reach, {}, set(), False, unchecked=unchecked)
+    reachable: set[str] = set()
+    values = {s.ref: {k: m.value for k, m in measured[s.ref].items()} for s in people}
+    for ind in ruleset.indicators:
+        open_to = bool(unchecked & set(ind.data_sources))
+        for subject in people:
+            if not subject.applies(ind.applies_to):
+                continue
+            key = (ind.id, subject.ref)
+            if holds(ind.when, values[subject.ref]):
+                firing.met.setdefault(key, set()).add("rule")
+                firing.headlines.add(ind.headline)
+                reachable.add(ind.headline)
+            elif open_to and could_hold(ind.when, reach[subject.ref]):
+                firing.unknown.add(key)
+                reachable.add(ind.headline)
+    for f in engine_facts:
+        if f["kind"] == "judgement":
+            firing.met.setdefault((f["indicator"], f["subject"]), set()).add("judgement")
+            firing.headlines.add(f["headline"])
+            reachable.add(f["headline"])
+    family_open = bool(unchecked & set(ruleset.family.data_sources))
+    for subject in people:
+        if subject.kind != "member":
+            continue
+        if holds(ruleset.family.when, values[subject.ref]):
+            firing.family[subject.ref] = "met"
+        elif family_open and could_hold(ruleset.family.when, reach[subject.ref]):
+            firing.family[subject.ref] = "unknown"
+    required = ruleset.headlines_required
+    firing.eligible = len(firing.headlines) >= required and "met" in firing.family.values()
+    firing.reachable = len(reachable) >= required and bool(firing.family)
+    return firing
+
+
+def evaluate_plain_firing(compiled: CompiledRuleset, facts: FamilyFacts) -> dict[str, Any]:
+    """The engine's decision with its full trace, fired by `fire_plain`."""
+    return _decision(compiled, facts, fire_plain(compiled, facts))
+
+
+def check_plain_firing(compiled: CompiledRuleset, facts: list[FamilyFacts]) -> None:
+    """Abort (exit 1) unless plain firing gives every family exactly the engine's decision."""
+    differ = [
+        f.family_ref
+        for f in facts
+        if orjson.dumps(evaluate_plain_firing(compiled, f)) != orjson.dumps(evaluate(compiled, f))
+    ]
+    if differ:
+        print(
+            f"\nABORTED: plain firing and durable_rules decide {len(differ)} of {len(facts)} "
+            f"families differently (e.g. {', '.join(differ[:MAX_SHOWN])}); nothing was timed."
+        )
+        sys.exit(1)
+
+
 # --------------------------------------------------------------------------- timing
 
 
-def _engine_call(compiled: CompiledRuleset) -> Callable[[FamilyFacts], str]:
-    def call(f: FamilyFacts) -> str:
-        return json.dumps(evaluate(compiled, f))
+SIDES = (
+    "engine_e2e",
+    "baseline_e2e",
+    "plain_firing_e2e",
+    "engine",
+    "baseline",
+)
+LABELS = {
+    "engine_e2e": "engine, end to end: parse + durable_rules + full trace + orjson",
+    "baseline_e2e": "baseline, end to end: parse + hand-written decision + orjson",
+    "plain_firing_e2e": "plain firing, end to end: parse + Python firing + full trace + orjson",
+    "engine": "engine, decision only: durable_rules + full trace + orjson",
+    "baseline": "baseline, decision only: hand-written decision + orjson",
+}
 
-    return call
+
+def _calls(compiled: CompiledRuleset, library: RulesetLibrary) -> dict[str, Callable[[Any], bytes]]:
+    """Each timed side as a call on one family (its JSON bytes for end to end, else its
+    parsed facts)."""
+
+    def engine_e2e(raw: bytes) -> bytes:
+        return orjson.dumps(evaluate(compiled, take_in(library, raw, RULESET).facts))
+
+    def baseline_e2e(raw: bytes) -> bytes:
+        return orjson.dumps(evaluate_plain(take_in(library, raw, RULESET).facts))
+
+    def plain_firing_e2e(raw: bytes) -> bytes:
+        return orjson.dumps(evaluate_plain_firing(compiled, take_in(library, raw, RULESET).facts))
+
+    return {
+        "engine_e2e": engine_e2e,
+        "baseline_e2e": baseline_e2e,
+        "plain_firing_e2e": plain_firing_e2e,
+        "engine": lambda f: orjson.dumps(evaluate(compiled, f)),
+        "baseline": lambda f: orjson.dumps(evaluate_plain(f)),
+    }
 
 
-def _baseline_call(f: FamilyFacts) -> str:
-    return json.dumps(evaluate_plain(f))
-
-
-def _pass(call: Callable[[FamilyFacts], str], facts: list[FamilyFacts]) -> tuple[int, list[int]]:
+def _pass(call: Callable[[Any], Any], items: list[Any]) -> tuple[int, list[int]]:
     """One timed pass: (wall ns, per-call ns)."""
     clock = time.perf_counter_ns
     latencies = []
     append = latencies.append
     gc.collect()
     start = clock()
-    for f in facts:
+    for item in items:
         t0 = clock()
-        call(f)
+        call(item)
         append(clock() - t0)
     return clock() - start, latencies
 
@@ -217,21 +332,35 @@ def _percentile(sorted_ns: list[int], q: float) -> float:
     return sorted_ns[int(rank) - 1] / 1000
 
 
-def time_both(compiled: CompiledRuleset, facts: list[FamilyFacts], repeats: int) -> dict[str, Any]:
-    sides = {"engine": _engine_call(compiled), "baseline": _baseline_call}
-    warm = facts[: min(500, len(facts))]
-    for call in sides.values():
-        _pass(call, warm)
-    walls: dict[str, list[int]] = {name: [] for name in sides}
-    lats: dict[str, list[int]] = {name: [] for name in sides}
+RATIOS = {
+    "end_to_end_engine_over_baseline": ("engine_e2e", "baseline_e2e"),
+    "decision_only_engine_over_baseline": ("engine", "baseline"),
+    "engine_over_plain_firing": ("engine_e2e", "plain_firing_e2e"),
+}
+
+
+def time_all(
+    compiled: CompiledRuleset,
+    library: RulesetLibrary,
+    raws: list[bytes],
+    facts: list[FamilyFacts],
+    repeats: int,
+) -> dict[str, Any]:
+    """Every side over the same families, `repeats` rounds rotating which goes first."""
+    sides = _calls(compiled, library)
+    inputs = {name: raws if name.endswith("_e2e") else facts for name in SIDES}
+    warm = min(500, len(facts))
+    for name in SIDES:
+        _pass(sides[name], inputs[name][:warm])
+    walls: dict[str, list[int]] = {name: [] for name in SIDES}
+    lats: dict[str, list[int]] = {name: [] for name in SIDES}
     for rep in range(repeats):
-        order = ("engine", "baseline") if rep % 2 == 0 else ("baseline", "engine")
-        for name in order:
-            wall, latencies = _pass(sides[name], facts)
+        for name in SIDES[rep % len(SIDES) :] + SIDES[: rep % len(SIDES)]:
+            wall, latencies = _pass(sides[name], inputs[name])
             walls[name].append(wall)
             lats[name].extend(latencies)
     out: dict[str, Any] = {}
-    for name in sides:
+    for name in SIDES:
         rates = [len(facts) * 1e9 / w for w in walls[name]]
         ordered = sorted(lats[name])
         out[name] = {
@@ -243,21 +372,22 @@ def time_both(compiled: CompiledRuleset, facts: list[FamilyFacts], repeats: int)
             "latency_us_mean": statistics.fmean(ordered) / 1000,
             "calls": len(ordered),
         }
-    out["ratio_engine_over_baseline_throughput"] = (
-        out["engine"]["families_per_second_median"] / out["baseline"]["families_per_second_median"]
-    )
+    for ratio, (top, bottom) in RATIOS.items():
+        # per round (sides of one round ran back to back), then min and median over rounds
+        per_round = [walls[bottom][i] / walls[top][i] for i in range(repeats)]
+        out[ratio] = {"median": statistics.median(per_round), "min": min(per_round)}
     return out
 
 
 def stages(compiled: CompiledRuleset, facts: list[FamilyFacts]) -> dict[str, float]:
     """Mean microseconds per family of each step of an engine call, by difference of
-    cumulative prefixes (measures; + durable_rules; + trace; + json.dumps), best of 3
+    cumulative prefixes (measures; + durable_rules; + trace; + orjson), best of 3
     passes over the first 1,000 families."""
     prefixes = {
         "measures": lambda f: measure_family(compiled, f),
         "rules": lambda f: fire(compiled, f),
         "trace": lambda f: evaluate(compiled, f),
-        "json": lambda f: json.dumps(evaluate(compiled, f)),
+        "json": lambda f: orjson.dumps(evaluate(compiled, f)),
     }
     sample = facts[:1000]
     # best of three passes per prefix: differences of noisy single passes can even go negative
@@ -279,7 +409,7 @@ def memory_run(compiled: CompiledRuleset, facts: list[FamilyFacts], total: int) 
     samples: list[tuple[int, float]] = []
     start = time.perf_counter()
     for i in range(total):
-        json.dumps(evaluate(compiled, facts[i % len(facts)]))
+        orjson.dumps(evaluate(compiled, facts[i % len(facts)]))
         if (i + 1) % SAMPLE_EVERY == 0:
             samples.append((i + 1, _rss_mb()))
     elapsed = time.perf_counter() - start
@@ -338,21 +468,30 @@ def main(argv: list[str] | None = None) -> int:
         f"(eligible, headlines, who met each of {n_ind} indicators); {eligible:.1%} eligible"
     )
 
-    timing = time_both(compiled, facts, args.repeats)
+    check_plain_firing(compiled, facts)
+    print(f"check    plain firing gives all {len(facts)} families exactly the engine's decision")
+
+    raws = [orjson.dumps(d) for d in docs]
+    timing = time_all(compiled, library, raws, facts, args.repeats)
+    timing["ratio_engine_over_baseline_throughput"] = timing["decision_only_engine_over_baseline"][
+        "median"
+    ]
     print(
-        f"\ntiming   {args.repeats} repetitions x {len(facts)} families, alternating which side "
-        "goes first;\n         each call = evaluate + json.dumps of its result"
+        f"\ntiming   {args.repeats} rounds x {len(facts)} families per side, rotating which "
+        "side goes first;\n         every result serialised with orjson"
     )
-    print(f"  {'':<9} {'families/s':>11} {'(min-max)':>19} {'p50 us':>9} {'p99 us':>9}")
-    for name in ("engine", "baseline"):
+    print(f"  {'':<70} {'families/s':>11} {'(min-max)':>15} {'p50 us':>8} {'p99 us':>8}")
+    for name in SIDES:
         t = timing[name]
         span = f"{t['families_per_second_min']:,.0f}-{t['families_per_second_max']:,.0f}"
         print(
-            f"  {name:<9} {t['families_per_second_median']:>11,.0f} {'(' + span + ')':>19} "
-            f"{t['latency_us_p50']:>9,.1f} {t['latency_us_p99']:>9,.1f}"
+            f"  {LABELS[name]:<70} {t['families_per_second_median']:>11,.0f} "
+            f"{'(' + span + ')':>15} {t['latency_us_p50']:>8,.1f} {t['latency_us_p99']:>8,.1f}"
         )
-    ratio = timing["ratio_engine_over_baseline_throughput"]
-    print(f"  engine/baseline throughput: {ratio:.4f} (baseline {1 / ratio:,.1f}x faster)")
+    print("  throughput ratios, per round (median, min):")
+    for ratio in RATIOS:
+        r = timing[ratio]
+        print(f"    {ratio:<40} {r['median']:.3f} (min {r['min']:.3f})")
     steps = stages(compiled, facts)
     timing["engine_stages_us"] = steps
     print("  where an engine call's time goes (us per family, best of 3 passes):")
@@ -360,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
         "measures": "measures (windows, counts, rates, with provenance)",
         "rules": "durable_rules (indicator -> headline -> decision)",
         "trace": "trace (every indicator, subject and comparison)",
-        "json": "json.dumps of the decision",
+        "json": "orjson.dumps of the decision",
     }
     for name, us in steps.items():
         print(f"    {labels[name]:<52} {us:>8,.1f}")
@@ -368,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
     memory = None
     if args.memory_families:
         print(
-            f"\nmemory   engine, {args.memory_families:,} evaluations (+ json.dumps) cycling "
+            f"\nmemory   engine, {args.memory_families:,} evaluations (+ orjson.dumps) cycling "
             f"the {len(facts)} families; RSS every {SAMPLE_EVERY:,}"
         )
         memory = memory_run(compiled, facts, args.memory_families)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -313,3 +314,31 @@ def test_engine_errors_name_the_kinds_of_facts_never_their_values():
     with pytest.raises(EngineError) as caught:
         engine.run("test-quiet-2", [{"kind": "member", "subject": "p1", "m1": "1984-06-02"}])
     assert str(caught.value) == "rule r failed with ValueError"
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_orjson_writing_nan_as_null_does_not_let_it_reach_the_engine(bad):
+    """orjson writes NaN and infinity as null where json refuses them; `_dumps` must still
+    refuse, so a non-finite measure is an EngineError, not a silent missing value."""
+    with pytest.raises(EngineError, match="cannot hold"):
+        engine._dumps([{"kind": "member", "subject": "a", "m0": bad}])
+    engine.register("test-nan", {"r": engine.Rule([{"m": {"kind": "member"}}], lambda m: [])})
+    with pytest.raises(EngineError, match="cannot hold"):
+        engine.run("test-nan", [{"kind": "member", "subject": "a", "m0": bad}])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"kind": "member", "subject": "a", "m0": 1e-05, "m1": 1e16, "m2": None, "m3": [1, "x"]},
+        {"kind": "headline", "headline": "H1"},
+        {"kind": "x", "big": 2**70},  # beyond orjson's 64 bits: json's way
+    ],
+)
+def test_what_goes_to_the_engine_reads_back_as_the_fact_in_its_state(value):
+    """`_dumps` (orjson) and the spliced batch of one derived fact carry exactly the fact,
+    with no bare exponent for durable_rules to crash on."""
+    assert json.loads(engine._dumps(value)) == value
+    batch = engine._one_in_state(value, "7")
+    assert json.loads(batch) == [{**value, "sid": "7"}]
+    assert not re.search(r"(?<![\d.])\d+[eE]", engine._dumps(value))  # exponent after a fraction

@@ -229,3 +229,20 @@ def test_a_zero_month_window_with_open_means_open_on_the_assessment_date(example
     )
     assert measure(open_now, p1, facts).value == 1
     assert measure(in_window, p1, facts).value == 2
+
+
+def test_months_before_is_relativedelta_month_arithmetic() -> None:
+    """`months_before` replaced dateutil's relativedelta for speed: every day of a leap
+    cycle, back and forward by up to 30 months, must give what relativedelta gives."""
+    import datetime as dt
+
+    from dateutil.relativedelta import relativedelta
+
+    from tfp_rules.measures import months_after, months_before
+
+    day = dt.date(2015, 1, 1)
+    while day < dt.date(2019, 1, 1):
+        for months in range(0, 31):
+            assert months_before(day, months) == day - relativedelta(months=months)
+            assert months_after(day, months) == day + relativedelta(months=months)
+        day += dt.timedelta(days=1)

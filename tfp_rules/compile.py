@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import engine
@@ -47,6 +47,7 @@ from .conditions import All, Any_, Compare, Condition, Measure, Not, Reach, comp
 from .errors import RulesetError, RulesetProblem
 from .measures import FamilyMeasures, Measured, Subject
 from .ruleset import Ruleset
+from .trace import Explainer, explainer
 
 # durable_rules delivers at most this many matches to one action call; more than any family has.
 _CAP = 1000
@@ -88,6 +89,10 @@ class CompiledRuleset:
     # The same network without the "unknown" rules, for a family with nothing unchecked: they
     # cannot fire there, and their conditions would still be matched against every subject.
     closed_engine_name: str = ""
+    # Each indicator's condition (by indicator id) and the family rule's, lowered for the
+    # trace once here rather than walked afresh for every subject of every family.
+    explainers: dict[str, Explainer] = field(default_factory=dict)
+    family_explainer: Explainer | None = None
 
     def engine_for(self, unchecked: frozenset[str]) -> str:
         """The network to run a family on, given the sources not checked for it."""
@@ -506,4 +511,6 @@ def _compile(ruleset: Ruleset, engine_name: str) -> CompiledRuleset:
         {k: tuple(v) for k, v in needs.items()},
         int(adult_age),
         f"{engine_name}/closed",
+        {i.id: explainer(i.when) for i in ruleset.indicators},
+        explainer(ruleset.family.when),
     )

@@ -25,7 +25,7 @@ from .library import RulesetLibrary
 from .measures import FamilyMeasures, Measured, Subject, subjects
 from .prospects import nearest_misses, settle_with
 from .ruleset import FamilyRule, Headline, Indicator, Ruleset
-from .trace import CLOSED_WORLD, explain
+from .trace import CLOSED_WORLD, Explainer
 
 
 @dataclass
@@ -155,18 +155,20 @@ class _Disagreements(list[str]):
 
 
 def _tested(
+    explain_it: Explainer,
     when: Condition,
     missing: list[str],
     subject: Subject,
     firing: Firing,
 ) -> tuple[dict[str, Any], bool, bool]:
-    """A subject tested against a condition by the reference reading: (condition node, met,
-    unknown). Unknown: not met, a source is unchecked, and some records from it could
-    make it met."""
+    """A subject tested against a condition by the reference reading (`explain_it`, the
+    condition lowered at compile): (condition node, met, unknown). Unknown: not met, a
+    source is unchecked, and some records from it could make it met."""
     reach = firing.reach.get(subject.ref) if missing else None
-    node = explain(when, firing.measured[subject.ref], reach)
-    unknown = not node["met"] and bool(missing) and could_hold(when, firing.reach[subject.ref])
-    return node, node["met"], unknown
+    node = explain_it(firing.measured[subject.ref], reach)
+    met = node["met"]
+    unknown = not met and bool(missing) and could_hold(when, firing.reach[subject.ref])
+    return node, met, unknown
 
 
 def _result(status: str, missing: list[str]) -> dict[str, Any]:
@@ -180,31 +182,47 @@ def _result(status: str, missing: list[str]) -> dict[str, Any]:
     return out
 
 
+_NO_BASES: frozenset[str] = frozenset()
+
+
 def _indicator(
     ind: Indicator,
+    explain_it: Explainer,
     firing: Firing,
     judged: dict[tuple[str, str], list[dict[str, Any]]],
     disagree: _Disagreements,
 ) -> dict[str, Any]:
     """One indicator: every subject it applies to (or that a judgement names), tested."""
-    missing = sorted(firing.unchecked & set(ind.data_sources))
+    missing = sorted(firing.unchecked & set(ind.data_sources)) if firing.unchecked else []
     results = []
+    met_by, unknown_at = firing.met, firing.unknown
+    ind_id, applies_to, when = ind.id, ind.applies_to, ind.when
     for subject in firing.subjects:
-        key = (ind.id, subject.ref)
-        bases = firing.met.get(key, set())
-        applies = subject.applies(ind.applies_to)
-        judgements = judged.get(key, [])
+        key = (ind_id, subject.ref)
+        applies = subject.applies(applies_to)
+        judgements = judged.get(key) if judged else None
         if not applies and not judgements:
             continue
+        bases = met_by.get(key, _NO_BASES)
         node, met_by_rule, unknown = None, False, False
         if applies:
-            node, met_by_rule, unknown = _tested(ind.when, missing, subject, firing)
-        where = f"{ind.id} for {subject.ref}"
-        disagree.check(f"{where} met by rule", "rule" in bases, met_by_rule)
-        disagree.check(f"{where} unknown", key in firing.unknown, unknown)
-        disagree.check(f"{where} judged", "judgement" in bases, bool(judgements))
+            node, met_by_rule, unknown = _tested(explain_it, when, missing, subject, firing)
+        if (
+            ("rule" in bases) != met_by_rule
+            or (key in unknown_at) != unknown
+            or ("judgement" in bases) != bool(judgements)
+        ):
+            where = f"{ind_id} for {subject.ref}"
+            disagree.check(f"{where} met by rule", "rule" in bases, met_by_rule)
+            disagree.check(f"{where} unknown", key in unknown_at, unknown)
+            disagree.check(f"{where} judged", "judgement" in bases, bool(judgements))
         status = "met" if bases else "unknown" if unknown else "not_met"
-        entry: dict[str, Any] = {"subject": subject.ref, **_result(status, missing)}
+        # the keys in `_result`'s order, built in place (this loop runs for every subject)
+        entry: dict[str, Any] = {"subject": subject.ref, "status": status, "met": bool(bases)}
+        if missing and status != "met":
+            entry["missing_sources"] = missing
+            if status == "not_met":
+                entry["settled"] = True
         if bases:
             entry["basis"] = "rule" if "rule" in bases else "judgement"
         if node is not None:
@@ -233,11 +251,15 @@ def _indicator(
 
 def _headline(
     headline: Headline,
+    compiled: CompiledRuleset,
     firing: Firing,
     judged: dict[tuple[str, str], list[dict[str, Any]]],
     disagree: _Disagreements,
 ) -> dict[str, Any]:
-    indicators = [_indicator(ind, firing, judged, disagree) for ind in headline.indicators]
+    explainers = compiled.explainers
+    indicators = [
+        _indicator(ind, explainers[ind.id], firing, judged, disagree) for ind in headline.indicators
+    ]
     status = _strongest(i["status"] for i in indicators)
     disagree.check(f"headline {headline.id} met", headline.id in firing.headlines, status == "met")
     return {
@@ -250,14 +272,16 @@ def _headline(
     }
 
 
-def _family(rule: FamilyRule, firing: Firing, disagree: _Disagreements) -> dict[str, Any]:
+def _family(
+    rule: FamilyRule, explain_it: Explainer, firing: Firing, disagree: _Disagreements
+) -> dict[str, Any]:
     """Whether the household is a family at all: some member meets the ruleset's rule."""
     missing = sorted(firing.unchecked & set(rule.data_sources))
     results = []
     for subject in firing.subjects:
         if subject.kind != "member":
             continue
-        node, met, unknown = _tested(rule.when, missing, subject, firing)
+        node, met, unknown = _tested(explain_it, rule.when, missing, subject, firing)
         status = "met" if met else "unknown" if unknown else "not_met"
         engine_says = firing.family.get(subject.ref, "not_met")
         disagree.check(f"family rule for {subject.ref}", engine_says, status)
@@ -298,8 +322,9 @@ def _decision(compiled: CompiledRuleset, facts: FamilyFacts, firing: Firing) -> 
     assert ruleset.family is not None
     disagree = _Disagreements()
     judged = _judgements_by_key(facts)
-    headlines = [_headline(h, firing, judged, disagree) for h in ruleset.headlines]
-    family = _family(ruleset.family, firing, disagree)
+    headlines = [_headline(h, compiled, firing, judged, disagree) for h in ruleset.headlines]
+    assert compiled.family_explainer is not None
+    family = _family(ruleset.family, compiled.family_explainer, firing, disagree)
     required = ruleset.headlines_required
     headlines_met = sorted(h["id"] for h in headlines if h["status"] == "met")
     headlines_unknown = sorted(h["id"] for h in headlines if h["status"] == "unknown")

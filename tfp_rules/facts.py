@@ -30,6 +30,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import FactProblem, FactsError, MalformedJSONError, suggest
@@ -538,49 +539,64 @@ def _object_pairs(pairs: list[tuple[str, Any]]) -> _PairsDict:
     return result
 
 
-def _normalise(value: Any, pointer: str, problems: list[FactProblem], depth: int = 0) -> Any:
-    """Copy `value` as plain JSON data, reporting anything JSON could not say.
+# Where a value sits, built as (parent, token) pairs and spelt as a JSON Pointer only when a
+# problem needs it: most documents have none, and spelling every pointer was most of the
+# cost of normalising one.
+
+
+def _spell(at: Any) -> str:
+    """A location as its JSON Pointer."""
+    tokens = []
+    while not isinstance(at, str):
+        at, token = at
+        tokens.append(token)
+    return at + "".join("/" + _escape(t) for t in reversed(tokens))
+
+
+def _normalise(value: Any, at: Any, problems: list[FactProblem], depth: int = 0) -> Any:
+    """Copy `value` as plain JSON data, reporting anything JSON could not say; `at` is its
+    JSON Pointer, or a location `_spell` makes one of.
 
     Python `date` objects become ISO strings, as they would be in JSON text.
     """
     if depth > _MAX_DEPTH:
-        problems.append(FactProblem(pointer, "nested too deeply"))
+        problems.append(FactProblem(_spell(at), "nested too deeply"))
         return None
+    if type(value) is str and value.isascii():  # the commonest value, and surely valid
+        return value
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key in getattr(value, "duplicates", ()):
-            problems.append(FactProblem(f"{pointer}/{_escape(key)}", f"duplicate key {key!r}"))
+            problems.append(FactProblem(f"{_spell(at)}/{_escape(key)}", f"duplicate key {key!r}"))
         for key, item in value.items():
             if not isinstance(key, str):
-                problems.append(FactProblem(pointer, f"object key {key!r} is not a string"))
+                problems.append(FactProblem(_spell(at), f"object key {key!r} is not a string"))
                 continue
-            out[key] = _normalise(item, f"{pointer}/{_escape(key)}", problems, depth + 1)
+            out[key] = _normalise(item, (at, key), problems, depth + 1)
         return out
     if isinstance(value, list | tuple):
-        return [
-            _normalise(item, f"{pointer}/{i}", problems, depth + 1) for i, item in enumerate(value)
-        ]
+        return [_normalise(item, (at, i), problems, depth + 1) for i, item in enumerate(value)]
     if isinstance(value, str):
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            problems.append(FactProblem(pointer, "not valid Unicode (an unpaired surrogate)"))
+            problems.append(FactProblem(_spell(at), "not valid Unicode (an unpaired surrogate)"))
             return None
         return value
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            problems.append(FactProblem(pointer, "expected a finite number"))
+            problems.append(FactProblem(_spell(at), "expected a finite number"))
             return None
         # JSON has one kind of number: 120.0 is the integer 120, as JSON Schema reads it
         return int(value) if value.is_integer() and abs(value) < 2**53 else value
     if isinstance(value, dt.datetime):
-        problems.append(FactProblem(pointer, "expected a date YYYY-MM-DD, not a date-time"))
+        problems.append(FactProblem(_spell(at), "expected a date YYYY-MM-DD, not a date-time"))
         return None
     if isinstance(value, dt.date):
         return value.isoformat()
-    problems.append(FactProblem(pointer, f"not a JSON value ({type(value).__name__})"))
+    problems.append(FactProblem(_spell(at), f"not a JSON value ({type(value).__name__})"))
     return None
 
 
@@ -756,6 +772,15 @@ def _too_many_records(plain: dict[str, Any]) -> FactProblem | None:
     )
 
 
+def _as_json(plain: dict[str, Any]) -> bytes | str:
+    """Plain JSON data as text for pydantic: orjson's, unless it cannot write a value (an
+    integer beyond 64 bits), then json's; pydantic reads both as the same values."""
+    try:
+        return orjson.dumps(plain)
+    except TypeError:
+        return json.dumps(plain)
+
+
 def validate_document(plain: dict[str, Any]) -> tuple[FamilyFacts | None, list[FactProblem]]:
     """The model if the document is well formed, and every problem found (schema and
     cross-field) in one list."""
@@ -764,7 +789,7 @@ def validate_document(plain: dict[str, Any]) -> tuple[FamilyFacts | None, list[F
         return None, [too_many]
     try:
         # by_name=False: the JSON field is "from"; "from_" is only for Python callers.
-        facts = FamilyFacts.model_validate_json(json.dumps(plain), by_alias=True, by_name=False)
+        facts = FamilyFacts.model_validate_json(_as_json(plain), by_alias=True, by_name=False)
         problems = []
     except ValidationError as exc:
         facts, problems = None, _validation_problems(exc)
@@ -792,7 +817,7 @@ def parse_update(data: str | bytes | bytearray | Mapping[str, Any]) -> dict[str,
     problems = [] if (p := _too_many_records(plain)) is None else [p]
     if not problems:
         try:
-            FactsUpdate.model_validate_json(json.dumps(plain), by_alias=True, by_name=False)
+            FactsUpdate.model_validate_json(_as_json(plain), by_alias=True, by_name=False)
         except ValidationError as exc:
             problems = _validation_problems(exc, FactsUpdate)
     if problems:

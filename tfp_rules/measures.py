@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from calendar import monthrange
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from dateutil.relativedelta import relativedelta
 
 from .conditions import NO_LOWER_BOUND, Measure, Reach
 from .facts import AMOUNT_EVENT_TYPES, MAX_EXCLUSIONS, MAX_SESSIONS, FamilyFacts, Member
@@ -94,8 +93,12 @@ def subjects(facts: FamilyFacts, adult_age: int) -> list[Subject]:
 
 
 def months_before(day: dt.date, months: int) -> dt.date:
-    """The same day-of-month `months` earlier, clamped to the month's last day."""
-    return day - relativedelta(months=months)
+    """The same day-of-month `months` earlier, clamped to the month's last day (what
+    `day - relativedelta(months=months)` gives, in a tenth of its time; a test holds
+    the two together)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    return dt.date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 def window_start(assessment: dt.date, months: int) -> dt.date:
@@ -312,6 +315,11 @@ class FamilyMeasures:
                 if any(getattr(record, key) not in values for key, values in m.where):
                     continue
                 picked.append((pointer, record))
+        if not picked:  # most selections on most subjects: nothing to group or add up
+            parts = {"window": dict(self._window_data(m))}
+            if m.kind == "mean":
+                return Measured(None, (), f"{window}: no records", parts)
+            return Measured(0, (), window, parts)  # a count, or a sum of nothing
         if len(m.types) > 1:
             picked.sort(key=lambda item: _pointer_order(item[0]))
         evidence = tuple(p for p, _ in picked)

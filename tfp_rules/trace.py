@@ -9,7 +9,7 @@ is a pure function of the decision data, usable from the CLI or a template.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .conditions import (
@@ -135,6 +135,90 @@ def explain(
         return {"met": met, key: items}
     inner = explain(condition.item, measured, reach)
     return {"met": not inner["met"], "not": inner}
+
+
+Explainer = Callable[[Mapping[str, Measured], "Mapping[str, Reach] | None"], dict[str, Any]]
+
+
+def explainer(condition: Condition) -> Explainer:
+    """`explain` for one condition, lowered once (per compiled ruleset) into nested closures:
+    the tree walk, the static parts of every comparison and its comparator are resolved
+    here, so explaining a family only builds the nodes. Gives exactly what `explain` gives."""
+    if isinstance(condition, Compare):
+        return _compare_explainer(condition)
+    if isinstance(condition, All | Any_):
+        parts = tuple(explainer(c) for c in condition.items)
+        if isinstance(condition, All):
+
+            def all_of(measured: Mapping[str, Measured], reach: Any) -> dict[str, Any]:
+                items = [p(measured, reach) for p in parts]
+                return {"met": all(i["met"] for i in items), "all": items}
+
+            return all_of
+
+        def any_of(measured: Mapping[str, Measured], reach: Any) -> dict[str, Any]:
+            items = [p(measured, reach) for p in parts]
+            return {"met": any(i["met"] for i in items), "any": items}
+
+        return any_of
+    inner = explainer(condition.item)
+
+    def not_(measured: Mapping[str, Measured], reach: Any) -> dict[str, Any]:
+        node = inner(measured, reach)
+        return {"met": not node["met"], "not": node}
+
+    return not_
+
+
+def _holds(op: str, operands: tuple[Operand, ...]) -> Callable[[Any], bool]:
+    """`compare` with its comparator and operands fixed (None never satisfies)."""
+    first = operands[0].value
+    if op == "is":
+        return lambda v: v is not None and v == first
+    if op == "is_not":
+        return lambda v: v is not None and v != first
+    if op == "at_least":
+        return lambda v: v is not None and v >= first
+    if op == "more_than":
+        return lambda v: v is not None and v > first
+    if op == "at_most":
+        return lambda v: v is not None and v <= first
+    if op == "below":
+        return lambda v: v is not None and v < first
+    if op == "between":
+        second = operands[1].value
+        return lambda v: v is not None and first <= v <= second
+    return lambda v: compare(v, op, operands)
+
+
+def _compare_explainer(condition: Compare) -> Explainer:
+    key = condition.measure.key
+    op = condition.op
+    holds = _holds(op, condition.operands)
+    what, threshold, params, unit, data = _static(condition)
+    reachable = not condition.measure.source_free
+
+    def leaf(measured: Mapping[str, Measured], reach: Any) -> dict[str, Any]:
+        got = measured[key]
+        value = got.value
+        node = {
+            "met": holds(value),
+            "measure": what,
+            "detail": got.note,
+            "value": value,
+            "comparator": op,
+            "threshold": threshold,
+            "parameters": params,
+            "evidence": list(got.evidence),
+            "measured": {**data, **got.parts},
+        }
+        if unit:
+            node["unit"] = unit
+        if reach is not None and reachable:
+            node["could_be"] = reach[key].to_dict()
+        return node
+
+    return leaf
 
 
 def _show(value: Any, unit: str | None) -> str:
