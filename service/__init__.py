@@ -28,7 +28,6 @@ from . import (
     audit,
     auth,
     claims,
-    db,
     decisions,
     evaluations,
     headers,
@@ -43,6 +42,7 @@ from . import (
     rulesets,
     subjects,
 )
+from .jsonio import OrjsonProvider
 from .library import LiveLibrary
 
 log = logging.getLogger("tfp.service")
@@ -50,9 +50,13 @@ DEFAULT_RATE_LIMIT = "20 per second;600 per minute"
 TESTING_RATE_LIMIT = "100000 per second"
 
 
+class _App(Flask):
+    json_provider_class = OrjsonProvider
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; `config` overrides settings read from the environment."""
-    app = Flask(__name__)
+    app = _App(__name__)
     app.config.from_mapping(
         DATABASE=os.environ.get("TFP_DATABASE", "var/tfp.sqlite"),
         RULESETS=os.environ.get("TFP_RULESETS", str(DEFAULT_RULESETS_DIR)),
@@ -78,7 +82,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # The suite posts as one client far faster than any partner; the fuzzing run would
         # meet 429s instead of the routes. Tests of the limit set RATE_LIMIT themselves.
         app.config["RATE_LIMIT"] = TESTING_RATE_LIMIT
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the decision's own order
 
     app.extensions["tfp.library"] = LiveLibrary(
         app.config["RULESETS"],
@@ -96,7 +99,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # create or migrate the store before the first request
     Store(app.config["DATABASE"], keys=app.config["DATA_KEYS"]).close()
 
-    db.register(app)
     app.before_request(request_size.check_head)
     auth.register(app)
     rate_limits.register(app)  # after auth: it counts per client

@@ -1,11 +1,24 @@
-"""The decision store for the current request, opened on first use and closed at teardown."""
+"""The decision store of this process: opened on first use after the worker started, then
+kept, one connection shared by the worker's threads.
+
+Opening a store per request cost more than most of a POST: the connection's close, being
+the last, made SQLite checkpoint and delete the WAL every time, and the migrations were
+checked again. The store is opened in the worker process itself (gunicorn forks workers
+from a preloaded app, and a SQLite connection must not cross a fork), and given the data
+keys in force at each request, so a rotation is picked up without a restart.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+import os
+import threading
+
+from flask import Flask, current_app
 
 from tfp_rules.privacy.datakeys import DataKeys
 from tfp_rules.store import Store
+
+_OPENING = threading.Lock()
 
 
 def data_keys() -> DataKeys | None:
@@ -15,16 +28,22 @@ def data_keys() -> DataKeys | None:
 
 
 def get_store() -> Store:
-    if "store" not in g:
-        g.store = Store(current_app.config["DATABASE"], keys=data_keys())
-    return g.store
+    """This process's store for this app (opened if this process has none yet)."""
+    kept: tuple[int, Store] | None = current_app.extensions.get("tfp.store")
+    if kept is None or kept[0] != os.getpid():
+        with _OPENING:
+            kept = current_app.extensions.get("tfp.store")
+            if kept is None or kept[0] != os.getpid():
+                store = Store(current_app.config["DATABASE"], keys=data_keys())
+                kept = (os.getpid(), store)
+                current_app.extensions["tfp.store"] = kept
+    store = kept[1]
+    store.keys = data_keys()
+    return store
 
 
-def _close(exc: BaseException | None = None) -> None:
-    store = g.pop("store", None)
-    if store is not None:
-        store.close()
-
-
-def register(app: Flask) -> None:
-    app.teardown_appcontext(_close)
+def close_store(app: Flask) -> None:
+    """Close this process's store, if it has one (tests, and an orderly shutdown)."""
+    kept = app.extensions.pop("tfp.store", None)
+    if kept is not None and kept[0] == os.getpid():
+        kept[1].close()

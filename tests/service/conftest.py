@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from service import create_app
+from service.db import close_store
 from tfp_rules.library import RulesetLibrary
 from tfp_rules.ruleset import DEFAULT_RULESETS_DIR
 from tfp_rules.store import Store
@@ -27,7 +28,9 @@ def app(tmp_path, monkeypatch, library):
         return library if same else load(directory)
 
     monkeypatch.setattr(RulesetLibrary, "from_directory", once)
-    return create_app({"DATABASE": str(tmp_path / "tfp.sqlite"), "TESTING": True})
+    app = create_app({"DATABASE": str(tmp_path / "tfp.sqlite"), "TESTING": True})
+    yield app
+    close_store(app)
 
 
 @pytest.fixture

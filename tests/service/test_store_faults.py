@@ -1,36 +1,46 @@
 """Storage faults through the API: a full disk or a read-only database mid-request is a 503
 `store-unavailable` problem, nothing half-written is left, and the first request after the
-fault clears succeeds (each request opens the store afresh, so nothing needs restarting)."""
+fault clears succeeds on the same kept connection (nothing needs restarting)."""
 
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import pytest
 
 from service import db
 from tfp_rules.store import Store
 
-from ..store.faults import consistent, disk_full, read_only
+from ..store.faults import cleared, consistent, disk_full, read_only
 
 FAULTS = {"disk full": disk_full, "read-only": read_only}
 
 
+class Fault:
+    """`fault.now = "disk full"` (or "read-only", or None) applies to the service's store (kept
+    by each worker process), as a disk filling up or a remount would, and clears it."""
+
+    def __init__(self, app):
+        self.app = app
+        self._now: str | None = None
+
+    @property
+    def now(self) -> str | None:
+        return self._now
+
+    @now.setter
+    def now(self, kind: str | None) -> None:
+        with self.app.app_context():
+            kept = db.get_store()
+        cleared(kept)
+        if kind is not None:
+            FAULTS[kind](kept)
+        self._now = kind
+
+
 @pytest.fixture
-def fault(monkeypatch):
-    """`fault.now = "disk full"` (or "read-only", or None) applies to every store the service
-    opens from then on, as a disk filling up or a remount would."""
-    state = SimpleNamespace(now=None)
-
-    class FaultyStore(Store):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            if state.now is not None:
-                FAULTS[state.now](self)
-
-    monkeypatch.setattr(db, "Store", FaultyStore)
-    return state
+def fault(app) -> Fault:
+    return Fault(app)
 
 
 def assert_unavailable(response) -> None:

@@ -19,6 +19,7 @@ import sqlite_utils
 
 from .audit import AuditLog
 from .chain import link
+from .encoding import encoded
 from .errors import NotFoundError, NothingNewError, SupersededError
 from .filters import _NEWEST, COUNTED, counts_query, filter_clauses, where_clauses
 from .hashing import canonical_json, request_hash_of
@@ -148,11 +149,8 @@ class Decisions(AuditLog):
         payload = {
             "decision_id": row["id"],
             **{
-                column: seal(self.keys, "decision_payloads", column, row["id"], text)
-                for column, text in (
-                    ("facts", json.dumps(facts, ensure_ascii=False)),
-                    ("decision", json.dumps(decision, ensure_ascii=False)),
-                )
+                column: seal(self.keys, "decision_payloads", column, row["id"], encoded(value))
+                for column, value in (("facts", facts), ("decision", decision))
             },
         }
         lifetime = check_lifetime(idempotency_lifetime)
@@ -174,9 +172,10 @@ class Decisions(AuditLog):
                 index_persons(
                     db, self.keys, family_ref=row["family_ref"], record_id=row["id"], facts=facts
                 )
-                # read back inside the transaction: what is returned is what was committed,
-                # and a fault after the commit cannot report a stored decision as unsaved
-                stored = self._get(row["id"])
+                # what was inserted, not read back (a new decision has no reviews and no
+                # successor); made inside the transaction, so a failed commit returns nothing
+                fields = record_fields({**row, "superseded_by": None}, [])
+                stored = StoredDecision(**fields, decision=decision)
         except sqlite3.IntegrityError as exc:
             # Another writer stored the same key, or a successor of the same decision, between
             # our look-up and insert (cannot happen under BEGIN IMMEDIATE, but the unique

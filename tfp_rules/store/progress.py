@@ -16,6 +16,7 @@ from typing import Any
 
 from .audit import AuditLog
 from .chain import link
+from .encoding import encoded
 from .errors import NotFoundError
 from .idempotency import (
     IDEMPOTENCY_LIFETIME,
@@ -125,11 +126,10 @@ class ProgressChecks(Reviews, AuditLog):
                     {
                         "progress_id": row["id"],
                         **{
-                            column: seal(self.keys, "progress_payloads", column, row["id"], text)
-                            for column, text in (
-                                ("facts", json.dumps(facts, ensure_ascii=False)),
-                                ("decision", json.dumps(decision, ensure_ascii=False)),
+                            column: seal(
+                                self.keys, "progress_payloads", column, row["id"], encoded(value)
                             )
+                            for column, value in (("facts", facts), ("decision", decision))
                         },
                     }
                 )
