@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from . import (
     audit,
+    batch,
     claims,
     diff,
     impact,
@@ -29,6 +30,7 @@ from .base import main
 
 __all__ = [
     "audit",
+    "batch",
     "claims",
     "diff",
     "impact",
