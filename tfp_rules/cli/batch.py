@@ -150,7 +150,7 @@ def batch(
                 summary = run_batch(
                     results,
                     out,
-                    lambda: open(errors_path, "wb"),
+                    lambda: open(errors_path, "wb"),  # noqa: SIM115 - run_batch closes it
                     store=store,
                     submitted_by=cli_actor(),
                     progress=update,
