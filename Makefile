@@ -11,7 +11,7 @@ NODE_STAMP := node_modules/.installed
 # The browser tests drive Debian's Chromium (Playwright cannot download its own here).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup run examples test lint format bench bench-service bench-impact clean
+.PHONY: setup run examples test lint format bench bench-service bench-impact bench-batch clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ bench-service: setup
 ## tfp impact over 100,000 stored decisions, 1 worker (20,000 of them) against 2 (all).
 bench-impact: $(STAMP)
 	$(BIN)/python benchmarks/impact.py --decisions 100000 --one-worker 20000
+
+## tfp batch: realistic families with full traces on 1 and 2 workers, then 10x for memory.
+bench-batch: $(STAMP)
+	$(BIN)/python benchmarks/batch.py --families 10000 --flat
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis var
