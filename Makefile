@@ -13,7 +13,7 @@ CHROMIUM := /usr/bin/chromium
 # The key file `make run` seals personal data with (made if missing).
 DATA_KEY_FILE ?= $(or $(TFP_DATA_KEY_FILE),var/keys/data-keys.json)
 
-.PHONY: setup run examples test lint format bench bench-service bench-impact bench-sealing clean
+.PHONY: setup run examples test lint format bench bench-service bench-impact bench-sealing bench-batch clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,10 @@ bench-sealing: $(STAMP)
 ## tfp impact over 100,000 stored decisions, 1 worker (20,000 of them) against 2 (all).
 bench-impact: $(STAMP)
 	$(BIN)/python benchmarks/impact.py --decisions 100000 --one-worker 20000
+
+## tfp batch: realistic families with full traces on 1 and 2 workers, then 10x for memory.
+bench-batch: $(STAMP)
+	$(BIN)/python benchmarks/batch.py --families 10000 --flat
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis var

@@ -22,12 +22,13 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import random
+from collections.abc import Iterator
 from typing import Any
 
 from tfp_rules.facts import EVENT_TYPES
 from tfp_rules.terms import CENSUS_CALENDAR, term_index, term_label_at
 
-__all__ = ["generate"]
+__all__ = ["generate", "iter_families"]
 
 _FIRST_DAY = dt.date(2017, 1, 1)
 _LAST_DAY = dt.date(2020, 12, 31)
@@ -482,11 +483,19 @@ def _judgement(rng: random.Random, clock: _Clock, family: dict[str, Any]) -> dic
     return judgement
 
 
-def _family(rng: random.Random, seed: int, i: int) -> dict[str, Any]:
+def _family(
+    rng: random.Random, seed: int, i: int, members: tuple[int, int] | None = None
+) -> dict[str, Any]:
     ad = _assessment_date(rng)
     clock = _Clock(rng, ad)
-    adults = [_adult(rng, clock, f"p{k + 1}", k == 0) for k in range(rng.randint(1, 3))]
-    children = [_child(rng, clock, f"c{k + 1}") for k in range(rng.randint(1, 4))]
+    if members is None:  # what `generate` has always given: 1-3 adults, 1-4 children
+        adults = [_adult(rng, clock, f"p{k + 1}", k == 0) for k in range(rng.randint(1, 3))]
+        children = [_child(rng, clock, f"c{k + 1}") for k in range(rng.randint(1, 4))]
+    else:  # a household size first, then 1-3 adults (leaving 1-4 children)
+        size = rng.randint(*members)
+        n_adults = rng.randint(max(1, size - 4), min(3, size - 1))
+        adults = [_adult(rng, clock, f"p{k + 1}", k == 0) for k in range(n_adults)]
+        children = [_child(rng, clock, f"c{k + 1}") for k in range(size - n_adults)]
     for child in children:
         age = _age(child["date_of_birth"], ad)
         school = _school(clock, age, False)
@@ -526,3 +535,14 @@ def generate(n: int, seed: int) -> list[dict[str, Any]]:
     """`n` family facts documents, deterministic for `seed`."""
     rng = random.Random(seed)
     return [_family(rng, seed, i) for i in range(n)]
+
+
+def iter_families(n: int, seed: int, members: tuple[int, int] = (3, 6)) -> Iterator[dict[str, Any]]:
+    """`n` family facts documents one at a time (any `n` in constant memory), each of
+    `members` people (3-6 by default: 1-3 adults and the rest children), with the record
+    mixes of `generate`; deterministic for `seed`."""
+    if not 2 <= members[0] <= members[1] <= 7:
+        raise ValueError(f"members must be a range within 2-7, not {members}")
+    rng = random.Random(seed)
+    for i in range(n):
+        yield _family(rng, seed, i, members)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from . import (
     audit,
+    batch,
     claims,
     datakeys,
     diff,
@@ -31,6 +32,7 @@ from .base import main
 
 __all__ = [
     "audit",
+    "batch",
     "claims",
     "datakeys",
     "diff",
