@@ -4,22 +4,11 @@ every core or on a Dask cluster (a thin face of `tfp_rules.batch`)."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import BinaryIO
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from ..batch.jsonl import count_lines, read_lines
 from ..batch.run import local_results, run_batch
@@ -28,36 +17,8 @@ from ..errors import RulesetError, TfpError
 from ..library import RulesetLibrary
 from ..store import StoreError
 from .base import cli_actor, fail, main, open_store
+from .progress import progress_bar
 from .rules import RULESET_OPTION, RULESETS_OPTION
-
-
-@contextmanager
-def progress_bar(total: int | None) -> Iterator[Callable[[int], None]]:
-    """Count, rate and ETA on stderr when it is a terminal; else nothing."""
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        yield lambda done: None
-        return
-    with Progress(
-        TextColumn("batch"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rate]} families/s"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("batch", total=total, rate="-")
-
-        def update(done: int) -> None:
-            if done % 256 == 0 or done == total:
-                speed = bar.tasks[0].speed
-                bar.update(task, completed=done, rate=f"{speed:,.0f}" if speed else "-")
-
-        yield update
 
 
 @main.command("batch")
@@ -146,7 +107,7 @@ def batch(
         else:
             results = local_results(work, rulesets_dir, lines, workers=workers, library=library)
         try:
-            with progress_bar(total) as update:
+            with progress_bar("batch", total, every=256) as update:
                 summary = run_batch(
                     results,
                     out,

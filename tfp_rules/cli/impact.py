@@ -5,26 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from ..library import RulesetLibrary
 from ..policy.impact import Family, run_impact
 from ..store import StoreError
 from .base import cli_actor, fail, main, open_store, refusing
+from .progress import progress_bar
 from .rules import RULESETS_OPTION
 
 
@@ -44,35 +34,6 @@ def facts_files(path: Path) -> tuple[int, Iterator[Family]]:
     with path.open("rb") as f:
         total = sum(1 for line in f if line.strip())
     return total, lines()
-
-
-@contextmanager
-def progress_bar(total: int | None) -> Iterator[Callable[[int], None]]:
-    """A progress bar with rate and ETA on stderr when it is a terminal; else nothing."""
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        yield lambda done: None
-        return
-    with Progress(
-        TextColumn("impact"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rate]} families/s"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("impact", total=total, rate="-")
-
-        def update(done: int) -> None:
-            if done % 64 == 0 or done == total:
-                speed = bar.tasks[0].speed
-                bar.update(task, completed=done, rate=f"{speed:,.0f}" if speed else "-")
-
-        yield update
 
 
 @main.command("impact")
@@ -130,7 +91,7 @@ def impact(
                 for s in store.iter_latest_facts()
             )
         try:
-            with progress_bar(total) as update:
+            with progress_bar("impact", total) as update:
                 report = run_impact(
                     library,
                     rulesets_dir,
