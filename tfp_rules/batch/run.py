@@ -7,6 +7,7 @@ comes back (and, with a store, saves it there, in input order).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -75,7 +76,9 @@ def run_batch(
                 if out is not None:
                     out.write(result.decision + b"\n")
                 if store is not None:
-                    facts = orjson.loads(result.facts) if result.facts is not None else {}
+                    # the standard library: orjson would read an integer beyond 64 bits
+                    # as a float, and the facts are stored exactly as given
+                    facts = json.loads(result.facts) if result.facts is not None else {}
                     store.save_decision(
                         orjson.loads(result.decision), facts, submitted_by=submitted_by
                     )
