@@ -95,6 +95,30 @@ def _static(condition: Compare) -> _Static:
 _STATIC: dict[int, tuple[Compare, _Static]] = {}
 
 
+def _comparison_node(
+    met: bool, got: Measured, op: str, static: _Static, could_be: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A comparison's trace node (`explain` and the lowered `explainer` both build it)."""
+    what, threshold, params, unit, data = static
+    node = {
+        "met": met,
+        "measure": what,
+        "detail": got.note,
+        "value": got.value,
+        "comparator": op,
+        "threshold": threshold,
+        "parameters": params,
+        "evidence": list(got.evidence),
+        # what `measure` and `detail` say in words, as data (additive, for the summary)
+        "measured": {**data, **got.parts},
+    }
+    if unit:
+        node["unit"] = unit
+    if could_be is not None:
+        node["could_be"] = could_be
+    return node
+
+
 def explain(
     condition: Condition,
     measured: Mapping[str, Measured],
@@ -109,25 +133,12 @@ def explain(
     records could still change also says what it could be (`could_be`).
     """
     if isinstance(condition, Compare):
-        got = measured[condition.measure.key]
-        what, threshold, params, unit, data = _static(condition)
-        node = {
-            "met": compare(got.value, condition.op, condition.operands),
-            "measure": what,
-            "detail": got.note,
-            "value": got.value,
-            "comparator": condition.op,
-            "threshold": threshold,
-            "parameters": params,
-            "evidence": list(got.evidence),
-            # what `measure` and `detail` say in words, as data (additive, for the summary)
-            "measured": {**data, **got.parts},
-        }
-        if unit:
-            node["unit"] = unit
-        if reach is not None and not condition.measure.source_free:
-            node["could_be"] = reach[condition.measure.key].to_dict()
-        return node
+        key = condition.measure.key
+        got = measured[key]
+        reachable = reach is not None and not condition.measure.source_free
+        could_be = reach[key].to_dict() if reach is not None and reachable else None
+        met = compare(got.value, condition.op, condition.operands)
+        return _comparison_node(met, got, condition.op, _static(condition), could_be)
     if isinstance(condition, All | Any_):
         key = "all" if isinstance(condition, All) else "any"
         items = [explain(c, measured, reach) for c in condition.items]
@@ -195,28 +206,13 @@ def _compare_explainer(condition: Compare) -> Explainer:
     key = condition.measure.key
     op = condition.op
     holds = _holds(op, condition.operands)
-    what, threshold, params, unit, data = _static(condition)
+    static = _static(condition)
     reachable = not condition.measure.source_free
 
     def leaf(measured: Mapping[str, Measured], reach: Any) -> dict[str, Any]:
         got = measured[key]
-        value = got.value
-        node = {
-            "met": holds(value),
-            "measure": what,
-            "detail": got.note,
-            "value": value,
-            "comparator": op,
-            "threshold": threshold,
-            "parameters": params,
-            "evidence": list(got.evidence),
-            "measured": {**data, **got.parts},
-        }
-        if unit:
-            node["unit"] = unit
-        if reach is not None and reachable:
-            node["could_be"] = reach[key].to_dict()
-        return node
+        could_be = reach[key].to_dict() if reach is not None and reachable else None
+        return _comparison_node(holds(got.value), got, op, static, could_be)
 
     return leaf
 
