@@ -135,7 +135,7 @@ def explain(
     if isinstance(condition, Compare):
         key = condition.measure.key
         got = measured[key]
-        reachable = reach is not None and not condition.measure.source_free
+        reachable = not condition.measure.source_free
         could_be = reach[key].to_dict() if reach is not None and reachable else None
         met = compare(got.value, condition.op, condition.operands)
         return _comparison_node(met, got, condition.op, _static(condition), could_be)

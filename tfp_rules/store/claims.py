@@ -10,7 +10,6 @@ keyworker's name) lives in `claim_payloads`, apart from the metadata in `claims`
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import uuid
 from dataclasses import asdict
@@ -22,7 +21,7 @@ from .errors import ClaimExistsError, ClaimWithdrawnError, NotFoundError
 from .listing import day, decode_cursor, encode_cursor, page, timestamp
 from .payloads import CLAIM_PAYLOADS, with_payload
 from .records import CLAIM_STATUSES, ClaimRecord, StoredClaim
-from .sealed import seal, unseal_row
+from .sealed import seal, sealed_payload, unseal_row
 
 _COLUMNS = (
     "id, created_at, claimed_by, progress_id, entry_id, family_ref, claim_date,"
@@ -79,11 +78,10 @@ class Claims(AuditLog):
                     raise ValueError("the claim's entry_id is not its progress decision's")
                 row = _metadata_row(claim, claimed_by, self._now())
                 db["claims"].insert(row)
-                content = json.dumps(claim, ensure_ascii=False)
                 db["claim_payloads"].insert(
                     {
                         "claim_id": row["id"],
-                        "claim": seal(self.keys, "claim_payloads", "claim", row["id"], content),
+                        **sealed_payload(self.keys, "claim_payloads", row["id"], claim=claim),
                     }
                 )
                 link(db, "claims", row["id"], self.keys)

@@ -19,7 +19,6 @@ import sqlite_utils
 
 from .audit import AuditLog
 from .chain import link
-from .encoding import encoded
 from .errors import NotFoundError, NothingNewError, SupersededError
 from .filters import _NEWEST, COUNTED, counts_query, filter_clauses, where_clauses
 from .hashing import canonical_json, request_hash_of
@@ -40,7 +39,7 @@ from .records import (
     StoredDecision,
 )
 from .reviews import reviews_of
-from .sealed import seal, unseal
+from .sealed import sealed_payload, unseal
 
 
 def record_fields(row: dict[str, Any], reviews: list[Review]) -> dict[str, Any]:
@@ -148,10 +147,9 @@ class Decisions(AuditLog):
             request_hash = request_hash_of(facts, f"{row['ruleset_id']}@{row['ruleset_version']}")
         payload = {
             "decision_id": row["id"],
-            **{
-                column: seal(self.keys, "decision_payloads", column, row["id"], encoded(value))
-                for column, value in (("facts", facts), ("decision", decision))
-            },
+            **sealed_payload(
+                self.keys, "decision_payloads", row["id"], facts=facts, decision=decision
+            ),
         }
         lifetime = check_lifetime(idempotency_lifetime)
         try:

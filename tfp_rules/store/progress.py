@@ -16,7 +16,6 @@ from typing import Any
 
 from .audit import AuditLog
 from .chain import link
-from .encoding import encoded
 from .errors import NotFoundError
 from .idempotency import (
     IDEMPOTENCY_LIFETIME,
@@ -32,7 +31,7 @@ from .payloads import PROGRESS_PAYLOADS, with_payload
 from .persons import index_persons
 from .records import ProgressRecord, ProgressReview, StoredProgress
 from .reviews import PROGRESS, Reviews, reviews_of
-from .sealed import seal
+from .sealed import sealed_payload
 
 
 def _metadata_row(
@@ -125,12 +124,13 @@ class ProgressChecks(Reviews, AuditLog):
                 db["progress_payloads"].insert(
                     {
                         "progress_id": row["id"],
-                        **{
-                            column: seal(
-                                self.keys, "progress_payloads", column, row["id"], encoded(value)
-                            )
-                            for column, value in (("facts", facts), ("decision", decision))
-                        },
+                        **sealed_payload(
+                            self.keys,
+                            "progress_payloads",
+                            row["id"],
+                            facts=facts,
+                            decision=decision,
+                        ),
                     }
                 )
                 link(db, "progress", row["id"], self.keys)

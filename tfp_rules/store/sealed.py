@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..privacy.datakeys import AlteredValueError, DataKeyError, DataKeys, sealed_key_id
+from .encoding import encoded
 from .errors import StoreError
 
 
@@ -56,6 +57,17 @@ def seal(keys: DataKeys | None, table: str, column: str, record_id: str, text: s
     if text is None or keys is None:
         return text
     return keys.seal(text, context(table, column, record_id))
+
+
+def sealed_payload(
+    keys: DataKeys | None, table: str, record_id: str, **documents: Any
+) -> dict[str, Any]:
+    """A payload row's columns: each JSON document encoded (`encoding.encoded`) and sealed,
+    bound to `table`, its column and `record_id`."""
+    return {
+        column: seal(keys, table, column, record_id, encoded(document))
+        for column, document in documents.items()
+    }
 
 
 def unseal(keys: DataKeys | None, table: str, column: str, record_id: str, value: Any) -> Any:
