@@ -42,6 +42,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import sqlite_utils
@@ -62,8 +63,10 @@ class Chain:
     content: tuple[str, ...]  # personal columns, of r or of the payload (alias p)
     payload: str | None = None  # "JOIN ..." clause of the payload table, if any
 
+    @cached_property
     def sealed(self) -> dict[int, tuple[str, str]]:
-        """The content values (by index) stored sealed: each one's (table, column)."""
+        """The content values (by index) stored sealed: each one's (table, column); worked
+        out once per chain, not per row read."""
         payloads = self.payload.split()[2] if self.payload else None
         found = {}
         for i, content in enumerate(self.content):
@@ -187,7 +190,7 @@ def chain_sha256(chain: Chain, previous: str, seq: int, row: dict[str, Any], con
 def opened(chain: Chain, row: dict[str, Any], keys: DataKeys | None) -> dict[str, Any]:
     """`row` (as `_select` reads it) with its sealed content opened (a new dict);
     SealedDataError if a value does not open."""
-    sealed = chain.sealed()
+    sealed = chain.sealed
     if not sealed:
         return row
     row = dict(row)
@@ -208,7 +211,7 @@ def _erased(chain: Chain, row: dict[str, Any]) -> bool:
 
 def _select(chain: Chain) -> str:
     # sealed values are read as bytes, so one an editor turned into broken text still reads
-    sealed = chain.sealed()
+    sealed = chain.sealed
     content = ", ".join(
         f"CAST({c} AS BLOB) AS c{i}" if i in sealed else f"{c} AS c{i}"
         for i, c in enumerate(chain.content)
