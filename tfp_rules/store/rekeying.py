@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..privacy.datakeys import PLAIN, sealed_key_id
 from .connection import Connection
@@ -83,40 +84,10 @@ class Rekeying(Connection):
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         done = Resealed()
-        prefix = self.keys.prefix
         for sealed in SEALED:
             done.tables[sealed.table] = 0
             after = 0
-            while True:
-                with self._write() as db:
-                    rows = db.execute(
-                        f"SELECT rowid, {sealed.key}, {', '.join(sealed.columns)}"
-                        f" FROM {sealed.table} WHERE rowid > :after AND ({_stale(sealed)})"
-                        " ORDER BY rowid LIMIT :limit",
-                        {"after": after, "n": len(prefix), "prefix": prefix, "limit": batch_size},
-                    ).fetchall()
-                    for rowid, record_id, *values in rows:
-                        texts = [
-                            unseal(self.keys, sealed.table, column, record_id, value)
-                            for column, value in zip(sealed.columns, values, strict=True)
-                        ]
-                        assignments = ", ".join(f"{c} = ?" for c in sealed.columns)
-                        db.execute(
-                            f"UPDATE {sealed.table} SET {assignments} WHERE rowid = ?",
-                            [
-                                *(
-                                    text if text in (None, "") else
-                                    seal(self.keys, sealed.table, column, record_id, text)
-                                    for column, text in zip(sealed.columns, texts, strict=True)
-                                ),
-                                rowid,
-                            ],
-                        )  # fmt: skip
-                        if "facts" in sealed.columns:
-                            facts = texts[sealed.columns.index("facts")]
-                            reindex_record(db, self.keys, record_id, facts)
-                if not rows:
-                    break
+            while rows := self._reseal_batch(sealed, after, batch_size):
                 after = rows[-1][0]
                 done.tables[sealed.table] += len(rows)
                 done.batches += 1
@@ -125,3 +96,37 @@ class Rekeying(Connection):
         with self._lock:
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return done
+
+    def _reseal_batch(self, sealed: SealedColumns, after: int, limit: int) -> list[Any]:
+        """Re-seal up to `limit` stale rows of `sealed.table` after rowid `after`, in one
+        write transaction; the rows found (rowid first), none when the table is done."""
+        keys = self.keys
+        assert keys is not None  # `reseal` checked
+        columns = sealed.columns
+        select = (
+            f"SELECT rowid, {sealed.key}, {', '.join(columns)} FROM {sealed.table}"
+            f" WHERE rowid > :after AND ({_stale(sealed)}) ORDER BY rowid LIMIT :limit"
+        )
+        update = (
+            f"UPDATE {sealed.table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE rowid = ?"
+        )
+        with self._write() as db:
+            rows = db.execute(
+                select,
+                {"after": after, "n": len(keys.prefix), "prefix": keys.prefix, "limit": limit},
+            ).fetchall()
+            for rowid, record_id, *values in rows:
+                texts = {
+                    column: unseal(keys, sealed.table, column, record_id, value)
+                    for column, value in zip(columns, values, strict=True)
+                }
+                resealed = [
+                    text
+                    if text in (None, "")
+                    else seal(keys, sealed.table, column, record_id, text)
+                    for column, text in texts.items()
+                ]
+                db.execute(update, [*resealed, rowid])
+                if "facts" in texts:
+                    reindex_record(db, keys, record_id, texts["facts"])
+        return rows
