@@ -75,7 +75,8 @@ def _run(chunk: list[Any]) -> list[Any]:
     return [apply(item) for item in chunk]
 
 
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """`items` in lists of `size` (the last maybe shorter), read lazily."""
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
@@ -129,7 +130,7 @@ class Pool:
         )
         pending: deque[Future[list[Any]]] = deque()
         try:
-            for chunk in _chunks(items, self.chunk_size):
+            for chunk in chunks(items, self.chunk_size):
                 pending.append(executor.submit(_run, chunk))
                 if len(pending) >= self.in_flight:
                     yield from _result(pending.popleft())

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from ..errors import TfpError
 from ..library import RulesetLibrary
+from ..pool import chunks
 from .jsonl import Line
 from .work import EvaluateLine, Result
 
@@ -39,12 +39,6 @@ def _decide_block(rulesets_dir: str, work: EvaluateLine, block: list[Line]) -> l
     return [apply(item) for item in block]
 
 
-def _blocks(lines: Iterable[Line], size: int) -> Iterator[list[Line]]:
-    it = iter(lines)
-    while block := list(islice(it, size)):
-        yield block
-
-
 def dask_results(
     address: str,
     work: EvaluateLine,
@@ -65,7 +59,7 @@ def dask_results(
     try:
         limit = in_flight or 2 * max(1, sum(client.nthreads().values()))
         pending: deque[Any] = deque()
-        for block in _blocks(lines, block_size):
+        for block in chunks(lines, block_size):
             pending.append(client.submit(_decide_block, directory, work, block, pure=False))
             if len(pending) >= limit:
                 yield from _gather(pending.popleft())
