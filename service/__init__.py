@@ -27,6 +27,7 @@ from tfp_rules.store import Store
 from . import (
     audit,
     auth,
+    batch,
     claims,
     decisions,
     evaluations,
@@ -107,6 +108,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (
         meta.bp,
         evaluations.bp,
+        batch.bp,
         decisions.bp,
         progress.bp,
         claims.bp,

@@ -21,9 +21,9 @@ from flask import Blueprint, Response, current_app, json, request, url_for
 from flask.blueprints import BlueprintSetupState
 
 from tfp_rules.compile import compile_ruleset
-from tfp_rules.errors import FactsError
+from tfp_rules.errors import FactProblem, FactsError
 from tfp_rules.evaluate import evaluate
-from tfp_rules.facts import FamilyFacts, parse_facts, parse_update
+from tfp_rules.facts import FamilyFacts, load_document, parse_facts, parse_update
 from tfp_rules.intake import Intake, take_in
 from tfp_rules.merge import merge_facts
 from tfp_rules.store import (
@@ -101,14 +101,19 @@ def _answer(stored: StoredDecision, created_now: bool) -> Response:
     )
 
 
-def _replayed(key: str | None, request_hash: str) -> Response | None:
-    """The first answer again if this is a retry of a request already decided (409 if the
-    key was used for another request), before any work is repeated."""
+def _earlier(key: str | None, request_hash: str) -> StoredDecision | None:
+    """The decision already stored for a retry of this request, if it is one (ConflictError
+    if the key was used for another request), before any work is repeated."""
     if key is None:
         return None
-    earlier = get_store().replay(
+    return get_store().replay(
         actor().client_id, key, request_hash, key_id=actor().id, idempotency_lifetime=lifetime()
     )
+
+
+def _replayed(key: str | None, request_hash: str) -> Response | None:
+    """The first answer again if this is a retry of a request already decided."""
+    earlier = _earlier(key, request_hash)
     return None if earlier is None else _answer(earlier, created_now=False)
 
 
@@ -126,8 +131,19 @@ def _decide_and_store(
     previous_id: str | None = None,
 ) -> Response:
     """Decide with the ruleset taken in, store with the facts as given, 201."""
+    return _answer(*_store_decision(intake, document, request_hash, key, previous_id))
+
+
+def _store_decision(
+    intake: Intake,
+    document: dict[str, Any],
+    request_hash: str,
+    key: str | None,
+    previous_id: str | None = None,
+) -> tuple[StoredDecision, bool]:
+    """Decide and store; (the stored decision, whether it was made now)."""
     decision = evaluate(compile_ruleset(intake.ruleset), intake.facts)
-    stored, created = get_store().save_decision(
+    return get_store().save_decision(
         decision,
         document,
         submitted_by=actor().client_id,
@@ -137,7 +153,24 @@ def _decide_and_store(
         previous_id=previous_id,
         idempotency_lifetime=lifetime(),
     )
-    return _answer(stored, created)
+
+
+def evaluate_family(
+    document: Any, spec: str | None, key: str | None
+) -> tuple[StoredDecision, bool]:
+    """One family of a batch, as `POST /v1/evaluations` would take it from a parsed body:
+    checked, refused if restricted, answered from an earlier retry or decided and stored.
+    Raises what that route would turn into its problem."""
+    if not isinstance(document, dict):
+        raise FactsError([FactProblem("", "expected a JSON object: one family's facts")])
+    plain = load_document(document)  # pointers are into this family's document
+    intake = _take_in(plain, spec)
+    refuse_restricted(intake.facts.family_ref, action="decision.create", target=None, writing=True)
+    request_hash = request_hash_of(plain, spec)
+    earlier = _earlier(key, request_hash)
+    if earlier is not None:
+        return earlier, False
+    return _store_decision(intake, plain, request_hash, key)
 
 
 @bp.post("/evaluations")

@@ -57,8 +57,9 @@ class Problem(Exception):
         )
 
 
-def problem_response(problem: Problem) -> Response:
-    body = {
+def problem_body(problem: Problem) -> dict[str, Any]:
+    """The RFC 9457 members of a problem, as a response or a batch result carries them."""
+    return {
         "type": PROBLEM_BASE + problem.slug,
         "title": problem.title,
         "status": problem.status,
@@ -66,8 +67,13 @@ def problem_response(problem: Problem) -> Response:
         "instance": request.path,
         **problem.extra,
     }
+
+
+def problem_response(problem: Problem) -> Response:
     response = Response(
-        json.dumps(body), status=problem.status, mimetype="application/problem+json"
+        json.dumps(problem_body(problem)),
+        status=problem.status,
+        mimetype="application/problem+json",
     )
     response.headers.update(problem.headers)
     if problem.status == 401:

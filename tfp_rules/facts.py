@@ -66,6 +66,7 @@ __all__ = [
     "load_document",
     "objects",
     "parse_facts",
+    "parse_json",
     "parse_update",
     "validate_document",
     "write_schema",
@@ -614,6 +615,13 @@ def _load_text(data: str | bytes | bytearray) -> Any:
     except ValueError as exc:  # e.g. an integer longer than Python's digit limit
         message = f"malformed JSON: {exc}"
     raise MalformedJSONError([FactProblem("", message)])
+
+
+def parse_json(data: str | bytes | bytearray) -> Any:
+    """JSON text as parsed values whose objects remember keys given twice, so handing a part
+    of it (one family of a batch) to `load_document` still reports them, pointed at within
+    that part. MalformedJSONError for text that is not JSON."""
+    return _load_text(data)
 
 
 def _plural(n: int, noun: str) -> str:

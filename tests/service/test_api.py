@@ -826,6 +826,7 @@ def test_an_unknown_ruleset_is_422_on_every_route_that_takes_one(client, auth, e
         ("GET", "/v1/decisions?ruleset=nope"),
         ("GET", "/v1/decisions?ruleset=national@1999"),
         ("POST", "/v1/evaluations?ruleset=nope"),
+        ("POST", "/v1/evaluations/batch?ruleset=nope"),
         ("POST", f"/v1/decisions/{made['id']}/facts?ruleset=nope"),
     ]:
         r = client.open(

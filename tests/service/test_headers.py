@@ -63,6 +63,7 @@ def test_every_route_answers_with_the_headers(app, client, auth, example, decisi
         ("GET", "/v1/decisions/<decision_id>"): {},
         ("GET", "/v1/audit"): {},
         ("POST", "/v1/evaluations"): {"json": example},
+        ("POST", "/v1/evaluations/batch"): {"json": {"families": [example]}},
         ("POST", "/v1/decisions/<decision_id>/facts"): {"json": update},
         ("POST", "/v1/decisions/<decision_id>/reviews"): {"json": review},
         ("POST", "/v1/decisions/<decision_id>/progress"): {"json": later},
@@ -90,6 +91,7 @@ def test_every_route_answers_with_the_headers(app, client, auth, example, decisi
     assert routes == set(calls), "a route was added: give it a call here"
     roles = {
         "POST /v1/evaluations": "submitter",
+        "POST /v1/evaluations/batch": "submitter",
         "POST /v1/decisions/<decision_id>/facts": "submitter",
         "POST /v1/decisions/<decision_id>/progress": "submitter",
     }

@@ -51,6 +51,7 @@ def body_routes(decision: str) -> list[tuple[str, str]]:
     """Every route that takes a body, with the role that may call it."""
     return [
         ("/v1/evaluations", "submitter"),
+        ("/v1/evaluations/batch", "submitter"),
         (f"/v1/decisions/{decision}/facts", "submitter"),
         (f"/v1/decisions/{decision}/reviews", "reviewer"),
         (f"/v1/decisions/{decision}/progress", "submitter"),
@@ -70,6 +71,7 @@ def test_the_routes_that_take_a_body_are_the_ones_checked_here(app, decision):
     }  # the pages' forms: tests/service/pages/test_page_headers.py
     assert takes_body == {
         "/v1/evaluations",
+        "/v1/evaluations/batch",
         "/v1/decisions/<decision_id>/facts",
         "/v1/decisions/<decision_id>/reviews",
         "/v1/decisions/<decision_id>/progress",
@@ -132,6 +134,7 @@ def every_route(decision: str) -> list[tuple[str, str, str]]:
         ("GET", f"/v1/decisions/{decision}", "admin"),
         ("GET", "/v1/audit", "admin"),
         ("POST", "/v1/evaluations", "submitter"),
+        ("POST", "/v1/evaluations/batch", "submitter"),
         ("POST", f"/v1/decisions/{decision}/facts", "submitter"),
         ("POST", f"/v1/decisions/{decision}/reviews", "reviewer"),
     ]
