@@ -62,6 +62,7 @@ class Chain:
     fields: tuple[str, ...]  # columns of the row (alias r), never changed after writing
     content: tuple[str, ...]  # personal columns, of r or of the payload (alias p)
     payload: str | None = None  # "JOIN ..." clause of the payload table, if any
+    numbers: tuple[str, ...] = ()  # fields of INTEGER affinity (the rest are TEXT)
 
     @cached_property
     def sealed(self) -> dict[int, tuple[str, str]]:
@@ -97,6 +98,7 @@ CHAINS: dict[str, Chain] = {
             ),
             ("r.family_ref", "p.facts", "p.decision"),
             "LEFT JOIN decision_payloads p ON p.decision_id = r.id",
+            ("eligible",),
         ),
         Chain(
             "reviews",
@@ -151,6 +153,7 @@ CHAINS: dict[str, Chain] = {
             "id",
             ("id", "at", "actor", "key_id", "action", "status"),
             ("r.target", "r.detail"),
+            numbers=("id", "status"),
         ),
     )
 }
@@ -254,6 +257,38 @@ def link(db: sqlite_utils.Database, table: str, key: Any, keys: DataKeys | None)
         [seq + 1, content, value, row["row_id"]],
     )
     _set_head(db, table, seq + 1, value)
+
+
+def _reads_back(chain: Chain, fields: dict[str, Any], content: list[Any]) -> bool:
+    """Whether these values read back from SQLite exactly as they are: None, str in a TEXT
+    column (content is TEXT or sealed text), int in an INTEGER one. Anything else (a float,
+    a bool, an int bound to a TEXT column) SQLite would convert, so it must be read back."""
+    for name in chain.fields:
+        value = fields[name]
+        wanted = int if name in chain.numbers else str
+        if value is not None and type(value) is not wanted:
+            return False
+    return all(value is None or type(value) is str for value in content)
+
+
+def link_new(
+    db: sqlite_utils.Database, table: str, fields: dict[str, Any], content: list[Any]
+) -> tuple[int, str, str] | None:
+    """The chain values (`chain_seq`, `content_sha256`, `chain_sha256`) of a row of `table`
+    written in the caller's write transaction with these `fields` and plain `content` (in
+    CHAINS order, sealed values as their text), the head moved to it; hashed from the
+    values in hand rather than read back (and opened), so only when they read back as they
+    are (`_reads_back`), else None and the caller uses `link`."""
+    chain = CHAINS[table]
+    if not _reads_back(chain, fields, content):
+        return None
+    row = {name: fields[name] for name in chain.fields}
+    row.update((f"c{i}", value) for i, value in enumerate(content))
+    seq, previous = _head(db, table)
+    digest = content_sha256(chain, row)
+    value = chain_sha256(chain, previous, seq + 1, row, digest)
+    _set_head(db, table, seq + 1, value)
+    return seq + 1, digest, value
 
 
 def link_existing(db: sqlite_utils.Database) -> None:
