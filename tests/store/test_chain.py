@@ -339,3 +339,20 @@ def test_what_reads_back_as_it_is(fields, content, reads_back):
     audit = CHAINS["audit"]
     row = {"at": "2026-01-01", "key_id": None, "action": "audit.list", **fields}
     assert chain._reads_back(audit, row, content) is reads_back
+
+
+def test_content_is_hashed_as_canonical_json_whatever_the_text():
+    """The fast encoding of content (orjson, for text and nulls) is byte for byte the
+    canonical JSON the chain was defined with, for every code point; anything else, and a
+    lone surrogate, goes the standard library's way."""
+    from tfp_rules.store.hashing import canonical_json
+
+    points = [*range(0xD800), *range(0xE000, 0x110000)]
+    for start in range(0, len(points), 4096):
+        text = "".join(map(chr, points[start : start + 4096])) + '"\\'
+        values = ["FAM-1", text, None]
+        assert chain._content_json(values) == canonical_json(values).encode()
+    for odd in ([1.5, "x"], [{"b": 1, "a": 2}], [2**70]):
+        assert chain._content_json(odd) == canonical_json(odd).encode()
+    with pytest.raises(UnicodeEncodeError):  # as before: such text cannot be stored anyway
+        chain._content_json(["\ud800"])

@@ -41,10 +41,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import orjson
 import sqlite_utils
 
 from ..privacy.datakeys import DataKeys, sealed_key_id
@@ -179,9 +181,19 @@ def _content_values(chain: Chain, row: dict[str, Any]) -> list[Any]:
     return values
 
 
+def _content_json(values: list[Any]) -> bytes:
+    """`canonical_json(values)` as UTF-8. For text and nulls alone (all content but an
+    erased or odd value) orjson writes the same bytes twice as fast, the documents' 100 KiB
+    of JSON escaped once more (a test compares the two on every code point)."""
+    if all(v is None or type(v) is str for v in values):
+        with suppress(TypeError):  # a lone surrogate: the standard library's way
+            return orjson.dumps(values)
+    return canonical_json(values).encode()
+
+
 def content_sha256(chain: Chain, row: dict[str, Any]) -> str:
     """The sha256 of a row's personal content (as `_select` reads it)."""
-    return hashlib.sha256(canonical_json(_content_values(chain, row)).encode()).hexdigest()
+    return hashlib.sha256(_content_json(_content_values(chain, row))).hexdigest()
 
 
 def chain_sha256(chain: Chain, previous: str, seq: int, row: dict[str, Any], content: str) -> str:
