@@ -23,8 +23,9 @@ The contract (schema 12; retention and erasure rely on it):
 - What changes after writing is outside the chain: a claim's withdrawal (`status`,
   `withdrawn_*`: the withdrawal is chained as its own `claim.withdraw` audit row) and a
   bounded rejection row's count (`; count N` at the end of its detail, a counter by design).
-- Rows are linked inside the write transaction that inserts them (`link`), with the head
-  read under the same BEGIN IMMEDIATE lock, so two writers cannot fork a chain; a unique
+- Rows are linked inside the write transaction that inserts them (`link`, reading the row
+  back; or `link_new`, from the values in hand where they read back as they are), with the
+  head read under the same BEGIN IMMEDIATE lock, so two writers cannot fork a chain; a unique
   index on `chain_seq` is the guarantee. Migration 12 links the rows already there, once,
   in their insertion (rowid) order.
 - `verify` walks each chain and names the first break: `altered` (content or fields
