@@ -221,6 +221,8 @@ def test_an_old_database_is_chained_when_it_migrates(tmp_path, make, library, mo
         m.setattr(migrations, "MIGRATIONS", every[:11])
         for module in ("audit", "decisions", "reviews", "progress", "claims"):
             m.setattr(f"tfp_rules.store.{module}.link", lambda *args: None)
+        for module in ("audit", "decisions"):  # chained as inserted: no chain to link into
+            m.setattr(f"tfp_rules.store.{module}.link_new", lambda *args: None)
         for module in ("decisions", "progress"):  # the person index is schema 14
             m.setattr(f"tfp_rules.store.{module}.index_persons", lambda *a, **k: None)
         with Store(path, clock=Clock(), keys=None) as old:  # sealing is schema 14
@@ -300,3 +302,57 @@ def test_the_audit_trail_is_read_by_family(store, make, library):  # noqa: F811
         store.list_audit(family_ref="STK-B", action="claim.withdraw")[0][0]["target"]
         == ids["claim"]
     )
+
+
+def test_values_sqlite_would_convert_are_chained_as_stored(store, make, db_path):
+    """Rows are hashed from the values in hand as they are inserted, unless SQLite would store
+    a value otherwise (an int in a TEXT column): then as read back, and the chain still holds."""
+    decision, facts = make(family("STK-N"))
+    odd = {**decision, "ruleset": {**decision["ruleset"], "version": 20151}}
+    saved, _ = store.save_decision(odd, facts, submitted_by="partner")
+    store.save_decision(decision, facts, submitted_by="partner")  # in hand, after it
+    store.audit(actor="cli:x", action="audit.list", status=200, key_id=7)  # type: ignore[arg-type]
+    [[version]] = (
+        raw(db_path)
+        .execute("SELECT ruleset_version FROM decisions WHERE id = ?", [saved.id])
+        .fetchall()
+    )
+    [[key_id]] = raw(db_path).execute("SELECT key_id FROM audit ORDER BY id DESC LIMIT 1")
+    assert (version, key_id) == ("20151", "7")
+    got = reports(store, "decisions", "audit")
+    assert all(r.intact for r in got.values()), {t: r.broken for t, r in got.items()}
+    assert got["decisions"].ok == 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "content", "reads_back"),
+    [
+        ({"id": 1, "status": 200, "actor": "a"}, ["t", None], True),
+        ({"id": 1, "status": 200, "actor": None}, [None, None], True),
+        ({"id": 1, "status": "200", "actor": "a"}, ["t", "d"], False),  # text in INTEGER
+        ({"id": 1, "status": 200, "actor": 5}, ["t", "d"], False),  # int in TEXT
+        ({"id": 1, "status": True, "actor": "a"}, ["t", "d"], False),  # bool
+        ({"id": 1, "status": 200, "actor": "a"}, [1.5, "d"], False),  # float content
+    ],
+)
+def test_what_reads_back_as_it_is(fields, content, reads_back):
+    audit = CHAINS["audit"]
+    row = {"at": "2026-01-01", "key_id": None, "action": "audit.list", **fields}
+    assert chain._reads_back(audit, row, content) is reads_back
+
+
+def test_content_is_hashed_as_canonical_json_whatever_the_text():
+    """The fast encoding of content (orjson, for text and nulls) is byte for byte the
+    canonical JSON the chain was defined with, for every code point; anything else, and a
+    lone surrogate, goes the standard library's way."""
+    from tfp_rules.store.hashing import canonical_json
+
+    points = [*range(0xD800), *range(0xE000, 0x110000)]
+    for start in range(0, len(points), 4096):
+        text = "".join(map(chr, points[start : start + 4096])) + '"\\'
+        values = ["FAM-1", text, None]
+        assert chain._content_json(values) == canonical_json(values).encode()
+    for odd in ([1.5, "x"], [{"b": 1, "a": 2}], [2**70]):
+        assert chain._content_json(odd) == canonical_json(odd).encode()
+    with pytest.raises(UnicodeEncodeError):  # as before: such text cannot be stored anyway
+        chain._content_json(["\ud800"])

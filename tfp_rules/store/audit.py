@@ -23,9 +23,10 @@ from typing import Any
 
 import sqlite_utils
 
-from .chain import link
+from .chain import link, link_new
 from .connection import Connection
 from .listing import moment_bound, page
+from .statements import insert
 
 ANONYMOUS = "anonymous"
 ACTIONS = (
@@ -82,6 +83,7 @@ _FAMILY_IDS = (
 # family filter below and subject access, `subjects.py`, both count them so).
 LIST_READS = ("decision.list", "progress.list", "claim.list")
 _LIST_READS = f"({', '.join(repr(a) for a in LIST_READS)})"
+_SET_CHAIN = "UPDATE audit SET chain_seq = ?, content_sha256 = ?, chain_sha256 = ? WHERE id = ?"
 
 
 def os_actor(prefix: str) -> str:
@@ -152,18 +154,22 @@ class AuditLog(Connection):
     ) -> None:
         """One audit row, inside the caller's transaction (it commits or rolls back with it)."""
         _check(actor, action, status)
-        inserted = db["audit"].insert(
-            {
-                "at": self._now(),
-                "actor": actor,
-                "key_id": key_id,
-                "action": action,
-                "target": target,
-                "status": status,
-                "detail": detail,
-            }
-        )
-        link(db, "audit", inserted.last_rowid, self.keys)
+        row = {
+            "at": self._now(),
+            "actor": actor,
+            "key_id": key_id,
+            "action": action,
+            "target": target,
+            "status": status,
+            "detail": detail,
+        }
+        row["id"] = insert(db.conn, "audit", row)
+        # chained from the values in hand (the id is known only once inserted)
+        chained = link_new(db, "audit", row, [target, detail])
+        if chained is None:  # values SQLite would convert: hash them as stored
+            link(db, "audit", row["id"], self.keys)
+        else:
+            db.execute(_SET_CHAIN, [*chained, row["id"]])
 
     def audit(
         self,

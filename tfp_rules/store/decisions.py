@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from .audit import AuditLog
-from .chain import link
+from .chain import CHAIN_COLUMNS, link, link_new
 from .errors import NotFoundError, NothingNewError, SupersededError
 from .filters import _NEWEST, COUNTED, counts_query, filter_clauses, where_clauses
 from .hashing import canonical_json, request_hash_of
@@ -39,7 +39,8 @@ from .records import (
     StoredDecision,
 )
 from .reviews import reviews_of
-from .sealed import sealed_payload, unseal
+from .sealed import sealed_texts, unseal
+from .statements import insert
 
 
 def record_fields(row: dict[str, Any], reviews: list[Review]) -> dict[str, Any]:
@@ -145,12 +146,10 @@ class Decisions(AuditLog):
         row = _metadata_row(decision, submitted_by, previous_id)
         if idempotency_key is not None and request_hash is None:
             request_hash = request_hash_of(facts, f"{row['ruleset_id']}@{row['ruleset_version']}")
-        payload = {
-            "decision_id": row["id"],
-            **sealed_payload(
-                self.keys, "decision_payloads", row["id"], facts=facts, decision=decision
-            ),
-        }
+        texts, sealed = sealed_texts(
+            self.keys, "decision_payloads", row["id"], facts=facts, decision=decision
+        )
+        payload = {"decision_id": row["id"], **sealed}
         lifetime = check_lifetime(idempotency_lifetime)
         try:
             with self._write() as db:
@@ -166,7 +165,9 @@ class Decisions(AuditLog):
                     self._check_follows(db, previous_id, facts)
                 purge_expired(db, expired_at)
                 row["created_at"] = timestamp(moment)
-                self._insert(db, row, payload, idempotency_key, request_hash, key_id, expired_at)
+                self._insert(
+                    db, row, payload, texts, idempotency_key, request_hash, key_id, expired_at
+                )
                 index_persons(
                     db, self.keys, family_ref=row["family_ref"], record_id=row["id"], facts=facts
                 )
@@ -197,16 +198,25 @@ class Decisions(AuditLog):
         db: sqlite_utils.Database,
         row: dict[str, Any],
         payload: dict[str, Any],
+        texts: dict[str, str],
         idempotency_key: str | None,
         request_hash: str | None,
         key_id: str | None,
         expired_at: str,
     ) -> None:
         """The decision's rows and its audit row, inside the caller's write transaction
-        (`row["created_at"]` set by the caller)."""
-        db["decisions"].insert(row)
-        db["decision_payloads"].insert(payload)
-        link(db, "decisions", row["id"], self.keys)
+        (`row["created_at"]` set by the caller; `texts` the payload's JSON before sealing).
+        The row is chained as it is inserted, hashed from the values in hand: reading the
+        payload back and opening it again cost more than the rest of the insert."""
+        content = [row["family_ref"], texts["facts"], texts["decision"]]
+        chained = link_new(db, "decisions", row, content)
+        values = (
+            row if chained is None else {**row, **dict(zip(CHAIN_COLUMNS, chained, strict=True))}
+        )
+        insert(db.conn, "decisions", values)
+        insert(db.conn, "decision_payloads", payload)
+        if chained is None:  # values SQLite would convert: hash them as stored
+            link(db, "decisions", row["id"], self.keys)
         if idempotency_key is not None:
             remember(
                 db,

@@ -21,6 +21,7 @@ import sqlite_utils
 
 from .errors import ConflictError
 from .listing import timestamp
+from .statements import insert
 
 
 @dataclass(frozen=True)
@@ -69,14 +70,12 @@ def earlier_request(
 ) -> dict[str, Any] | None:
     """The live record of this client's key (`request_hash` and `keys.column`), or None if
     the key is new or has expired."""
-    rows = list(
-        db.query(
-            f"SELECT request_hash, {keys.column} FROM {keys.table}"
-            " WHERE submitted_by = ? AND key = ? AND created_at > ?",
-            [submitted_by, key, expired_at],
-        )
-    )
-    return rows[0] if rows else None
+    found = db.execute(
+        f"SELECT request_hash, {keys.column} FROM {keys.table}"
+        " WHERE submitted_by = ? AND key = ? AND created_at > ?",
+        [submitted_by, key, expired_at],
+    ).fetchone()
+    return {"request_hash": found[0], keys.column: found[1]} if found else None
 
 
 def replayed_id(
@@ -120,14 +119,16 @@ def remember(
         f"DELETE FROM {keys.table} WHERE submitted_by = ? AND key = ? AND created_at <= ?",
         [submitted_by, key, expired_at],
     )
-    db[keys.table].insert(
+    insert(
+        db.conn,
+        keys.table,
         {
             "submitted_by": submitted_by,
             "key": key,
             "request_hash": request_hash,
             keys.column: decision_id,
             "created_at": created_at,
-        }
+        },
     )
 
 

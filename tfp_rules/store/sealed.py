@@ -64,10 +64,17 @@ def sealed_payload(
 ) -> dict[str, Any]:
     """A payload row's columns: each JSON document encoded (`encoding.encoded`) and sealed,
     bound to `table`, its column and `record_id`."""
-    return {
-        column: seal(keys, table, column, record_id, encoded(document))
-        for column, document in documents.items()
-    }
+    return sealed_texts(keys, table, record_id, **documents)[1]
+
+
+def sealed_texts(
+    keys: DataKeys | None, table: str, record_id: str, **documents: Any
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """(each document's JSON text, the payload row's columns as `sealed_payload` makes them):
+    the texts are what the audit chain hashes, so a writer need not read them back."""
+    texts = {column: encoded(document) for column, document in documents.items()}
+    row = {column: seal(keys, table, column, record_id, text) for column, text in texts.items()}
+    return texts, row
 
 
 def unseal(keys: DataKeys | None, table: str, column: str, record_id: str, value: Any) -> Any:
