@@ -2,14 +2,16 @@
 
     .venv/bin/python benchmarks/report.py [--quick] [--out docs/benchmarks.md]
                                           [--template benchmarks/benchmarks.md.in]
-                                          [--keep-json DIR]
+                                          [--keep-json DIR] [--only STEPS]
+    .venv/bin/python benchmarks/report.py --from-json DIR   (render a kept run again)
 
 Runs engine.py, batch.py (100,000 families; --quick: a few hundred), service.py, and
 store.py and startup.py when they exist, each as a subprocess writing `--json PATH`;
 samples meanwhile how many cores other processes use (`benchmarks/load.py`); then fills
 the template's generated parts (machine, targets table, server configurations) and keeps
 its hand-written sections as they are. A benchmark that fails or is absent shows as "not
-measured". Exit status 1 if any benchmark failed.
+measured". Exit status 1 if any benchmark failed. The service's targets are judged on the
+configuration `make run` starts (service/run.py's defaults, read when the page is written).
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchm
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.load import OtherLoad  # noqa: E402
+from benchmarks.service import Config  # noqa: E402
 from benchmarks.targets import evaluate_targets, render, summary  # noqa: E402
+from service.run import gunicorn_command  # noqa: E402
 
 TEMPLATE = ROOT / "benchmarks" / "benchmarks.md.in"
 OUT = ROOT / "docs" / "benchmarks.md"
@@ -85,6 +89,18 @@ def _cpu() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def make_run_config() -> str:
+    """The name (as benchmarks/service.py gives it) of the configuration `make run` starts."""
+    argv = gunicorn_command({}, Path("app.sock"))
+
+    def option(name: str, default: str) -> str:
+        return argv[argv.index(name) + 1] if name in argv else default
+
+    threads = int(option("--threads", "1"))
+    cls = option("--worker-class", "gthread" if threads > 1 else "sync")
+    return Config(cls, int(option("--workers", "1")), threads if cls == "gthread" else 1).name
+
+
 def run_step(name: str, quick: bool, json_dir: Path) -> dict[str, Any] | None:
     """One benchmark in a subprocess, its output streamed through; its JSON, or None if it
     is absent or failed."""
@@ -110,7 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--template", type=Path, default=TEMPLATE)
     parser.add_argument("--only", help="comma-separated steps to run (default: all)")
     parser.add_argument("--keep-json", type=Path, metavar="DIR", help="keep each JSON here")
+    parser.add_argument(
+        "--from-json", type=Path, metavar="DIR", help="run nothing: render a --keep-json DIR"
+    )
     args = parser.parse_args(argv)
+    if args.from_json:
+        return rerender(args)
     names = list(STEPS)
     if args.only:
         names = [n.strip() for n in args.only.split(",")]
@@ -120,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     template = args.template.read_text()  # before an hour of benchmarks, not after
 
     started, clock = datetime.datetime.now(datetime.UTC), time.monotonic()
+    commit = _git_commit()  # of the code measured, before anything else changes
     results: dict[str, Any] = {}
     failed = []
     with tempfile.TemporaryDirectory(prefix="tfp-bench-report-") as tmp:
@@ -139,19 +161,39 @@ def main(argv: list[str] | None = None) -> int:
         "cpu": _cpu(),
         "platform": platform.platform(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "commit": _git_commit(),
+        "commit": commit,
         "others": load.periods(),
         "others_overall": load.overall(),
     }
     commands = {name: ".venv/bin/python " + " ".join(command(name, args.quick)) for name in STEPS}
+    if args.keep_json:
+        (args.keep_json / "machine.json").write_text(json.dumps(machine, indent=2) + "\n")
+    machine["make_run"] = make_run_config()
     args.out.write_text(render(template, results, commands, machine))
     print(f"\n#### summary ({machine['mode']}; others used {machine['others_overall'] or 0:.2f}")
     print(f"     cores on average; commit {machine['commit']})")
-    print(summary(evaluate_targets(results, commands)))
+    print(summary(evaluate_targets(results, commands, machine["make_run"])))
     print(f"\nwritten to {args.out}")
     if failed:
         print(f"FAILED: {', '.join(failed)}")
     return 1 if failed else 0
+
+
+def rerender(args: argparse.Namespace) -> int:
+    """Write the page again from a kept run's JSON (after the template changed, say)."""
+    machine = json.loads((args.from_json / "machine.json").read_text())
+    quick = machine["mode"].startswith("quick")
+    results = {
+        name: json.loads(path.read_text()) if (path := args.from_json / f"{name}.json").exists()
+        else None
+        for name in STEPS
+    }  # fmt: skip
+    commands = {name: ".venv/bin/python " + " ".join(command(name, quick)) for name in STEPS}
+    machine["make_run"] = make_run_config()
+    args.out.write_text(render(args.template.read_text(), results, commands, machine))
+    print(summary(evaluate_targets(results, commands, machine["make_run"])))
+    print(f"\nwritten to {args.out} from {args.from_json}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ class Target:
     at_least: bool  # True: figure >= goal; False: figure <= goal
     unit: str  # "ratio", "KiB", "s", "MB", "x"
     bench: str  # which benchmark measures it
-    read: Callable[[Any], Figure | None]
+    read: Callable[[Results, str | None], Figure | None]  # (results, make run's config)
 
 
 def _get(doc: Any, *path: str) -> Any:
@@ -81,7 +81,7 @@ def _decision_size(doc: Any) -> Figure | None:
     )
 
 
-def _save_decision(results: Results) -> Figure | None:
+def _save_decision(results: Results, _make_run: str | None = None) -> Figure | None:
     ratio = _get(results.get("store"), "ratio")
     if isinstance(ratio, dict):
         return Figure(ratio["median"], ratio.get("min"), "raw durable insert, same bytes")
@@ -96,14 +96,16 @@ def _save_decision(results: Results) -> Figure | None:
     )
 
 
-def reference_config(doc: Any) -> dict[str, Any] | None:
-    """The service benchmark's first configuration: `make run`'s."""
-    configs = _get(doc, "configs")
-    return configs[0] if configs else None
+def reference_config(doc: Any, make_run: str | None = None) -> dict[str, Any] | None:
+    """The service benchmark's configuration named `make_run` (the one `make run` starts),
+    else its first."""
+    configs = _get(doc, "configs") or []
+    named = [c for c in configs if c["name"] == make_run]
+    return (named or configs or [None])[0]
 
 
-def _post_over_raw(doc: Any) -> Figure | None:
-    ref = reference_config(doc)
+def _post_over_raw(doc: Any, make_run: str | None) -> Figure | None:
+    ref = reference_config(doc, make_run)
     if ref is None:
         return None
     raw = doc["store"]["raw"]["writes_per_second"]
@@ -111,8 +113,8 @@ def _post_over_raw(doc: Any) -> Figure | None:
     return Figure(ref["ratio_raw"], ref["ratio_raw_min"], against, f"{ref['name']}")
 
 
-def _p99(doc: Any) -> Figure | None:
-    ref = reference_config(doc)
+def _p99(doc: Any, make_run: str | None) -> Figure | None:
+    ref = reference_config(doc, make_run)
     if ref is None:
         return None
     post = ref["http"]["POST /v1/evaluations"]
@@ -188,8 +190,11 @@ def _stat(doc: Any, word: str) -> dict[str, float] | None:
     return None
 
 
-def _on(bench: str, read: Callable[[Any], Figure | None]) -> Callable[[Results], Figure | None]:
-    return lambda results: read(results.get(bench))
+def _on(bench: str, read: Callable[..., Figure | None], *, config: bool = False) -> Callable:
+    """A reader of one benchmark's JSON; with `config`, also given make run's configuration."""
+    if config:
+        return lambda results, make_run: read(results.get(bench), make_run)
+    return lambda results, _make_run: read(results.get(bench))
 
 
 TARGETS = (
@@ -228,13 +233,13 @@ TARGETS = (
         "post_over_raw",
         "POST /v1/evaluations / raw insert rate, same machine, same run",
         0.25, True, "ratio", "service",
-        _on("service", _post_over_raw),
+        _on("service", _post_over_raw, config=True),
     ),
     Target(
         "p99",
         "POST p99 / p50 under 8 connections",
         5.0, False, "x", "service",
-        _on("service", _p99),
+        _on("service", _p99, config=True),
     ),
     Target(
         "batch_speedup",
@@ -277,11 +282,14 @@ def _meets(target: Target, value: float) -> bool:
     return value >= target.goal if target.at_least else value <= target.goal
 
 
-def evaluate_targets(results: Results, commands: dict[str, str]) -> list[Row]:
-    """Every target, with what was measured and whether the median meets it."""
+def evaluate_targets(
+    results: Results, commands: dict[str, str], make_run: str | None = None
+) -> list[Row]:
+    """Every target, with what was measured and whether the median meets it; the service's
+    on the configuration named `make_run` (else the first measured)."""
     rows = []
     for target in TARGETS:
-        figure = target.read(results)
+        figure = target.read(results, make_run)
         met = None
         if figure is not None:
             met = _meets(target, figure.median)
@@ -338,7 +346,7 @@ def targets_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def configs_table(service: Any) -> str:
+def configs_table(service: Any, make_run: str | None = None) -> str:
     """The service benchmark's gunicorn configurations side by side."""
     configs = _get(service, "configs")
     if not configs:
@@ -350,7 +358,7 @@ def configs_table(service: Any) -> str:
         f"{service['settings']['rounds']} per endpoint, one configuration after the "
         f"other; raw durable insert {raw:,.0f}/s in the same run. POST/s is the median "
         '(min) of the phases; p50 and p99 pool all phases; "others" is the cores other '
-        "processes used meanwhile. The first row is `make run`'s configuration.",
+        "processes used meanwhile. In bold, the configuration `make run` starts.",
         "",
         "| gunicorn | POST/s | p50 ms | p99 ms | p99 / p50 | POST / `/healthz` | POST / raw "
         "insert | errors | others |",
@@ -359,8 +367,9 @@ def configs_table(service: Any) -> str:
     for c in configs:
         post, hz = c["http"]["POST /v1/evaluations"], c["http"]["GET /healthz"]
         rate = c["post_per_second"]
+        name = f"**{c['name']}**" if c["name"] == make_run else c["name"]
         lines.append(
-            f"| {c['name']} | {rate['median']:,.0f} ({rate['min']:,.0f}) | "
+            f"| {name} | {rate['median']:,.0f} ({rate['min']:,.0f}) | "
             f"{post['p50_ms']:.1f} | {post['p99_ms']:.1f} | {c['p99_over_p50']:.2f} | "
             f"{c['ratio_healthz']:.3f} | {c['ratio_raw']:.3f} | "
             f"{post['errors'] + hz['errors']:,} | {c['other_processes_cores']:.2f} |"
@@ -390,11 +399,12 @@ def render(template: str, results: Results, commands: dict[str, str], machine: d
     missing = [m for m in MARKERS if m not in template]
     if missing:
         raise ValueError(f"the template lacks {', '.join(missing)}")
-    rows = evaluate_targets(results, commands)
+    make_run = machine.get("make_run")
+    rows = evaluate_targets(results, commands, make_run)
     return (
         template.replace("{{machine}}", machine_text(machine))
         .replace("{{targets}}", targets_table(rows))
-        .replace("{{configs}}", configs_table(results.get("service")))
+        .replace("{{configs}}", configs_table(results.get("service"), make_run))
     )
 
 

@@ -92,7 +92,8 @@ RESULTS = {
 MACHINE = {
     "date": "2026-12-02 20:00 UTC", "mode": "full", "seconds": 1200.0, "cores": 2,
     "cpu": "a CPU", "platform": "Linux", "python": "CPython 3.11.7", "commit": "abc1234",
-    "others": {"engine": 0.5, "batch": 0.7}, "others_overall": 0.6,
+    "others": {"engine": 0.5, "batch": 0.7},
+    "make_run": "gthread 2x4", "others_overall": 0.6,
 }  # fmt: skip
 COMMANDS = {name: f"bench {name}" for name in ("engine", "batch", "service", "store", "startup")}
 
@@ -135,9 +136,17 @@ def test_the_page_has_a_row_per_target_and_keeps_the_hand_written_sections():
 
 def test_the_configurations_table_has_each_server_configuration():
     page = render(TEMPLATE, RESULTS, COMMANDS, MACHINE)
-    table = [line for line in page.splitlines() if re.match(r"\| (gthread|sync) ", line)]
-    assert [line.split(" | ")[0] for line in table] == ["| gthread 2x4", "| sync 4"]
+    table = [line for line in page.splitlines() if re.match(r"\| (\*\*)?(gthread|sync) ", line)]
+    assert [line.split(" | ")[0] for line in table] == ["| **gthread 2x4**", "| sync 4"]
     assert "| 8.00 |" in table[0] and "| 0.060 |" in table[0]  # p99/p50 and POST/raw
+
+
+def test_the_service_targets_are_judged_on_make_runs_configuration():
+    rows = evaluate_targets(RESULTS, COMMANDS, "sync 4")
+    p99 = next(r for r in rows if r.target.key == "p99")
+    assert p99.met is True and p99.figure.median == 2.0 and p99.figure.note == "sync 4"
+    page = render(TEMPLATE, RESULTS, COMMANDS, MACHINE | {"make_run": "sync 4"})
+    assert "| **sync 4** |" in page
 
 
 def test_store_figures_come_from_the_service_benchmark_when_store_py_is_absent():
