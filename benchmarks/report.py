@@ -54,7 +54,7 @@ STEPS: dict[str, tuple[str, list[str], list[str]]] = {
     ),
     "service": (
         "benchmarks/service.py",
-        [],
+        ["--rounds", "3"],
         ["--configs", "gthread:2x4,sync:2", "--seconds", "0.5", "--rounds", "1"],
     ),
     "store": ("benchmarks/store.py", [], ["--seconds", "0.5", "--rounds", "2"]),
