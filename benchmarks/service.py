@@ -11,19 +11,20 @@ side by side, and the store's durable write rate.
    its files in a temporary directory, the per-client rate limit lifted (one client sends
    the whole load), and always stops it (SIGTERM, then SIGKILL to its process group),
    Ctrl-C included.
+   All the servers stay up together; idle, they cost next to nothing.
 2. C keep-alive connections (a thread each) alternate phases of POST /v1/evaluations (each
-   with its own Idempotency-Key) and GET /healthz, the cheapest route, as the baseline:
-   R rounds, each phase S seconds or N requests. Warm-up answers are checked against a
-   local `decide` first.
+   with its own Idempotency-Key) and GET /healthz, the cheapest route, as the baseline,
+   each phase S seconds or N requests. Warm-up answers are checked against a local
+   `decide` first. R rounds, each visiting every server in turn (starting one further
+   along each round), so a change in the machine's load falls on every configuration.
 3. One thread, fresh WAL databases with synchronous=FULL: `Store.save_decision` against a
    raw sqlite3 INSERT of the same JSON text; every configuration's POST rate is also given
    against that raw insert rate (issue 19: at least 0.25).
 4. From /proc: the cores used meanwhile by processes other than this one and the server.
 
 A larger version of this benchmark showed that most of a POST is CPU (JSON, sqlite-utils,
-the engine with its trace), not fsync. The configurations run one after the other, so a
-change in the machine's load between them shows as a difference between them: the
-other processes' cores are reported per configuration.
+the engine with its trace), not fsync. The cores other processes used are reported per
+configuration, over its phases.
 """
 
 from __future__ import annotations
@@ -335,12 +336,27 @@ class Tally:
         self.phase_rates.append((len(self.ns) - len(self.errors) - ok_before) / elapsed)
 
 
-def http_load(
-    server: tuple[int, list[int]], database: Path, args: Namespace,
+@dataclass
+class Loaded:
+    """One configuration's server, up, warmed and checked, and what its phases saw."""
+
+    config: Config
+    port: int
+    pids: list[int]
+    requests_for: Callable[[str, str], Callable[[int], Request]]
+    wrong: list[str]  # what the warm-up check found wrong
+    tallies: dict[str, Tally] = field(
+        default_factory=lambda: {EVALUATIONS: Tally(), HEALTHZ: Tally()}
+    )
+    other_core_s: float = 0.0  # cores used by others, times seconds, over its phases
+    phase_s: float = 0.0
+
+
+def warm_up(
+    config: Config, server: tuple[int, list[int]], database: Path, args: Namespace,
     bodies: list[bytes], decisions: list[dict[str, Any]],
-) -> tuple[dict[str, Tally], list[str], float]:  # fmt: skip
-    """The warm-up, whose answers are checked, then the measured phases:
-    (tallies by endpoint, what the check found wrong, cores others used meanwhile)."""
+) -> Loaded:  # fmt: skip
+    """A key for the load, then the warm-up, whose answers are checked against `decisions`."""
     port, pids = server
     with Store(database) as store:
         _, token = store.create_key("submitter", "benchmark")
@@ -355,9 +371,6 @@ def http_load(
 
         return post if endpoint == EVALUATIONS else lambda _: ("GET", "/healthz", None, {}, -1)
 
-    bound = f" or {args.requests:,} requests" if args.requests else ""
-    phases = f"{args.rounds} x {args.seconds:g} s{bound}"
-    print(f"load     {args.connections} keep-alive connections; {phases} per endpoint")
     warm = {EVALUATIONS: Tally(), HEALTHZ: Tally()}
     for name, tally in warm.items():
         tally.run_phase(port, requests_for(name, "w"), args, WARMUP_S)
@@ -375,12 +388,29 @@ def http_load(
         print(f"CHECK FAILED: {len(wrong)} differences from decide in {len(answers)} answers")
         wrong = wrong or ["no successful evaluation answer to check"]
         print("\n".join(f"    {line}" for line in wrong[:10]))
+    return Loaded(config, port, pids, requests_for, wrong)
 
-    tallies, before = {EVALUATIONS: Tally(), HEALTHZ: Tally()}, _ticks([os.getpid(), *pids])
+
+def load_all(servers: list[Loaded], args: Namespace) -> None:
+    """The measured phases, interleaved: every round visits every server (each round
+    starting one further along), POST and /healthz alternating which goes first, so a
+    change in the machine's load falls on every configuration alike."""
+    bound = f" or {args.requests:,} requests" if args.requests else ""
+    print(
+        f"\nload     {args.connections} keep-alive connections; {args.rounds} rounds, each", end=" "
+    )
+    print(f"visiting every server: {args.seconds:g} s{bound} per endpoint")
+    ours = [os.getpid(), *(pid for s in servers for pid in s.pids)]
     for rnd in range(args.rounds):
-        for name in (EVALUATIONS, HEALTHZ) if rnd % 2 == 0 else (HEALTHZ, EVALUATIONS):
-            tallies[name].run_phase(port, requests_for(name, f"r{rnd}"), args, args.seconds)
-    return tallies, wrong, _other_cores([os.getpid(), *pids], before)
+        k = rnd % len(servers)
+        for server in servers[k:] + servers[:k]:
+            for name in (EVALUATIONS, HEALTHZ) if rnd % 2 == 0 else (HEALTHZ, EVALUATIONS):
+                before, t0 = _ticks(ours), time.perf_counter()
+                requests = server.requests_for(name, f"r{rnd}")
+                server.tallies[name].run_phase(server.port, requests, args, args.seconds)
+                seconds = time.perf_counter() - t0
+                server.other_core_s += _other_cores(ours, before) * seconds
+                server.phase_s += seconds
 
 
 # --------------------------------------------------------------------------- store, no HTTP
@@ -438,28 +468,14 @@ def store_rates(
 # --------------------------------------------------------------------------- main
 
 
-def run_config(
-    workdir: Path, config: Config, args: Namespace, bodies: list[bytes], decisions: list[dict]
-) -> dict[str, Any]:
-    """One configuration's server, loaded: its figures (raises RuntimeError or OSError, with
-    the service's log tail printed, if it would not start or died)."""
-    workdir.mkdir()
-    print(f"\n== {config.name}")
-    try:
-        with serving(workdir, config) as server:
-            tallies, wrong, others = http_load(
-                server, workdir / "tfp.sqlite", args, bodies, decisions
-            )
-    except (OSError, RuntimeError):
-        log = workdir / "error.log"
-        tail = log.read_text(errors="replace").splitlines()[-20:] if log.exists() else []
-        print(*(["the service's log ends:", *tail] if tail else []), sep="\n")
-        raise
-    http = {name: tally.figures() for name, tally in tallies.items()}
+def figures_of(server: Loaded) -> dict[str, Any]:
+    """One configuration's figures, as the JSON and the table give them."""
+    config = server.config
+    http = {name: tally.figures() for name, tally in server.tallies.items()}
     ev, hz = http[EVALUATIONS], http[HEALTHZ]
     for name, r in http.items():
         if r["errors"]:
-            print(f"  ERRORS {name}: {r['errors_by_kind']}")
+            print(f"  ERRORS {config.name} {name}: {r['errors_by_kind']}")
             for kind, body in r["first_error_bodies"].items():
                 print(f"    first {kind}: {body}")
     return {
@@ -473,8 +489,8 @@ def run_config(
         "ratio_healthz": (
             ev["ok_per_second"] / hz["ok_per_second"] if hz["ok_per_second"] else math.nan
         ),
-        "check_failures": wrong,
-        "other_processes_cores": others,
+        "check_failures": server.wrong,
+        "other_processes_cores": server.other_core_s / server.phase_s if server.phase_s else 0.0,
     }
 
 
@@ -537,15 +553,29 @@ def main(argv: list[str] | None = None) -> int:
     print(f"families {FAMILIES} generated (seed {args.seed}), {eligible:.0%} eligible;", end=" ")
     print(f"bodies {sum(map(len, bodies)) / FAMILIES / 1024:.1f} KiB mean")
 
-    rows = []
     with tempfile.TemporaryDirectory(prefix="tfp-bench-service-") as tmp:
         workdir = Path(tmp)
-        for i, config in enumerate(configs):
-            try:
-                rows.append(run_config(workdir / f"config{i}", config, args, bodies, decisions))
-            except (OSError, RuntimeError) as exc:
-                print(f"ABORTED: {config.name}: {exc}")
-                return 1
+        servers: list[Loaded] = []
+        with contextlib.ExitStack() as stack:  # every server stopped, whatever happens
+            for i, config in enumerate(configs):
+                here = workdir / f"config{i}"
+                here.mkdir()
+                print(f"\n== {config.name}")
+                try:
+                    server = stack.enter_context(serving(here, config))
+                    servers.append(
+                        warm_up(config, server, here / "tfp.sqlite", args, bodies, decisions)
+                    )
+                except (OSError, RuntimeError) as exc:
+                    log = here / "error.log"
+                    tail = (
+                        log.read_text(errors="replace").splitlines()[-20:] if log.exists() else []
+                    )
+                    print(f"ABORTED: {config.name}: {exc}")
+                    print(*(["the service's log ends:", *tail] if tail else []), sep="\n")
+                    return 1
+            load_all(servers, args)
+        rows = [figures_of(server) for server in servers]
         before = _ticks([os.getpid()])
         store = store_rates(workdir, docs, bodies, decisions)
         store_others = _other_cores([os.getpid()], before)
