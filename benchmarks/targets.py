@@ -355,8 +355,8 @@ def configs_table(service: Any, make_run: str | None = None) -> str:
     lines = [
         f"`POST /v1/evaluations` under {service['settings']['connections']} keep-alive "
         f"connections, phases of {service['settings']['seconds']:g} s, "
-        f"{service['settings']['rounds']} per endpoint, one configuration after the "
-        f"other; raw durable insert {raw:,.0f}/s in the same run. POST/s is the median "
+        f"{service['settings']['rounds']} per endpoint, every server up at once and each "
+        f"round visiting them all in turn; raw durable insert {raw:,.0f}/s in the same run. POST/s is the median "
         '(min) of the phases; p50 and p99 pool all phases; "others" is the cores other '
         "processes used meanwhile. In bold, the configuration `make run` starts.",
         "",
