@@ -4,11 +4,15 @@ benchmark runs, no timing), and the service benchmark's gunicorn configurations.
 from __future__ import annotations
 
 import copy
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from benchmarks.load import _tree_ticks
 from benchmarks.service import Config, parse_configs
 from benchmarks.targets import NOT_MEASURED, TARGETS, evaluate_targets, render
 from service.run import gunicorn_command
@@ -207,3 +211,14 @@ def test_the_worker_class_reaches_gunicorn_only_when_set(tmp_path):
     command = gunicorn_command({"TFP_WORKER_CLASS": "sync", "TFP_THREADS": "1"}, tmp_path / "s")
     assert command[command.index("--worker-class") + 1] == "sync"
     assert "--worker-class" not in gunicorn_command({}, tmp_path / "s")
+
+
+def test_the_load_sampler_counts_this_process_and_its_children_as_ours():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    try:
+        mine = _tree_ticks(os.getpid())
+        assert str(os.getpid()) in mine and str(child.pid) in mine
+        assert str(os.getppid()) not in mine  # the parent is someone else's
+    finally:
+        child.kill()
+        child.wait()
