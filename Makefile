@@ -13,7 +13,7 @@ CHROMIUM := /usr/bin/chromium
 # The key file `make run` seals personal data with (made if missing).
 DATA_KEY_FILE ?= $(or $(TFP_DATA_KEY_FILE),var/keys/data-keys.json)
 
-.PHONY: setup run examples test lint format bench bench-service bench-impact bench-sealing bench-batch clean
+.PHONY: setup run examples test lint format bench bench-quick bench-engine bench-service bench-impact bench-sealing bench-batch clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,9 +67,20 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
+## Every benchmark of issue 19 in one run (engine, batch of 100,000 families, service,
+## store, start-up), each against its baseline of the same run, written to
+## docs/benchmarks.md (benchmarks/report.py; about 20 minutes). QUICK=1: small sizes.
+bench: setup
+	$(BIN)/python benchmarks/report.py $(if $(QUICK),--quick)
+
+bench-quick: setup
+	$(BIN)/python benchmarks/report.py --quick
+
+## The engine against the hand-written baseline, then memory over 100,000 evaluations.
+bench-engine: $(STAMP)
 	$(BIN)/python benchmarks/engine.py
 
+## The service in several gunicorn configurations side by side, and the store's write rate.
 bench-service: setup
 	$(BIN)/python benchmarks/service.py
 

@@ -11,6 +11,8 @@
    the largest worker (`resource.getrusage`, RUSAGE_SELF and RUSAGE_CHILDREN).
 3. With --flat, the same at 10N on the largest W: memory should not grow with the file.
 4. With --dask, once more on a LocalCluster of two single-threaded worker processes.
+5. The size of each decision `tfp batch` wrote (bytes of its orjson line, newline
+   excluded), median and max over the N families: the stored decision of issue 19.
 """
 
 from __future__ import annotations
@@ -75,6 +77,17 @@ def run(facts: Path, args: list[str]) -> dict[str, float]:
     }
 
 
+def decision_sizes(out: Path) -> dict[str, float]:
+    """Median and max bytes of the decisions in a `tfp batch` output file, one a line."""
+    sizes = []
+    with out.open("rb") as f:
+        for line in f:
+            sizes.append(len(line.rstrip(b"\n")))
+    if not sizes:
+        raise SystemExit(f"tfp batch wrote no decisions to {out}")
+    return {"median": statistics.median(sizes), "max": max(sizes), "decisions": len(sizes)}
+
+
 def measure(facts: Path, n: int, label: str, args: list[str], rounds: int) -> dict:
     runs = [run(facts, args) for _ in range(rounds)]
     times = [r["seconds"] for r in runs]
@@ -89,7 +102,7 @@ def measure(facts: Path, n: int, label: str, args: list[str], rounds: int) -> di
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", type=int, default=20_000)
     parser.add_argument("--workers", default="1,2", help="Comma-separated worker counts.")
@@ -98,7 +111,9 @@ def main() -> None:
     parser.add_argument("--dask", action="store_true", help="Also on a LocalCluster.")
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--json", type=Path, help="Write the results here too.")
-    opts = parser.parse_args()
+    opts = parser.parse_args(argv)
+    if opts.families < 1 or opts.rounds < 1:
+        parser.error("--families and --rounds must be at least 1")
     counts = [int(w) for w in opts.workers.split(",")]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,6 +123,7 @@ def main() -> None:
             rows.append(
                 measure(facts, opts.families, f"{w} worker(s)", ["--workers", str(w)], opts.rounds)
             )
+        sizes = decision_sizes(Path(f"{facts}.out"))
         if opts.dask:
             from distributed import LocalCluster
 
@@ -136,20 +152,27 @@ def main() -> None:
                     1,
                 )
             )
-    base = rows[0]["rate"]
+    base, base_median = rows[0]["rate"], rows[0]["median_s"]
     print(
         f"{'run':<18}{'families':>10}{'min s':>9}{'median s':>10}{'fam/s':>9}"
         f"{'x 1 worker':>11}{'parent MB':>11}{'worker MB':>11}"
     )
     for r in rows:
-        r["speedup"] = r["rate"] / base
+        r["speedup"] = r["rate"] / base  # of the fastest rounds
+        r["speedup_median"] = base_median / r["median_s"] * rows[0]["families"] / r["families"]
         print(
             f"{r['label']:<18}{r['families']:>10,}{r['min_s']:>9.1f}{r['median_s']:>10.1f}"
             f"{r['rate']:>9,.0f}{r['speedup']:>11.2f}{r['parent_mb']:>11.0f}{r['worker_mb']:>11.0f}"
         )
+    print(
+        f"decisions written: median {sizes['median'] / 1024:.1f} KiB, "
+        f"max {sizes['max'] / 1024:.1f} KiB (orjson, one a line, {sizes['decisions']:,})"
+    )
     print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}")
     if opts.json:
-        opts.json.write_text(json.dumps(rows, indent=2))
+        figures = {"families": opts.families, "rounds": opts.rounds, "seed": opts.seed}
+        figures |= {"runs": rows, "decision_bytes": sizes}
+        opts.json.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,23 +1,30 @@
-"""Benchmark the service as `make run` starts it, and the store's durable write rate.
+"""Benchmark the service as `make run` starts it, in several gunicorn configurations
+side by side, and the store's durable write rate.
 
-    .venv/bin/python benchmarks/service.py [--workers W] [--threads T] [--connections C]
+    .venv/bin/python benchmarks/service.py [--configs LIST] [--connections C]
         [--seconds S] [--rounds R] [--requests N] [--seed SEED] [--json PATH]
 
-1. Starts the service with the Makefile's `run` command (nginx in front of gunicorn) on a
-   loopback port, its files in a temporary directory, the per-client rate limit lifted
-   (one client sends the whole load), and always stops it (SIGTERM, then SIGKILL to its
-   process group), Ctrl-C included.
+1. For each configuration of LIST (`CLASS:WORKERSxTHREADS` or `CLASS:WORKERS`, comma
+   separated; default gthread 2x4 (`make run`'s), 1x8 and 4x2, sync 2, 4 and 8, and gevent 2
+   when gevent is installed), starts the service with the Makefile's `run` command (nginx in
+   front of gunicorn, TFP_WORKER_CLASS, TFP_WORKERS and TFP_THREADS set) on a loopback port,
+   its files in a temporary directory, the per-client rate limit lifted (one client sends
+   the whole load), and always stops it (SIGTERM, then SIGKILL to its process group),
+   Ctrl-C included.
+   All the servers stay up together; idle, they cost next to nothing.
 2. C keep-alive connections (a thread each) alternate phases of POST /v1/evaluations (each
-   with its own Idempotency-Key) and GET /healthz, the cheapest route, as the baseline:
-   R rounds, each phase S seconds or N requests. Warm-up answers are checked against a
-   local `decide` first.
+   with its own Idempotency-Key) and GET /healthz, the cheapest route, as the baseline,
+   each phase S seconds or N requests. Warm-up answers are checked against a local
+   `decide` first. R rounds, each visiting every server in turn (starting one further
+   along each round), so a change in the machine's load falls on every configuration.
 3. One thread, fresh WAL databases with synchronous=FULL: `Store.save_decision` against a
-   raw sqlite3 INSERT of the same JSON text.
+   raw sqlite3 INSERT of the same JSON text; every configuration's POST rate is also given
+   against that raw insert rate (issue 19: at least 0.25).
 4. From /proc: the cores used meanwhile by processes other than this one and the server.
 
 A larger version of this benchmark showed that most of a POST is CPU (JSON, sqlite-utils,
-the engine with its trace), not fsync, and that keep-alive connections can pile onto one
-gthread worker while another idles.
+the engine with its trace), not fsync. The cores other processes used are reported per
+configuration, over its phases.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ import shlex
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -142,8 +150,58 @@ def run_command() -> list[str]:
     return shlex.split(line)
 
 
+@dataclass(frozen=True)
+class Config:
+    """One gunicorn configuration: worker class, worker processes, threads per worker."""
+
+    worker_class: str
+    workers: int
+    threads: int = 1
+
+    @property
+    def name(self) -> str:
+        return f"{self.worker_class} {self.workers}" + (
+            f"x{self.threads}" if self.worker_class == "gthread" else ""
+        )
+
+
+WORKER_CLASSES = ("gthread", "sync", "gevent")
+DEFAULT_CONFIGS = "gthread:2x4,gthread:1x8,gthread:4x2,sync:2,sync:4,sync:8"
+
+
+def parse_configs(text: str) -> list[Config]:
+    """`CLASS:WORKERSxTHREADS` (gthread) or `CLASS:WORKERS`, comma separated; ValueError
+    naming the bad item otherwise."""
+    configs = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        match = re.fullmatch(r"(\w+):(\d+)(?:x(\d+))?", item)
+        if not match or match.group(1) not in WORKER_CLASSES:
+            raise ValueError(
+                f"bad configuration {item!r}: expected CLASS:WORKERS[xTHREADS], CLASS one of "
+                + ", ".join(WORKER_CLASSES)
+            )
+        cls, workers, threads = match.group(1), int(match.group(2)), int(match.group(3) or 1)
+        if threads > 1 and cls != "gthread":
+            raise ValueError(f"bad configuration {item!r}: only gthread takes threads")
+        if min(workers, threads) < 1:
+            raise ValueError(f"bad configuration {item!r}: workers and threads at least 1")
+        configs.append(Config(cls, workers, threads))
+    if not configs:
+        raise ValueError("no configuration given")
+    return configs
+
+
+def default_configs() -> str:
+    """DEFAULT_CONFIGS, and gevent 2 when gevent is installed (the dev extras bring it)."""
+    try:
+        importlib.metadata.version("gevent")
+    except importlib.metadata.PackageNotFoundError:
+        return DEFAULT_CONFIGS
+    return DEFAULT_CONFIGS + ",gevent:2"
+
+
 @contextlib.contextmanager
-def serving(workdir: Path, args: Namespace) -> Iterator[tuple[int, list[int]]]:
+def serving(workdir: Path, config: Config) -> Iterator[tuple[int, list[int]]]:
     """The service as `make run` starts it, healthy: (port, pids of all its processes).
     On the way out, SIGTERM (its graceful stop), then SIGKILL to what is left of it."""
     with socket.socket() as s:
@@ -151,8 +209,9 @@ def serving(workdir: Path, args: Namespace) -> Iterator[tuple[int, list[int]]]:
         port = s.getsockname()[1]
     settings = {
         "TFP_BIND": f"{HOST}:{port}",
-        "TFP_WORKERS": str(args.workers),
-        "TFP_THREADS": str(args.threads),
+        "TFP_WORKER_CLASS": config.worker_class,
+        "TFP_WORKERS": str(config.workers),
+        "TFP_THREADS": str(config.threads),
         "TFP_RATE_LIMIT": UNLIMITED,
     }
     command = run_command()
@@ -217,11 +276,14 @@ class Tally:
     first: dict[str, str] = field(default_factory=dict)  # first body of each kind of error
     answers: list[tuple[int, bytes]] = field(default_factory=list)  # (doc, body), to check
     seconds: float = 0.0
+    phase_rates: list[float] = field(default_factory=list)  # ok/s of each phase
 
     def figures(self) -> dict[str, Any]:
         ns, errors = sorted(self.ns), len(self.errors)
+        rates = self.phase_rates or [0.0]
         return {
             "ok_per_second": (len(ns) - errors) / self.seconds if self.seconds > 0 else 0.0,
+            "ok_per_second_phases": {"min": min(rates), "median": statistics.median(rates)},
             "ok": len(ns) - errors,
             "errors": errors,
             **_percentiles(ns),
@@ -232,6 +294,7 @@ class Tally:
     def run_phase(self, port: int, make: Callable[[int], Request], args: Namespace, seconds: float):
         """args.connections keep-alive connections, a thread each, send requests until
         `seconds` pass or args.requests are sent; what they see is added here."""
+        ok_before = len(self.ns) - len(self.errors)
         tickets = itertools.count()  # next() on it is atomic under the GIL
         limit = args.requests or sys.maxsize
         barrier = threading.Barrier(args.connections + 1)
@@ -268,15 +331,32 @@ class Tally:
         barrier.wait()
         for t in threads:
             t.join()
-        self.seconds += time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        self.seconds += elapsed
+        self.phase_rates.append((len(self.ns) - len(self.errors) - ok_before) / elapsed)
 
 
-def http_load(
-    server: tuple[int, list[int]], database: Path, args: Namespace,
+@dataclass
+class Loaded:
+    """One configuration's server, up, warmed and checked, and what its phases saw."""
+
+    config: Config
+    port: int
+    pids: list[int]
+    requests_for: Callable[[str, str], Callable[[int], Request]]
+    wrong: list[str]  # what the warm-up check found wrong
+    tallies: dict[str, Tally] = field(
+        default_factory=lambda: {EVALUATIONS: Tally(), HEALTHZ: Tally()}
+    )
+    other_core_s: float = 0.0  # cores used by others, times seconds, over its phases
+    phase_s: float = 0.0
+
+
+def warm_up(
+    config: Config, server: tuple[int, list[int]], database: Path, args: Namespace,
     bodies: list[bytes], decisions: list[dict[str, Any]],
-) -> tuple[dict[str, Tally], list[str], float]:  # fmt: skip
-    """The warm-up, whose answers are checked, then the measured phases:
-    (tallies by endpoint, what the check found wrong, cores others used meanwhile)."""
+) -> Loaded:  # fmt: skip
+    """A key for the load, then the warm-up, whose answers are checked against `decisions`."""
     port, pids = server
     with Store(database) as store:
         _, token = store.create_key("submitter", "benchmark")
@@ -291,9 +371,6 @@ def http_load(
 
         return post if endpoint == EVALUATIONS else lambda _: ("GET", "/healthz", None, {}, -1)
 
-    bound = f" or {args.requests:,} requests" if args.requests else ""
-    phases = f"{args.rounds} x {args.seconds:g} s{bound}"
-    print(f"load     {args.connections} keep-alive connections; {phases} per endpoint")
     warm = {EVALUATIONS: Tally(), HEALTHZ: Tally()}
     for name, tally in warm.items():
         tally.run_phase(port, requests_for(name, "w"), args, WARMUP_S)
@@ -311,12 +388,29 @@ def http_load(
         print(f"CHECK FAILED: {len(wrong)} differences from decide in {len(answers)} answers")
         wrong = wrong or ["no successful evaluation answer to check"]
         print("\n".join(f"    {line}" for line in wrong[:10]))
+    return Loaded(config, port, pids, requests_for, wrong)
 
-    tallies, before = {EVALUATIONS: Tally(), HEALTHZ: Tally()}, _ticks([os.getpid(), *pids])
+
+def load_all(servers: list[Loaded], args: Namespace) -> None:
+    """The measured phases, interleaved: every round visits every server (each round
+    starting one further along), POST and /healthz alternating which goes first, so a
+    change in the machine's load falls on every configuration alike."""
+    bound = f" or {args.requests:,} requests" if args.requests else ""
+    print(
+        f"\nload     {args.connections} keep-alive connections; {args.rounds} rounds, each", end=" "
+    )
+    print(f"visiting every server: {args.seconds:g} s{bound} per endpoint")
+    ours = [os.getpid(), *(pid for s in servers for pid in s.pids)]
     for rnd in range(args.rounds):
-        for name in (EVALUATIONS, HEALTHZ) if rnd % 2 == 0 else (HEALTHZ, EVALUATIONS):
-            tallies[name].run_phase(port, requests_for(name, f"r{rnd}"), args, args.seconds)
-    return tallies, wrong, _other_cores([os.getpid(), *pids], before)
+        k = rnd % len(servers)
+        for server in servers[k:] + servers[:k]:
+            for name in (EVALUATIONS, HEALTHZ) if rnd % 2 == 0 else (HEALTHZ, EVALUATIONS):
+                before, t0 = _ticks(ours), time.perf_counter()
+                requests = server.requests_for(name, f"r{rnd}")
+                server.tallies[name].run_phase(server.port, requests, args, args.seconds)
+                seconds = time.perf_counter() - t0
+                server.other_core_s += _other_cores(ours, before) * seconds
+                server.phase_s += seconds
 
 
 # --------------------------------------------------------------------------- store, no HTTP
@@ -374,10 +468,60 @@ def store_rates(
 # --------------------------------------------------------------------------- main
 
 
+def figures_of(server: Loaded) -> dict[str, Any]:
+    """One configuration's figures, as the JSON and the table give them."""
+    config = server.config
+    http = {name: tally.figures() for name, tally in server.tallies.items()}
+    ev, hz = http[EVALUATIONS], http[HEALTHZ]
+    for name, r in http.items():
+        if r["errors"]:
+            print(f"  ERRORS {config.name} {name}: {r['errors_by_kind']}")
+            for kind, body in r["first_error_bodies"].items():
+                print(f"    first {kind}: {body}")
+    return {
+        "name": config.name,
+        "worker_class": config.worker_class,
+        "workers": config.workers,
+        "threads": config.threads,
+        "http": http,
+        "post_per_second": ev["ok_per_second_phases"],
+        "p99_over_p50": ev["p99_ms"] / ev["p50_ms"] if ev["p50_ms"] else math.nan,
+        "ratio_healthz": (
+            ev["ok_per_second"] / hz["ok_per_second"] if hz["ok_per_second"] else math.nan
+        ),
+        "check_failures": server.wrong,
+        "other_processes_cores": server.other_core_s / server.phase_s if server.phase_s else 0.0,
+    }
+
+
+def print_configs(rows: list[dict[str, Any]], raw: float) -> None:
+    """The configurations side by side."""
+    print(f"\nhttp     {EVALUATIONS}, 8 keep-alive connections; ok/s is the median (min) of phases")
+    print(f"  {'':<14} {'ok/s':>14} {'p50 ms':>8} {'p99 ms':>8} {'p99/p50':>8}", end=" ")
+    print(f"{'/healthz':>9} {'/raw':>7} {'errors':>7} {'others':>7}")
+    for r in rows:
+        ev, rate = r["http"][EVALUATIONS], r["post_per_second"]
+        errors = ev["errors"] + r["http"][HEALTHZ]["errors"]
+        span = f"{rate['median']:,.0f} ({rate['min']:,.0f})"
+        print(f"  {r['name']:<14} {span:>14} {ev['p50_ms']:>8.1f} {ev['p99_ms']:>8.1f}", end=" ")
+        print(
+            f"{r['p99_over_p50']:>8.2f} {r['ratio_healthz']:>9.3f} {r['ratio_raw']:>7.3f}", end=" "
+        )
+        print(f"{errors:>7,} {r['other_processes_cores']:>7.2f}")
+    print(
+        f"  /healthz: POST rate over /healthz rate; /raw: over the raw insert rate ({raw:,.0f}/s)"
+    )
+    print("  others: cores used by other processes during that configuration's phases")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
+    parser.add_argument(
+        "--configs",
+        default=None,
+        help=f"gunicorn configurations, CLASS:WORKERS[xTHREADS] comma separated ({DEFAULT_CONFIGS}"
+        ", and gevent:2 when gevent is installed); the first is the reference",
+    )
     parser.add_argument("--connections", type=int, default=8, help="client connections (8)")
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds per phase (5)")
     parser.add_argument("--rounds", type=int, default=2, help="phases per endpoint (2)")
@@ -385,8 +529,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2015, help="generator seed (2015)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
     args = parser.parse_args(argv)
-    if min(args.workers, args.threads, args.connections, args.rounds, args.requests or 1) < 1:
-        parser.error("--workers, --threads, --connections, --rounds, --requests: at least 1")
+    try:
+        configs = parse_configs(args.configs or default_configs())
+    except ValueError as exc:
+        parser.error(str(exc))
+    if min(args.connections, args.rounds, args.requests or 1) < 1:
+        parser.error("--connections, --rounds, --requests: at least 1")
     if args.seconds <= 0:
         parser.error("--seconds must be positive")
 
@@ -396,6 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"         nginx {m['nginx']}, gunicorn {m['gunicorn']}, Flask {m['flask']},", end=" ")
     print(f"durable-rules {m['durable-rules']}, SQLite {m['sqlite']}")
     print(f"commit   {m['commit']}")
+    print(f"configs  {', '.join(c.name for c in configs)}")
     library = RulesetLibrary.from_directory()
     docs = generate(FAMILIES, args.seed)
     bodies = [json.dumps(d).encode() for d in docs]
@@ -406,36 +555,39 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="tfp-bench-service-") as tmp:
         workdir = Path(tmp)
-        try:
-            with serving(workdir, args) as server:
-                load = http_load(server, workdir / "tfp.sqlite", args, bodies, decisions)
-        except (OSError, RuntimeError) as exc:
-            log = workdir / "error.log"
-            tail = log.read_text(errors="replace").splitlines()[-20:] if log.exists() else []
-            print(
-                f"ABORTED: {exc}", *(["the service's log ends:", *tail] if tail else []), sep="\n"
-            )
-            return 1
+        servers: list[Loaded] = []
+        with contextlib.ExitStack() as stack:  # every server stopped, whatever happens
+            for i, config in enumerate(configs):
+                here = workdir / f"config{i}"
+                here.mkdir()
+                print(f"\n== {config.name}")
+                try:
+                    server = stack.enter_context(serving(here, config))
+                    servers.append(
+                        warm_up(config, server, here / "tfp.sqlite", args, bodies, decisions)
+                    )
+                except (OSError, RuntimeError) as exc:
+                    log = here / "error.log"
+                    tail = (
+                        log.read_text(errors="replace").splitlines()[-20:] if log.exists() else []
+                    )
+                    print(f"ABORTED: {config.name}: {exc}")
+                    print(*(["the service's log ends:", *tail] if tail else []), sep="\n")
+                    return 1
+            load_all(servers, args)
+        rows = [figures_of(server) for server in servers]
         before = _ticks([os.getpid()])
         store = store_rates(workdir, docs, bodies, decisions)
-        others = {"http": load[2], "store": _other_cores([os.getpid()], before)}
+        store_others = _other_cores([os.getpid()], before)
 
-    tallies, wrong = load[:2]
-    http = {name: tally.figures() for name, tally in tallies.items()}
-    ev, hz = http[EVALUATIONS], http[HEALTHZ]
-    ratio = ev["ok_per_second"] / hz["ok_per_second"] if hz["ok_per_second"] else float("nan")
-    print(f"\nhttp     {'':<15} {'ok/s':>8} {'ok':>8} {'errors':>7}", end=" ")
-    print(f"{'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-    for name, r in http.items():
-        print(f"  {name:<22} {r['ok_per_second']:>8,.0f} {r['ok']:>8,} {r['errors']:>7,}", end=" ")
-        print(f"{r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['max_ms']:>8.1f}")
-    print(f"  ratio evaluations / healthz throughput: {ratio:.3f}")
-    for name, r in http.items():
-        if r["errors"]:
-            print(f"  ERRORS {name}: {r['errors_by_kind']}")
-            for kind, body in r["first_error_bodies"].items():
-                print(f"    first {kind}: {body}")
-    if not ev["errors"] and not hz["errors"]:
+    raw = store["raw"]["writes_per_second"]
+    for r in rows:
+        r["ratio_raw"] = r["post_per_second"]["median"] / raw
+        r["ratio_raw_min"] = r["post_per_second"]["min"] / raw
+    print_configs(rows, raw)
+    failed = [r["name"] for r in rows if r["check_failures"]]
+    errors = [r["name"] for r in rows if any(t["errors"] for t in r["http"].values())]
+    if not errors:
         print("  errors: none (every response 2xx, no connection errors)")
 
     print(f"\nstore    one thread, fresh WAL databases with synchronous=FULL, {STORE_S:g} s each")
@@ -448,24 +600,30 @@ def main(argv: list[str] | None = None) -> int:
         r = store[key]
         print(f"  {label:<36} {r['writes_per_second']:>9,.0f}", end=" ")
         print(f"{r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f}")
-    store["ratio"] = store["store"]["writes_per_second"] / store["raw"]["writes_per_second"]
+    store["ratio"] = store["store"]["writes_per_second"] / raw
     print(f"  ratio save_decision / raw writes: {store['ratio']:.3f}")
     plain = store["store_plain"]["writes_per_second"]
     store["sealed_ratio"] = store["store"]["writes_per_second"] / plain
     print(f"  ratio sealed / plain save_decision: {store['sealed_ratio']:.3f}")
 
-    print(f"\nquiet    other processes used {others['http']:.2f} cores in HTTP phases,", end=" ")
+    others = {"http": max(r["other_processes_cores"] for r in rows), "store": store_others}
+    print(
+        f"\nquiet    other processes used up to {others['http']:.2f} cores in HTTP phases,", end=" "
+    )
     print(f"{others['store']:.2f} in the store lines")
     if max(others.values()) > NOISY_CORES:
         print(f"WARNING: the machine was not quiet (others used over {NOISY_CORES} cores):")
         print("         these figures are lower than on an idle machine")
+    if failed:
+        print(f"CHECK FAILED in {', '.join(failed)}")
     if args.json:
-        settings = {k: v for k, v in vars(args).items() if k != "json"} | {"families": FAMILIES}
-        figures = {"machine": m, "settings": settings, "check_failures": wrong, "http": http}
-        figures |= {"ratio": ratio, "store": store, "other_processes_cores": others}
+        settings = {k: v for k, v in vars(args).items() if k not in ("json", "configs")}
+        settings |= {"families": FAMILIES, "configs": [c.name for c in configs]}
+        figures = {"machine": m, "settings": settings, "configs": rows, "store": store}
+        figures |= {"other_processes_cores": others}
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
         print(f"\nfigures written to {args.json}")
-    return 1 if wrong else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

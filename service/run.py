@@ -9,6 +9,8 @@ and SIGTERM or SIGINT stops both gracefully. Every process stays in this one's p
 group, so one signal to the group reaches the whole service.
 
 Settings: those of `service/edge.py`, and TFP_WORKERS (2), TFP_THREADS (4),
+TFP_WORKER_CLASS (gunicorn's own choice when unset: gthread when TFP_THREADS > 1, else
+sync; `benchmarks/service.py` sets it to measure configurations side by side),
 TFP_CONTROL_SOCKET (var/gunicorn.ctl), TFP_RUN_DIR (a new private directory under $TMPDIR,
 removed on exit; a unix socket path must stay under 108 bytes), TFP_NGINX (`nginx` on
 PATH, else /usr/sbin/nginx). The app's own settings (TFP_DATABASE, ...) pass through.
@@ -64,6 +66,7 @@ def nginx_executable(env: Mapping[str, str] = os.environ) -> str:
 
 def gunicorn_command(env: Mapping[str, str], app_socket: Path) -> list[str]:
     """The app server: gunicorn beside this Python, on `app_socket`, settings from `env`."""
+    worker_class = env.get("TFP_WORKER_CLASS")
     return [
         str(Path(sys.executable).parent / "gunicorn"),
         "--preload",
@@ -73,6 +76,7 @@ def gunicorn_command(env: Mapping[str, str], app_socket: Path) -> list[str]:
         env.get("TFP_WORKERS") or "2",
         "--threads",
         env.get("TFP_THREADS") or "4",
+        *(["--worker-class", worker_class] if worker_class else []),
         "--control-socket",
         env.get("TFP_CONTROL_SOCKET") or "var/gunicorn.ctl",
         "--limit-request-line",
