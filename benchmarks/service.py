@@ -166,7 +166,7 @@ class Config:
 
 
 WORKER_CLASSES = ("gthread", "sync", "gevent")
-DEFAULT_CONFIGS = "gthread:2x4,gthread:1x8,gthread:4x2,sync:2,sync:4,sync:8"
+DEFAULT_CONFIGS = "sync:2,gthread:2x4,gthread:1x8,gthread:4x2,sync:4,sync:8"
 
 
 def parse_configs(text: str) -> list[Config]:

@@ -36,7 +36,7 @@ from .views import decision_view
 
 bp = Blueprint("batch", __name__, url_prefix="/v1")
 DEFAULT_MAX_FAMILIES = 100
-MOST_FAMILIES = 10_000  # a setting above this is refused: a request that long holds a worker
+MOST_FAMILIES = 1_000  # above this a request would hold a sync worker near gunicorn's timeout
 
 
 def max_families(value: object) -> int:

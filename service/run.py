@@ -8,9 +8,9 @@ it whole requests. The two live and die together: when either exits, the other i
 and SIGTERM or SIGINT stops both gracefully. Every process stays in this one's process
 group, so one signal to the group reaches the whole service.
 
-Settings: those of `service/edge.py`, and TFP_WORKERS (2), TFP_THREADS (4),
-TFP_WORKER_CLASS (gunicorn's own choice when unset: gthread when TFP_THREADS > 1, else
-sync; `benchmarks/service.py` sets it to measure configurations side by side),
+Settings: those of `service/edge.py`, and TFP_WORKERS (2), TFP_THREADS (1: sync workers,
+which measured a shorter p99 than threads; README, Performance), TFP_WORKER_CLASS
+(gunicorn's own choice when unset: gthread when TFP_THREADS > 1, else sync; `benchmarks/service.py` sets it to measure configurations side by side),
 TFP_CONTROL_SOCKET (var/gunicorn.ctl), TFP_RUN_DIR (a new private directory under $TMPDIR,
 removed on exit; a unix socket path must stay under 108 bytes), TFP_NGINX (`nginx` on
 PATH, else /usr/sbin/nginx). The app's own settings (TFP_DATABASE, ...) pass through.
@@ -75,7 +75,7 @@ def gunicorn_command(env: Mapping[str, str], app_socket: Path) -> list[str]:
         "--workers",
         env.get("TFP_WORKERS") or "2",
         "--threads",
-        env.get("TFP_THREADS") or "4",
+        env.get("TFP_THREADS") or "1",
         *(["--worker-class", worker_class] if worker_class else []),
         "--control-socket",
         env.get("TFP_CONTROL_SOCKET") or "var/gunicorn.ctl",

@@ -137,7 +137,7 @@ class Server:
         workdir: Path,
         *,
         workers: int = 2,
-        threads: int = 4,
+        threads: int = 1,
         env: dict[str, str] | None = None,
     ):
         self.database = Path(database)
