@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, Response, current_app, json, request, url_for
 from flask.blueprints import BlueprintSetupState
 
+from tfp_rules.compact import TraceTemplate, compact, template_for
 from tfp_rules.compile import compile_ruleset
 from tfp_rules.errors import FactsError
 from tfp_rules.evaluate import evaluate
@@ -90,18 +92,40 @@ def json_body(spec: str | None = None) -> tuple[bytes, str | None]:
     return request.get_data(cache=False), key  # over MAX_CONTENT_LENGTH: 413 before reading
 
 
-def _answer(stored: StoredDecision, created_now: bool) -> Response:
-    """201 with the stored decision, its URL and the rules that made it."""
+class EvaluationQuery(RulesetChoice):
+    """`?ruleset=` (as `RulesetChoice`) and `?trace=`: `compact` (the default: the trace as
+    stored, its static parts left to its template) or `full` (the whole trace)."""
+
+    trace: Literal["compact", "full"] = "compact"
+
+
+def _in_form(stored: StoredDecision, trace: str, template: TraceTemplate | None) -> StoredDecision:
+    """The stored decision with its trace as asked: compacted here with the template it was
+    stored with, or (a replay, whose template is not at hand) as the store holds it."""
+    if trace == "full":
+        return stored
+    if template is not None:
+        return replace(stored, decision=compact(stored.decision, template))
+    return get_store().get_decision(stored.id, trace="compact")
+
+
+def _answer(
+    stored: StoredDecision,
+    created_now: bool,
+    trace: str = "compact",
+    template: TraceTemplate | None = None,
+) -> Response:
+    """201 with the stored decision (its trace as asked), its URL and the rules that made it."""
     # a replay may answer a decision reviewed since: the caller sees it as its role may
     return created(
-        decision_view(stored, actor().role),
+        decision_view(_in_form(stored, trace, template), actor().role),
         url_for("decisions.get_one", decision_id=stored.id),
         stored.decision["ruleset"],
         replayed=not created_now,
     )
 
 
-def _replayed(key: str | None, request_hash: str) -> Response | None:
+def _replayed(key: str | None, request_hash: str, trace: str) -> Response | None:
     """The first answer again if this is a retry of a request already decided (409 if the
     key was used for another request), before any work is repeated."""
     if key is None:
@@ -109,7 +133,7 @@ def _replayed(key: str | None, request_hash: str) -> Response | None:
     earlier = get_store().replay(
         actor().client_id, key, request_hash, key_id=actor().id, idempotency_lifetime=lifetime()
     )
-    return None if earlier is None else _answer(earlier, created_now=False)
+    return None if earlier is None else _answer(earlier, False, trace)
 
 
 def _take_in(document: bytes | dict[str, Any], spec: str | None) -> Intake:
@@ -123,10 +147,14 @@ def _decide_and_store(
     document: dict[str, Any],
     request_hash: str,
     key: str | None,
+    trace: str,
     previous_id: str | None = None,
 ) -> Response:
-    """Decide with the ruleset taken in, store with the facts as given, 201."""
-    decision = evaluate(compile_ruleset(intake.ruleset), intake.facts)
+    """Decide with the ruleset taken in, store with the facts as given (the trace compact),
+    201."""
+    compiled = compile_ruleset(intake.ruleset)
+    decision = evaluate(compiled, intake.facts)
+    template = template_for(compiled)
     stored, created = get_store().save_decision(
         decision,
         document,
@@ -136,14 +164,15 @@ def _decide_and_store(
         request_hash=request_hash,
         previous_id=previous_id,
         idempotency_lifetime=lifetime(),
+        template=template,
     )
-    return _answer(stored, created)
+    return _answer(stored, created, trace, template)
 
 
 @bp.post("/evaluations")
 @requires("submitter")
-@takes(RulesetChoice)
-def create(query: RulesetChoice):
+@takes(EvaluationQuery)
+def create(query: EvaluationQuery):
     raw, key = json_body(query.ruleset)
     intake = _take_in(raw, query.ruleset)
     # before a replay too: answering a retry with the first decision would show its data
@@ -152,7 +181,9 @@ def create(query: RulesetChoice):
     # A retry is recognised by the parsed body in canonical form, not its bytes: a partner
     # re-serialising the same document (other key order or whitespace) gets the first answer.
     request_hash = request_hash_of(document, query.ruleset)
-    return _replayed(key, request_hash) or _decide_and_store(intake, document, request_hash, key)
+    return _replayed(key, request_hash, query.trace) or _decide_and_store(
+        intake, document, request_hash, key, query.trace
+    )
 
 
 def _adds_nothing(previous: dict[str, Any], merged: FamilyFacts) -> bool:
@@ -167,15 +198,15 @@ def _adds_nothing(previous: dict[str, Any], merged: FamilyFacts) -> bool:
 
 @bp.post("/decisions/<decision_id>/facts")
 @requires("submitter")
-@takes(RulesetChoice)
-def add_facts(decision_id: str, query: RulesetChoice):
+@takes(EvaluationQuery)
+def add_facts(decision_id: str, query: EvaluationQuery):
     """Newly arrived facts for the same family: a new decision, linked to the previous one."""
     raw, key = json_body(query.ruleset)
     previous = visible_decision(decision_id, writing=True, action="decision.create")
     store = get_store()
     update = parse_update(raw)  # not JSON: 400; not an update: 422 with pointers into it
     request_hash = request_hash_of(update, query.ruleset, previous.id)
-    replayed = _replayed(key, request_hash)
+    replayed = _replayed(key, request_hash, query.trace)
     if replayed is not None:
         return replayed
     store.require_latest(previous.id)  # facts go on the newest decision of a chain: else 409
@@ -197,4 +228,6 @@ def add_facts(decision_id: str, query: RulesetChoice):
             f"the update adds nothing to the facts of decision {previous.id}: every record in it"
             " is there already, so no new decision was made"
         )
-    return _decide_and_store(intake, merged, request_hash, key, previous_id=previous.id)
+    return _decide_and_store(
+        intake, merged, request_hash, key, query.trace, previous_id=previous.id
+    )

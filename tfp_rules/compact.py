@@ -28,7 +28,7 @@ import orjson
 
 from .compile import CompiledRuleset
 from .errors import TraceTemplateError
-from .evaluate import local_choices, no_member_note
+from .evaluate import no_member_note
 from .trace import skeleton
 
 TRACE_FORMAT = "compact/1"
@@ -59,7 +59,6 @@ _INDICATOR_STATIC = ("name", "origin", "applies_to", "data_sources")
 _FAMILY_KEYS = ("name", "source", "data_sources", "status", "met", "met_by", "subjects")
 _FAMILY_STATIC = ("name", "source", "data_sources")
 _HEADLINE_KEYS = ("id", "name", "status", "met", "indicators_met", "indicators")
-_FROM_TEMPLATE = "template"  # the value of a compact trace's `local` taken from the template
 
 
 @dataclass(frozen=True)
@@ -145,7 +144,6 @@ def _template_body(compiled: CompiledRuleset) -> dict[str, Any]:
             }
             for h in ruleset.headlines
         ],
-        "local": local_choices(ruleset) if ruleset.extends is not None else None,
     }
 
 
@@ -379,8 +377,6 @@ def compact(decision: Mapping[str, Any], template: TraceTemplate) -> dict[str, A
                 _compact_headline(h, t, shared)
                 for h, t in zip(value, body["headlines"], strict=True)
             ]
-        elif key == "local" and body["local"] is not None and _same(value, body["local"]):
-            value = _FROM_TEMPLATE
         out[key] = value
     out["shared"] = {"contexts": shared.contexts, "evidence": shared.evidence}
     return {**decision, "trace": out}
@@ -532,7 +528,5 @@ def expand(decision: Mapping[str, Any], template: TraceTemplate) -> dict[str, An
                 _expand_headline(h, t, shared)
                 for h, t in zip(value, body["headlines"], strict=True)
             ]
-        elif key == "local" and value == _FROM_TEMPLATE:
-            value = _fresh(body["local"])
         out[key] = value
     return {**decision, "trace": out}
