@@ -21,7 +21,7 @@ from typing import Any, Literal
 from flask import Blueprint, Response, current_app, json, request, url_for
 from flask.blueprints import BlueprintSetupState
 
-from tfp_rules.compact import TraceTemplate, compact, template_for
+from tfp_rules.compact import compact, is_compact, template_for
 from tfp_rules.compile import compile_ruleset
 from tfp_rules.errors import FactsError
 from tfp_rules.evaluate import evaluate
@@ -99,26 +99,27 @@ class EvaluationQuery(RulesetChoice):
     trace: Literal["compact", "full"] = "compact"
 
 
-def _in_form(stored: StoredDecision, trace: str, template: TraceTemplate | None) -> StoredDecision:
-    """The stored decision with its trace as asked: compacted here with the template it was
-    stored with, or (a replay, whose template is not at hand) as the store holds it."""
-    if trace == "full":
-        return stored
-    if template is not None:
-        return replace(stored, decision=compact(stored.decision, template))
-    return get_store().get_decision(stored.id, trace="compact")
+def _in_form(stored: StoredDecision, trace: str, full: dict[str, Any] | None) -> StoredDecision:
+    """The stored decision with its trace as asked: `full` is the decision as the engine
+    made it, when at hand; a replay (full, from the store) is read again in compact form."""
+    if trace == "compact" and not is_compact(stored.decision):
+        return get_store().get_decision(stored.id, trace="compact")
+    if trace == "full" and is_compact(stored.decision):
+        assert full is not None  # a compact decision here was the one just made
+        return replace(stored, decision=full)
+    return stored
 
 
 def _answer(
     stored: StoredDecision,
     created_now: bool,
     trace: str = "compact",
-    template: TraceTemplate | None = None,
+    full: dict[str, Any] | None = None,
 ) -> Response:
     """201 with the stored decision (its trace as asked), its URL and the rules that made it."""
     # a replay may answer a decision reviewed since: the caller sees it as its role may
     return created(
-        decision_view(_in_form(stored, trace, template), actor().role),
+        decision_view(_in_form(stored, trace, full), actor().role),
         url_for("decisions.get_one", decision_id=stored.id),
         stored.decision["ruleset"],
         replayed=not created_now,
@@ -156,7 +157,7 @@ def _decide_and_store(
     decision = evaluate(compiled, intake.facts)
     template = template_for(compiled)
     stored, created = get_store().save_decision(
-        decision,
+        compact(decision, template),  # compacted once, for the store and the answer
         document,
         submitted_by=actor().client_id,
         key_id=actor().id,
@@ -166,7 +167,7 @@ def _decide_and_store(
         idempotency_lifetime=lifetime(),
         template=template,
     )
-    return _answer(stored, created, trace, template)
+    return _answer(stored, created, trace, decision)
 
 
 @bp.post("/evaluations")

@@ -21,7 +21,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -68,6 +68,16 @@ class TraceTemplate:
 
     sha256: str
     body: dict[str, Any]
+    # per comparison shape (by id: the body is never changed), what checking and rebuilding
+    # its nodes needs, worked out once (`_plan`)
+    _plans: dict[int, _Plan] = field(default_factory=dict, compare=False, repr=False)
+
+    def plan(self, shape: Mapping[str, Any]) -> _Plan:
+        """What compacting and expanding a comparison node of `shape` needs."""
+        found = self._plans.get(id(shape))
+        if found is None:
+            found = self._plans[id(shape)] = _Plan.of(shape)
+        return found
 
     @classmethod
     def of(cls, body: Mapping[str, Any]) -> TraceTemplate:
@@ -93,6 +103,49 @@ class TraceTemplate:
         """The template as stored: its keys in order (the hash reads it canonically, keys
         sorted, so the hash does not depend on how it was written)."""
         return json.dumps(self.body, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One comparison shape's static parts as JSON text, to check a node against (one
+    encoding, not a walk) and to copy for each node rebuilt (one decoding)."""
+
+    keys: tuple[tuple[str, ...], tuple[str, ...]]  # a node's keys, without and with could_be
+    static: bytes  # [measure, comparator, threshold, parameters, unit]
+    data_keys: list[str]
+    data: bytes  # the `measured` data's values, in order
+    fresh: bytes  # [measure, comparator, threshold, parameters, measured data]
+    unit: str | None
+
+    @classmethod
+    def of(cls, shape: Mapping[str, Any]) -> _Plan:
+        unit = shape.get("unit")
+        expected = _LEAF_KEYS + (("unit",) if "unit" in shape else ())
+        data = shape["measured"]
+        return cls(
+            keys=(expected, (*expected, "could_be")),
+            static=_text(
+                [
+                    shape["measure"],
+                    shape["comparator"],
+                    shape["threshold"],
+                    shape["parameters"],
+                    unit,
+                ]
+            ),
+            data_keys=list(data),
+            data=_text(list(data.values())),
+            fresh=_text(
+                [
+                    shape["measure"],
+                    shape["comparator"],
+                    shape["threshold"],
+                    shape["parameters"],
+                    data,
+                ]
+            ),
+            unit=unit,
+        )
 
 
 def canonical(value: Any) -> str:
@@ -178,9 +231,11 @@ class _Keep(Exception):
 
 class _Shared:
     """Values many comparisons of one decision repeat (a window and its wording, the
-    records behind a measure), each kept once and named by its index."""
+    records behind a measure), each kept once and named by its index; and the template
+    compacted against."""
 
-    def __init__(self) -> None:
+    def __init__(self, template: TraceTemplate) -> None:
+        self.template = template
         self.contexts: list[list[Any]] = []
         self.evidence: list[Any] = []
         self._index: dict[tuple[int, bytes], int] = {}
@@ -205,23 +260,23 @@ def _text(value: Any) -> bytes:
 
 def _leaves(node: Any, shape: Mapping[str, Any], out: list[list[Any]], shared: _Shared) -> bool:
     """Append the per-family parts of every comparison under `node` (in tree order) to
-    `out`, checking that everything else is `shape`'s; returns the node's `met`."""
+    `out`, checking that everything else is `shape`'s (equal as JSON text: NaN, which
+    JSON has not, never reaches a trace); returns the node's `met`."""
     if not isinstance(node, dict):
         raise _Keep
     if "comparator" in shape:
-        keys = list(node)
-        expected = list(_LEAF_KEYS) + (["unit"] if "unit" in shape else [])
-        if keys not in (expected, [*expected, "could_be"]):
+        plan = shared.template.plan(shape)
+        if tuple(node) not in plan.keys:
             raise _Keep
-        for key in ("measure", "comparator", "threshold", "parameters", "unit"):
-            if key in shape and not _same(node[key], shape[key]):
-                raise _Keep
-        measured, data = node["measured"], shape["measured"]
-        if not isinstance(measured, dict) or list(measured)[: len(data)] != list(data):
+        static = [node["measure"], node["comparator"], node["threshold"], node["parameters"]]
+        if _text([*static, node.get("unit")]) != plan.static:
             raise _Keep
-        if not all(_same(measured[k], v) for k, v in data.items()):
+        measured, data = node["measured"], plan.data_keys
+        if not isinstance(measured, dict) or list(measured)[: len(data)] != data:
             raise _Keep
-        parts = {k: v for k, v in measured.items() if k not in data}
+        if _text([measured[k] for k in data]) != plan.data:
+            raise _Keep
+        parts = {k: v for k, v in list(measured.items())[len(data) :]}
         if type(node["met"]) is not bool:
             raise _Keep
         context = shared.ref(0, [node["detail"], parts])
@@ -365,7 +420,7 @@ def compact(decision: Mapping[str, Any], template: TraceTemplate) -> dict[str, A
         or "shared" in trace
     ):
         return dict(decision)
-    shared = _Shared()
+    shared = _Shared(template)
     out: dict[str, Any] = {"trace_format": TRACE_FORMAT, "template": template.sha256}
     for key, value in trace.items():
         if key == "family":
@@ -385,6 +440,15 @@ def compact(decision: Mapping[str, Any], template: TraceTemplate) -> dict[str, A
 # --------------------------------------------------------------------------- expanding
 
 
+@dataclass(frozen=True)
+class _Expanding:
+    """What expanding one decision reads: its template and its shared values."""
+
+    template: TraceTemplate
+    contexts: list[list[Any]]
+    evidence: list[list[str]]
+
+
 def _fresh(value: Any) -> Any:
     """A copy of a template part, so a caller changing an expanded decision cannot change
     the template (shared by every decision of its ruleset)."""
@@ -395,44 +459,46 @@ def _fresh(value: Any) -> Any:
     return value
 
 
-def _grow(
-    shape: Mapping[str, Any], leaves: list[list[Any]], at: list[int], shared: Mapping[str, Any]
-) -> dict[str, Any]:
+def _grow(shape: Mapping[str, Any], leaves: list[list[Any]], at: list[int], ex: _Expanding) -> Any:
     """The full condition node for `shape`, taking its comparisons' parts from `leaves`."""
     if "comparator" in shape:
         leaf = leaves[at[0]]
         at[0] += 1
-        detail, parts = shared["contexts"][leaf[2]]
+        plan = ex.template.plan(shape)
+        # a fresh copy of the template's parts: a caller may change what it is given
+        measure, comparator, threshold, parameters, data = orjson.loads(plan.fresh)
+        detail, parts = ex.contexts[leaf[2]]
+        data.update(parts)
         node = {
             "met": leaf[0],
-            "measure": shape["measure"],
+            "measure": measure,
             "detail": detail,
             "value": leaf[1],
-            "comparator": shape["comparator"],
-            "threshold": _fresh(shape["threshold"]),
-            "parameters": list(shape["parameters"]),
-            "evidence": _fresh(shared["evidence"][leaf[3]]),
-            "measured": {**_fresh(shape["measured"]), **_fresh(parts)},
+            "comparator": comparator,
+            "threshold": threshold,
+            "parameters": parameters,
+            "evidence": list(ex.evidence[leaf[3]]),
+            "measured": data,
         }
-        if "unit" in shape:
-            node["unit"] = shape["unit"]
+        if plan.unit is not None:
+            node["unit"] = plan.unit
         if len(leaf) > 4:
             node["could_be"] = leaf[4]
         return node
     (key,) = shape
     if key == "not":
-        inner = _grow(shape["not"], leaves, at, shared)
+        inner = _grow(shape["not"], leaves, at, ex)
         return {"met": not inner["met"], "not": inner}
-    items = [_grow(s, leaves, at, shared) for s in shape[key]]
+    items = [_grow(s, leaves, at, ex) for s in shape[key]]
     held = [i["met"] for i in items]
     return {"met": all(held) if key == "all" else any(held), key: items}
 
 
-def _expand_condition(node: Any, shape: Mapping[str, Any], shared: Mapping[str, Any]) -> Any:
+def _expand_condition(node: Any, shape: Mapping[str, Any], ex: _Expanding) -> Any:
     if not isinstance(node, list):
         return node
     at = [0]
-    full = _grow(shape, node, at, shared)
+    full = _grow(shape, node, at, ex)
     if at[0] != len(node):
         raise TraceTemplateError(
             f"a compact condition has {len(node)} comparisons, its template {at[0]}"
@@ -440,11 +506,11 @@ def _expand_condition(node: Any, shape: Mapping[str, Any], shared: Mapping[str, 
     return full
 
 
-def _expand_subject(r: Any, shape: Mapping[str, Any], shared: Mapping[str, Any]) -> dict[str, Any]:
+def _expand_subject(r: Any, shape: Mapping[str, Any], ex: _Expanding) -> dict[str, Any]:
     if isinstance(r, list):
         subject, status, condition = r
         out = {"subject": subject, "status": status, "met": status == "met"}
-        out["condition"] = _expand_condition(condition, shape, shared)
+        out["condition"] = _expand_condition(condition, shape, ex)
         return out
     if "met" in r:
         out = dict(r)
@@ -452,14 +518,14 @@ def _expand_subject(r: Any, shape: Mapping[str, Any], shared: Mapping[str, Any])
         out = {"subject": r["subject"], "status": r["status"], "met": r["status"] == "met"}
         out.update(r)
     if "condition" in out:
-        out["condition"] = _expand_condition(out["condition"], shape, shared)
+        out["condition"] = _expand_condition(out["condition"], shape, ex)
     return out
 
 
 def _expand_group(
-    node: dict[str, Any], tmpl: Mapping[str, Any], head: dict[str, Any], shared: Mapping[str, Any]
+    node: dict[str, Any], tmpl: Mapping[str, Any], head: dict[str, Any], ex: _Expanding
 ) -> dict[str, Any]:
-    subjects = [_expand_subject(r, tmpl["condition"], shared) for r in node["subjects"]]
+    subjects = [_expand_subject(r, tmpl["condition"], ex) for r in node["subjects"]]
     out = {
         **head,
         "status": node["status"],
@@ -473,24 +539,24 @@ def _expand_group(
 
 
 def _expand_indicator(
-    node: dict[str, Any], tmpl: Mapping[str, Any], shared: Mapping[str, Any]
+    node: dict[str, Any], tmpl: Mapping[str, Any], ex: _Expanding
 ) -> dict[str, Any]:
     if "id" in node:
         return node  # kept in full
     head = {"id": tmpl["id"], **{k: _fresh(tmpl[k]) for k in _INDICATOR_STATIC}}
-    out = _expand_group(node, tmpl, head, shared)
+    out = _expand_group(node, tmpl, head, ex)
     if not out["subjects"]:
         out["note"] = tmpl["note"]
     return out
 
 
 def _expand_headline(
-    node: dict[str, Any], tmpl: Mapping[str, Any], shared: Mapping[str, Any]
+    node: dict[str, Any], tmpl: Mapping[str, Any], ex: _Expanding
 ) -> dict[str, Any]:
     if "id" in node:
         return node  # kept in full
     indicators = [
-        _expand_indicator(i, t, shared)
+        _expand_indicator(i, t, ex)
         for i, t in zip(node["indicators"], tmpl["indicators"], strict=True)
     ]
     return {
@@ -514,7 +580,7 @@ def expand(decision: Mapping[str, Any], template: TraceTemplate) -> dict[str, An
             f"this decision's trace needs template {trace['template']}, not {template.sha256}"
         )
     body = template.body
-    shared = trace["shared"]
+    ex = _Expanding(template, trace["shared"]["contexts"], trace["shared"]["evidence"])
     out: dict[str, Any] = {}
     for key, value in trace.items():
         if key in ("trace_format", "template", "shared"):
@@ -522,11 +588,10 @@ def expand(decision: Mapping[str, Any], template: TraceTemplate) -> dict[str, An
         if key == "family" and isinstance(value, dict) and "name" not in value:
             fam = body["family"]
             head = {k: _fresh(fam[k]) for k in _FAMILY_STATIC}
-            value = _expand_group(value, fam, head, shared)
+            value = _expand_group(value, fam, head, ex)
         elif key == "headlines":
             value = [
-                _expand_headline(h, t, shared)
-                for h, t in zip(value, body["headlines"], strict=True)
+                _expand_headline(h, t, ex) for h, t in zip(value, body["headlines"], strict=True)
             ]
         out[key] = value
     return {**decision, "trace": out}

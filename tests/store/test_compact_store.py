@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tfp_rules.compact import is_compact, template_for, template_of
+from tfp_rules.compact import compact, is_compact, template_for, template_of
 from tfp_rules.compile import compile_ruleset
 from tfp_rules.errors import TraceTemplateError
 from tfp_rules.privacy.datakeys import sealed_key_id
@@ -74,3 +74,14 @@ def test_an_erased_decision_has_no_trace_to_expand(store, make, template):
     saved, _ = store.save_decision(*make(), submitted_by="k1", template=template)
     store.erase_family("STK-2019-000123", erased_by="dpo", reason="erasure request")
     assert store.get_decision(saved.id).decision == {}
+
+
+def test_a_decision_compacted_already_is_stored_as_it_is(store, make, template):
+    decision, facts = make()
+    small = compact(decision, template)
+    saved, _ = store.save_decision(small, facts, submitted_by="k1", template=template)
+    assert saved.decision is small
+    assert json.dumps(store.get_decision(saved.id).decision) == json.dumps(decision)
+    assert store.get_decision(saved.id, trace="compact").decision == small
+    with pytest.raises(ValueError, match="stored with its template"):
+        store.save_decision(small, facts, submitted_by="k1")

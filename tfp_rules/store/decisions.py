@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
-from ..compact import TraceTemplate, compact
+from ..compact import TraceTemplate, compact, is_compact
 from .audit import AuditLog
 from .chain import link
 from .errors import NotFoundError, NothingNewError, SupersededError
@@ -128,8 +128,10 @@ class Decisions(AuditLog):
         """Store a decision and the facts it was made on; returns (decision, created).
 
         With the `template` of the ruleset that made it (`compact.template_for`), the
-        decision is stored with its compact trace and the template once, by its hash;
-        without, with its full trace. Either way it reads back in full (`get_decision`).
+        decision (with its full trace, or compacted with that template already) is stored
+        with its compact trace and the template once, by its hash; without, as given, which
+        must then be a full trace. Either way it reads back in full (`get_decision`); the
+        decision returned is the one given.
 
         With an idempotency key (scoped to `submitted_by`), a repeat of the same request
         within `idempotency_lifetime` of its first use returns the first decision and
@@ -152,7 +154,11 @@ class Decisions(AuditLog):
         row = _metadata_row(decision, submitted_by, previous_id)
         if idempotency_key is not None and request_hash is None:
             request_hash = request_hash_of(facts, f"{row['ruleset_id']}@{row['ruleset_version']}")
-        stored_form = compact(decision, template) if template is not None else decision
+        if template is None and is_compact(decision):
+            raise ValueError("a decision with a compact trace is stored with its template")
+        stored_form = (
+            decision if template is None or is_compact(decision) else compact(decision, template)
+        )
         payload = {
             "decision_id": row["id"],
             **sealed_payload(
@@ -174,7 +180,7 @@ class Decisions(AuditLog):
                     self._check_follows(db, previous_id, facts)
                 purge_expired(db, expired_at)
                 row["created_at"] = timestamp(moment)
-                if template is not None and stored_form is not decision:
+                if template is not None and is_compact(stored_form):
                     save_template(db, template)
                 self._insert(db, row, payload, idempotency_key, request_hash, key_id, expired_at)
                 index_persons(
