@@ -12,6 +12,7 @@ from tfp_rules.compact import compact, is_compact, template_for, template_of
 from tfp_rules.compile import compile_ruleset
 from tfp_rules.errors import TraceTemplateError
 from tfp_rules.privacy.datakeys import sealed_key_id
+from tfp_rules.privacy.subject import WITHHELD, export_family, export_person
 from tfp_rules.store.sealed import context
 from tfp_rules.store.templates import _PARSED
 
@@ -85,3 +86,22 @@ def test_a_decision_compacted_already_is_stored_as_it_is(store, make, template):
     assert store.get_decision(saved.id, trace="compact").decision == small
     with pytest.raises(ValueError, match="stored with its template"):
         store.save_decision(small, facts, submitted_by="k1")
+
+
+def test_subject_access_exports_the_full_trace_with_other_members_withheld(store, make, template):
+    """A member's export withholds the other members' parts of the trace: it reads the full
+    trace (the compact one's positional results and shared values would slip past)."""
+    decision, facts = make()
+    store.save_decision(decision, facts, submitted_by="k1", template=template)
+    whole = export_family(store, "STK-2019-000123", actor="cli:test").document
+    exported = whole["families"][0]["decisions"][0]["decision"]
+    assert json.dumps(exported) == json.dumps(decision)
+    person = facts["members"][0]
+    doc = export_person(store, person["ref"], person["date_of_birth"], actor="cli:test").document
+    trace = doc["families"][0]["decisions"][0]["decision"]["trace"]
+    assert "trace_format" not in trace
+    others = [s["subject"] for s in decision["trace"]["family"]["subjects"]][1:]
+    assert others and not set(others) & {
+        s.get("subject") for s in trace["family"]["subjects"] if isinstance(s, dict)
+    }
+    assert {"subject": "withheld", "withheld": WITHHELD} in trace["family"]["subjects"]
