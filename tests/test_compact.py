@@ -1,5 +1,6 @@
-"""The compact trace gives back the full decision exactly: for every fixture family, every
-generated family `tests/identical_output.py` pins, under every ruleset that accepts it,
+"""The compact trace gives back the full decision exactly: for every fixture family (and
+`tests/data`'s example), every generated family `tests/identical_output.py` pins, under
+every ruleset version in `rulesets/` that accepts it,
 `expand(compact(d))` encodes to the same JSON text as `d` (key order too) and renders the
 same plain English; random families (hypothesis) likewise. And what cannot be compacted
 exactly is kept in full, not lost."""
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tests.identical_output import RULESET_IDS, documents
+from tests.identical_output import ROOT, RULESET_IDS, documents
 from tfp_rules.compact import (
     TRACE_FORMAT,
     TraceTemplate,
@@ -44,7 +45,8 @@ def _round_trip(decision, template):
 def test_every_pinned_decision_round_trips_exactly() -> None:
     library = RulesetLibrary.from_directory()
     checked = 0
-    for name, doc in documents():
+    example = ROOT / "tests" / "data" / "example_facts.json"
+    for name, doc in [*documents(), ("data:example_facts", example.read_text(encoding="utf-8"))]:
         for ruleset_id in RULESET_IDS:
             try:
                 intake = take_in(library, doc, ruleset_id, drafts="@" in ruleset_id)

@@ -111,9 +111,8 @@ class _Plan:
     encoding, not a walk) and to copy for each node rebuilt (one decoding)."""
 
     keys: tuple[tuple[str, ...], tuple[str, ...]]  # a node's keys, without and with could_be
-    static: bytes  # [measure, comparator, threshold, parameters, unit]
+    static: bytes  # [measure, comparator, threshold, parameters, unit, measured data's values]
     data_keys: list[str]
-    data: bytes  # the `measured` data's values, in order
     fresh: bytes  # [measure, comparator, threshold, parameters, measured data]
     unit: str | None
 
@@ -131,10 +130,10 @@ class _Plan:
                     shape["threshold"],
                     shape["parameters"],
                     unit,
+                    list(data.values()),
                 ]
             ),
             data_keys=list(data),
-            data=_text(list(data.values())),
             fresh=_text(
                 [
                     shape["measure"],
@@ -268,15 +267,20 @@ def _leaves(node: Any, shape: Mapping[str, Any], out: list[list[Any]], shared: _
         plan = shared.template.plan(shape)
         if tuple(node) not in plan.keys:
             raise _Keep
-        static = [node["measure"], node["comparator"], node["threshold"], node["parameters"]]
-        if _text([*static, node.get("unit")]) != plan.static:
-            raise _Keep
         measured, data = node["measured"], plan.data_keys
         if not isinstance(measured, dict) or list(measured)[: len(data)] != data:
             raise _Keep
-        if _text([measured[k] for k in data]) != plan.data:
+        static = [
+            node["measure"],
+            node["comparator"],
+            node["threshold"],
+            node["parameters"],
+            node.get("unit"),
+            [measured[k] for k in data],
+        ]
+        if _text(static) != plan.static:
             raise _Keep
-        parts = {k: v for k, v in list(measured.items())[len(data) :]}
+        parts = dict(list(measured.items())[len(data) :])
         if type(node["met"]) is not bool:
             raise _Keep
         context = shared.ref(0, [node["detail"], parts])
