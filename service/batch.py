@@ -22,17 +22,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, url_for
+from flask import Blueprint, current_app, jsonify
 from flask.blueprints import BlueprintSetupState
 
 from tfp_rules.errors import FactProblem, FactsError
 from tfp_rules.facts import parse_json
 
-from .auth import actor, requires
-from .evaluations import evaluate_family, json_body
-from .inputs import RulesetChoice, takes
+from .auth import requires
+from .evaluations import EvaluationQuery, evaluate_family, json_body
+from .inputs import takes
 from .problems import Problem, facts_problem, problem_body, to_problem
-from .views import decision_view
 
 bp = Blueprint("batch", __name__, url_prefix="/v1")
 DEFAULT_MAX_FAMILIES = 100
@@ -105,31 +104,23 @@ def _families(raw: bytes) -> list[Any]:
     return body["families"]
 
 
-def _one(index: int, document: Any, ruleset: str | None, key: str | None) -> dict[str, Any]:
+def _one(index: int, document: Any, query: EvaluationQuery, key: str | None) -> dict[str, Any]:
     """One family's result: its stored decision, or the problem it alone met."""
     try:
-        stored, created = evaluate_family(
-            document, ruleset, None if key is None else f"{key}#{index}"
-        )
+        family_key = None if key is None else f"{key}#{index}"
+        return {"index": index, **evaluate_family(document, query.ruleset, family_key, query.trace)}
     except Exception as exc:  # this family's problem, whatever it is; the rest go on
         problem = to_problem(exc)
         return {"index": index, "status": problem.status, "problem": problem_body(problem)}
-    return {
-        "index": index,
-        "status": 201,
-        "replayed": not created,
-        "location": url_for("decisions.get_one", decision_id=stored.id),
-        "decision": decision_view(stored, actor().role),
-    }
 
 
 @bp.post("/evaluations/batch")
 @requires("submitter")
-@takes(RulesetChoice)
-def create_batch(query: RulesetChoice):
+@takes(EvaluationQuery)
+def create_batch(query: EvaluationQuery):
     raw, key = json_body(query.ruleset)
     families = _families(raw)
-    results = [_one(i, doc, query.ruleset, key) for i, doc in enumerate(families)]
+    results = [_one(i, doc, query, key) for i, doc in enumerate(families)]
     counts = {"decided": 0, "replayed": 0, "failed": 0}
     for result in results:
         outcome = (

@@ -50,12 +50,15 @@ class DecisionView(BaseModel):
     was not met) or plain English: the summary for caseworkers by default, the audit view
     of every comparison (`explain=full`) or only what was not met (`explain=failed`). An
     `explain` without a `format` asks for text; `format=json` with `explain=summary` gives
-    the whole decision, as `full` does."""
+    the whole decision, as `full` does. The JSON's trace is `compact` (the default: as
+    stored) unless `trace=full` (or `explain=failed`, which filters the full trace) asks
+    for the whole of it; text is always rendered from the full trace."""
 
     model_config = ConfigDict(extra="forbid")
 
     format: Literal["json", "text"] | None = None
     explain: Literal["summary", "failed", "full"] | None = None
+    trace: Literal["compact", "full"] | None = None
 
     @property
     def text(self) -> bool:
@@ -158,6 +161,8 @@ def get_one(decision_id: str, query: DecisionView):
         )
         response = Response(text, mimetype="text/plain")
     else:
+        if not failed and query.trace != "full":
+            d = get_store().get_decision(d.id, trace="compact")
         view = decision_view(d, role) | extra
         response = jsonify(failed_only(view) if failed else view)
     return with_ruleset_headers(response, d.decision["ruleset"])

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, Response, current_app, json, request, url_for
 from flask.blueprints import BlueprintSetupState
 
+from tfp_rules.compact import compact, is_compact, template_for
 from tfp_rules.compile import compile_ruleset
 from tfp_rules.errors import FactProblem, FactsError
 from tfp_rules.evaluate import evaluate
@@ -90,11 +92,34 @@ def json_body(spec: str | None = None) -> tuple[bytes, str | None]:
     return request.get_data(cache=False), key  # over MAX_CONTENT_LENGTH: 413 before reading
 
 
-def _answer(stored: StoredDecision, created_now: bool) -> Response:
-    """201 with the stored decision, its URL and the rules that made it."""
+class EvaluationQuery(RulesetChoice):
+    """`?ruleset=` (as `RulesetChoice`) and `?trace=`: `compact` (the default: the trace as
+    stored, its static parts left to its template) or `full` (the whole trace)."""
+
+    trace: Literal["compact", "full"] = "compact"
+
+
+def _in_form(stored: StoredDecision, trace: str, full: dict[str, Any] | None) -> StoredDecision:
+    """The stored decision with its trace as asked: `full` is the decision as the engine
+    made it, when at hand; a replay (full, from the store) is read again in compact form."""
+    if trace == "compact" and not is_compact(stored.decision):
+        return get_store().get_decision(stored.id, trace="compact")
+    if trace == "full" and is_compact(stored.decision):
+        assert full is not None  # a compact decision here was the one just made
+        return replace(stored, decision=full)
+    return stored
+
+
+def _answer(
+    stored: StoredDecision,
+    created_now: bool,
+    trace: str = "compact",
+    full: dict[str, Any] | None = None,
+) -> Response:
+    """201 with the stored decision (its trace as asked), its URL and the rules that made it."""
     # a replay may answer a decision reviewed since: the caller sees it as its role may
     return created(
-        decision_view(stored, actor().role),
+        decision_view(_in_form(stored, trace, full), actor().role),
         url_for("decisions.get_one", decision_id=stored.id),
         stored.decision["ruleset"],
         replayed=not created_now,
@@ -111,10 +136,10 @@ def _earlier(key: str | None, request_hash: str) -> StoredDecision | None:
     )
 
 
-def _replayed(key: str | None, request_hash: str) -> Response | None:
+def _replayed(key: str | None, request_hash: str, trace: str) -> Response | None:
     """The first answer again if this is a retry of a request already decided."""
     earlier = _earlier(key, request_hash)
-    return None if earlier is None else _answer(earlier, created_now=False)
+    return None if earlier is None else _answer(earlier, False, trace)
 
 
 def _take_in(document: bytes | dict[str, Any], spec: str | None) -> Intake:
@@ -128,10 +153,13 @@ def _decide_and_store(
     document: dict[str, Any],
     request_hash: str,
     key: str | None,
+    trace: str,
     previous_id: str | None = None,
 ) -> Response:
-    """Decide with the ruleset taken in, store with the facts as given, 201."""
-    return _answer(*_store_decision(intake, document, request_hash, key, previous_id))
+    """Decide with the ruleset taken in, store with the facts as given (the trace compact),
+    201."""
+    stored, created, decision = _store_decision(intake, document, request_hash, key, previous_id)
+    return _answer(stored, created, trace, decision)
 
 
 def _store_decision(
@@ -140,11 +168,14 @@ def _store_decision(
     request_hash: str,
     key: str | None,
     previous_id: str | None = None,
-) -> tuple[StoredDecision, bool]:
-    """Decide and store; (the stored decision, whether it was made now)."""
-    decision = evaluate(compile_ruleset(intake.ruleset), intake.facts)
-    return get_store().save_decision(
-        decision,
+) -> tuple[StoredDecision, bool, dict[str, Any]]:
+    """Decide and store (the trace compact); the stored decision, whether it was made now,
+    and the decision with its full trace as the engine made it."""
+    compiled = compile_ruleset(intake.ruleset)
+    decision = evaluate(compiled, intake.facts)
+    template = template_for(compiled)
+    stored, created = get_store().save_decision(
+        compact(decision, template),  # compacted once, for the store and the answer
         document,
         submitted_by=actor().client_id,
         key_id=actor().id,
@@ -152,15 +183,15 @@ def _store_decision(
         request_hash=request_hash,
         previous_id=previous_id,
         idempotency_lifetime=lifetime(),
+        template=template,
     )
+    return stored, created, decision
 
 
-def evaluate_family(
-    document: Any, spec: str | None, key: str | None
-) -> tuple[StoredDecision, bool]:
+def evaluate_family(document: Any, spec: str | None, key: str | None, trace: str) -> dict[str, Any]:
     """One family of a batch, as `POST /v1/evaluations` would take it from a parsed body:
-    checked, refused if restricted, answered from an earlier retry or decided and stored.
-    Raises what that route would turn into its problem."""
+    checked, refused if restricted, answered from an earlier retry or decided and stored;
+    its batch result. Raises what that route would turn into its problem."""
     if not isinstance(document, dict):
         raise FactsError([FactProblem("", "expected a JSON object: one family's facts")])
     plain = load_document(document)  # pointers are into this family's document
@@ -168,15 +199,23 @@ def evaluate_family(
     refuse_restricted(intake.facts.family_ref, action="decision.create", target=None, writing=True)
     request_hash = request_hash_of(plain, spec)
     earlier = _earlier(key, request_hash)
-    if earlier is not None:
-        return earlier, False
-    return _store_decision(intake, plain, request_hash, key)
+    stored, created, full = (
+        (earlier, False, None)
+        if earlier is not None
+        else _store_decision(intake, plain, request_hash, key)
+    )
+    return {
+        "status": 201,
+        "replayed": not created,
+        "location": url_for("decisions.get_one", decision_id=stored.id),
+        "decision": decision_view(_in_form(stored, trace, full), actor().role),
+    }
 
 
 @bp.post("/evaluations")
 @requires("submitter")
-@takes(RulesetChoice)
-def create(query: RulesetChoice):
+@takes(EvaluationQuery)
+def create(query: EvaluationQuery):
     raw, key = json_body(query.ruleset)
     intake = _take_in(raw, query.ruleset)
     # before a replay too: answering a retry with the first decision would show its data
@@ -185,7 +224,9 @@ def create(query: RulesetChoice):
     # A retry is recognised by the parsed body in canonical form, not its bytes: a partner
     # re-serialising the same document (other key order or whitespace) gets the first answer.
     request_hash = request_hash_of(document, query.ruleset)
-    return _replayed(key, request_hash) or _decide_and_store(intake, document, request_hash, key)
+    return _replayed(key, request_hash, query.trace) or _decide_and_store(
+        intake, document, request_hash, key, query.trace
+    )
 
 
 def _adds_nothing(previous: dict[str, Any], merged: FamilyFacts) -> bool:
@@ -200,15 +241,15 @@ def _adds_nothing(previous: dict[str, Any], merged: FamilyFacts) -> bool:
 
 @bp.post("/decisions/<decision_id>/facts")
 @requires("submitter")
-@takes(RulesetChoice)
-def add_facts(decision_id: str, query: RulesetChoice):
+@takes(EvaluationQuery)
+def add_facts(decision_id: str, query: EvaluationQuery):
     """Newly arrived facts for the same family: a new decision, linked to the previous one."""
     raw, key = json_body(query.ruleset)
     previous = visible_decision(decision_id, writing=True, action="decision.create")
     store = get_store()
     update = parse_update(raw)  # not JSON: 400; not an update: 422 with pointers into it
     request_hash = request_hash_of(update, query.ruleset, previous.id)
-    replayed = _replayed(key, request_hash)
+    replayed = _replayed(key, request_hash, query.trace)
     if replayed is not None:
         return replayed
     store.require_latest(previous.id)  # facts go on the newest decision of a chain: else 409
@@ -230,4 +271,6 @@ def add_facts(decision_id: str, query: RulesetChoice):
             f"the update adds nothing to the facts of decision {previous.id}: every record in it"
             " is there already, so no new decision was made"
         )
-    return _decide_and_store(intake, merged, request_hash, key, previous_id=previous.id)
+    return _decide_and_store(
+        intake, merged, request_hash, key, query.trace, previous_id=previous.id
+    )

@@ -29,6 +29,20 @@ def test_eval_json_prints_only_the_decision(runner):
     assert result.stderr == ""
 
 
+def test_eval_trace_compact_prints_the_compact_trace_that_expands_to_the_full(runner):
+    from tfp_rules.compact import expand, template_for
+    from tfp_rules.compile import compile_ruleset
+    from tfp_rules.library import RulesetLibrary
+
+    full = json.loads(runner.invoke(main, ["eval", EXAMPLE]).stdout)
+    result = runner.invoke(main, ["eval", EXAMPLE, "--trace", "compact"])
+    assert result.exit_code == 0, result.stderr
+    small = json.loads(result.stdout)
+    assert small["trace"]["trace_format"] == "compact/1"
+    compiled = compile_ruleset(RulesetLibrary.from_directory().resolve("national@2015.1"))
+    assert expand(small, template_for(compiled)) == full
+
+
 def test_eval_defaults_to_json(runner):
     result = runner.invoke(main, ["eval", EXAMPLE])
     assert json.loads(result.stdout)["headlines_met"] == ["H1", "H2", "H3", "H4", "H5", "H6"]

@@ -93,3 +93,8 @@ class DraftRulesetError(UnknownRulesetError):
 
 class EngineError(TfpError):
     """The rules engine failed or disagreed with the reference evaluation: a bug, not bad input."""
+
+
+class TraceTemplateError(TfpError):
+    """A compact trace cannot be expanded: its template is missing, not a template, or not
+    the one the decision names."""

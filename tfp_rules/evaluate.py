@@ -245,7 +245,7 @@ def _indicator(
     if status == "unknown":
         out["missing_sources"] = missing
     if not results:
-        out["note"] = f"no member of the family is {_who(ind.applies_to)}"
+        out["note"] = no_member_note(ind.applies_to)
     return out
 
 
@@ -488,10 +488,12 @@ def _outcome_text(
     return f"{text}; {' and '.join(reasons)}, so the outcome is undetermined"
 
 
-def _who(applies_to: str) -> str:
-    return {"child": "a child", "adult": "an adult", "any_member": "a member"}.get(
+def no_member_note(applies_to: str) -> str:
+    """What an indicator with no subject to test says (the same for every family)."""
+    who = {"child": "a child", "adult": "an adult", "any_member": "a member"}.get(
         applies_to, applies_to
     )
+    return f"no member of the family is {who}"
 
 
 def decide(

@@ -181,6 +181,28 @@ def explainer(condition: Condition) -> Explainer:
     return not_
 
 
+def skeleton(condition: Condition) -> dict[str, Any]:
+    """The parts of `condition`'s trace node that are the same for every family, as data:
+    the tree's shape and each comparison's measure, comparator, threshold, parameters, unit
+    and `measured` data (what a compact trace leaves out; `compact.expand` puts it back)."""
+    if isinstance(condition, Compare):
+        what, threshold, params, unit, data = _static(condition)
+        node: dict[str, Any] = {
+            "measure": what,
+            "comparator": condition.op,
+            "threshold": threshold,
+            "parameters": params,
+            "measured": data,
+        }
+        if unit:
+            node["unit"] = unit
+        return node
+    if isinstance(condition, All | Any_):
+        key = "all" if isinstance(condition, All) else "any"
+        return {key: [skeleton(c) for c in condition.items]}
+    return {"not": skeleton(condition.item)}
+
+
 def _holds(op: str, operands: tuple[Operand, ...]) -> Callable[[Any], bool]:
     """`compare` with its comparator and operands fixed (None never satisfies)."""
     first = operands[0].value

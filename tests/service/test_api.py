@@ -53,9 +53,36 @@ def test_post_evaluation_returns_201_with_the_decision(client, auth, example, st
     assert r.headers["X-Ruleset-Id"] == "national"
     assert r.headers["X-Ruleset-Version"] == "2015.1"
     assert r.headers["X-Ruleset-Sha256"] == body["ruleset"]["sha256"]
-    assert "trace" in body
-    stored = store.get_decision(body["id"])
-    assert stored.decision["trace"] == body["trace"]
+    # the compact trace, as stored; `?trace=full` the whole of it, as the store expands it
+    assert body["trace"]["trace_format"] == "compact/1"
+    assert store.get_decision(body["id"], trace="compact").decision["trace"] == body["trace"]
+
+
+def test_trace_full_returns_the_whole_trace_on_post_and_get(client, auth, example, store):
+    full = post_facts(client, auth, example, query="?trace=full").get_json()
+    assert "trace_format" not in full["trace"]
+    stored = store.get_decision(full["id"])
+    assert full["trace"] == stored.decision["trace"]
+    assert full["trace"]["headlines"][0]["name"]  # names and wording are there
+    path = f"/v1/decisions/{full['id']}"
+    again = client.get(f"{path}?trace=full", headers=auth("reviewer")).get_json()
+    assert again["trace"] == full["trace"]
+    small = client.get(path, headers=auth("reviewer")).get_json()
+    assert small["trace"]["trace_format"] == "compact/1"
+    assert len(json.dumps(small)) * 3 < len(json.dumps(again))
+    # the plain English is rendered from the full trace whatever `trace` says
+    text = client.get(f"{path}?explain=full", headers=auth("reviewer")).get_data(as_text=True)
+    assert text == client.get(
+        f"{path}?explain=full&trace=compact", headers=auth("reviewer")
+    ).get_data(as_text=True)
+    assert "number of proven_offence records" in text
+
+
+def test_a_bad_trace_parameter_is_400(client, auth, example):
+    body = assert_problem(
+        post_facts(client, auth, example, query="?trace=short"), 400, "invalid-query"
+    )
+    assert "trace" in body["detail"]
 
 
 def test_named_ruleset_version(client, auth, example):
@@ -817,7 +844,7 @@ def test_a_route_that_takes_no_parameters_says_so(client, auth):
     body = assert_problem(
         client.get("/v1/decisions/x?fmt=text", headers=auth("reviewer")), 400, "invalid-query"
     )
-    assert body["detail"] == "fmt: unknown parameter: this route takes explain, format"
+    assert body["detail"] == "fmt: unknown parameter: this route takes explain, format, trace"
 
 
 def test_an_unknown_ruleset_is_422_on_every_route_that_takes_one(client, auth, example, store):

@@ -213,6 +213,14 @@ def _untested(library: RulesetLibrary, ruleset: Ruleset) -> list[str]:
     is_flag=True,
     help="Let draft (unpublished) versions decide too: named, or in force by date.",
 )
+@click.option(
+    "--trace",
+    type=click.Choice(["full", "compact"]),
+    default="full",
+    show_default=True,
+    help="JSON format: the full trace, or the compact one the store keeps (its static parts "
+    "left to the ruleset's trace template).",
+)
 @RULESETS_OPTION
 def eval_(
     facts_path: str,
@@ -220,6 +228,7 @@ def eval_(
     fmt: str,
     explain: str,
     drafts: bool,
+    trace: str,
     rulesets_dir: Path,
 ) -> None:
     """Evaluate one family's facts and print the decision with its trace.
@@ -238,8 +247,13 @@ def eval_(
         intake = take_in(library, raw, ruleset_spec, drafts=drafts)
         if library.status(intake.ruleset.ref) == "draft":
             click.echo(f"note: {intake.ruleset.ref} is a draft, not published", err=True)
-        decision = evaluate(compile_ruleset(intake.ruleset), intake.facts)
+        compiled = compile_ruleset(intake.ruleset)
+        decision = evaluate(compiled, intake.facts)
     if fmt == "json":
+        if trace == "compact":
+            from ..compact import compact, template_for  # only this option needs it
+
+            decision = compact(decision, template_for(compiled))
         click.echo(json.dumps(decision, indent=2))
     elif explain == "summary":
         click.echo(render_summary(decision), nl=False)

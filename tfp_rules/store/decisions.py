@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
+from ..compact import TraceTemplate, compact, is_compact
 from .audit import AuditLog
 from .chain import CHAIN_COLUMNS, link, link_new
 from .errors import NotFoundError, NothingNewError, SupersededError
@@ -41,6 +42,7 @@ from .records import (
 from .reviews import reviews_of
 from .sealed import sealed_texts, unseal
 from .statements import insert
+from .templates import in_form, save_template
 
 
 def record_fields(row: dict[str, Any], reviews: list[Review]) -> dict[str, Any]:
@@ -122,8 +124,15 @@ class Decisions(AuditLog):
         previous_id: str | None = None,
         key_id: str | None = None,
         idempotency_lifetime: timedelta = IDEMPOTENCY_LIFETIME,
+        template: TraceTemplate | None = None,
     ) -> tuple[StoredDecision, bool]:
         """Store a decision and the facts it was made on; returns (decision, created).
+
+        With the `template` of the ruleset that made it (`compact.template_for`), the
+        decision (with its full trace, or compacted with that template already) is stored
+        with its compact trace and the template once, by its hash; without, as given, which
+        must then be a full trace. Either way it reads back in full (`get_decision`); the
+        decision returned is the one given.
 
         With an idempotency key (scoped to `submitted_by`), a repeat of the same request
         within `idempotency_lifetime` of its first use returns the first decision and
@@ -146,8 +155,13 @@ class Decisions(AuditLog):
         row = _metadata_row(decision, submitted_by, previous_id)
         if idempotency_key is not None and request_hash is None:
             request_hash = request_hash_of(facts, f"{row['ruleset_id']}@{row['ruleset_version']}")
+        if template is None and is_compact(decision):
+            raise ValueError("a decision with a compact trace is stored with its template")
+        stored_form = (
+            decision if template is None or is_compact(decision) else compact(decision, template)
+        )
         texts, sealed = sealed_texts(
-            self.keys, "decision_payloads", row["id"], facts=facts, decision=decision
+            self.keys, "decision_payloads", row["id"], facts=facts, decision=stored_form
         )
         payload = {"decision_id": row["id"], **sealed}
         lifetime = check_lifetime(idempotency_lifetime)
@@ -165,6 +179,8 @@ class Decisions(AuditLog):
                     self._check_follows(db, previous_id, facts)
                 purge_expired(db, expired_at)
                 row["created_at"] = timestamp(moment)
+                if template is not None and is_compact(stored_form):
+                    save_template(db, template)
                 self._insert(
                     db, row, payload, texts, idempotency_key, request_hash, key_id, expired_at
                 )
@@ -324,18 +340,21 @@ class Decisions(AuditLog):
         )
         return self._get(decision_id)
 
-    def _get(self, decision_id: str) -> StoredDecision:
+    def _get(self, decision_id: str, trace: str = "full") -> StoredDecision:
         with self._read() as db:
             # After erasure the payload is gone; the metadata remains.
             row, decision = with_payload(
                 db, DECISION_PAYLOADS, decision_id, "decision", _RECORD, keys=self.keys
             )
+            decision = in_form(db, decision, trace)
             reviews = reviews_of(db, [decision_id], keys=self.keys)[decision_id]
         return StoredDecision(**record_fields(row, reviews), decision=decision)
 
-    def get_decision(self, decision_id: str) -> StoredDecision:
-        """One decision with its full decision dict and its reviews, oldest first."""
-        return self._get(decision_id)
+    def get_decision(self, decision_id: str, *, trace: str = "full") -> StoredDecision:
+        """One decision with its decision dict and its reviews, oldest first: its trace in
+        full (expanded from the compact trace stored), or with `trace="compact"` as stored
+        (compact, or full if it was stored so); ValueError for another `trace`."""
+        return self._get(decision_id, trace)
 
     def get_facts(self, decision_id: str) -> dict[str, Any]:
         """The facts a decision was made on, as received (personal data: subject access)."""

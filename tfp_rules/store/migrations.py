@@ -566,6 +566,17 @@ def _person_index(db: sqlite_utils.Database) -> None:
             )
 
 
+def _trace_templates(db: sqlite_utils.Database) -> None:
+    """15: trace templates (`templates.py`), each stored once by its content hash, which a
+    decision with a compact trace names. Decisions stored before keep their full traces."""
+    db.execute(
+        """CREATE TABLE trace_templates (
+            sha256 TEXT PRIMARY KEY,
+            template TEXT NOT NULL
+        )"""
+    )
+
+
 # Applied in order; the version of a database is the number applied. Append, never edit.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _initial_schema,
@@ -582,4 +593,5 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _audit_chain,
     _retention_erasure_restriction,
     _person_index,
+    _trace_templates,
 )

@@ -280,7 +280,8 @@ class DecisionRecord:
 
 @dataclass(frozen=True, kw_only=True)
 class StoredDecision(DecisionRecord):
-    """A stored decision with the full decision dict (trace included) as `evaluate` returned it."""
+    """A stored decision with the decision dict as `evaluate` returned it: its trace in full,
+    unless read with `trace="compact"` (then as stored: `compact.is_compact` tells)."""
 
     decision: dict[str, Any]
 

@@ -27,6 +27,7 @@ from .progress import _fields as progress_fields
 from .records import ClaimRecord, DecisionRecord, ProgressRecord
 from .reviews import PROGRESS, reviews_of
 from .sealed import unseal, unseal_row
+from .templates import in_form
 
 DESTRUCTIONS = ("deleted", "already_gone")
 RESEARCH_PAGE = 200
@@ -130,7 +131,14 @@ class ResearchExtracts(AuditLog):
                     self.keys, "decision_payloads", "decision", row["id"], row.pop("_decision")
                 )
                 record = DecisionRecord(**record_fields(row, reviews[row["id"]]))
-                yield ResearchDecision(record, _loaded(facts), _loaded(decision))
+                yield ResearchDecision(record, _loaded(facts), self._full(_loaded(decision)))
+
+    def _full(self, decision: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A decision read with its trace in full (expanded if it was stored compact)."""
+        if decision is None:
+            return None
+        with self._read() as db:
+            return in_form(db, decision, "full")
 
     def research_progress(
         self, created_to: str, *, page_size: int = RESEARCH_PAGE

@@ -17,10 +17,13 @@ from typing import Any
 
 import sqlite_utils
 
+from ..compact import template_of
 from ..privacy.datakeys import DataKeys
 from .audit import LIST_READS, AuditLog
+from .encoding import encoded
 from .persons import families_with, person_text
 from .sealed import unseal_row
+from .templates import in_form
 
 # Audit rows that name what they read in `detail` (list reads record the ids returned, a
 # subject access export the ids it gave out) or in `target` (a refused request's path).
@@ -104,8 +107,20 @@ def _reviewed(
     reviews = _reviews(db, keys, reviews_table, key, _ids(rows))
     for row in rows:
         unseal_row(keys, payloads, row, row["id"])
+        if table == "decisions":
+            row["decision"] = _full_text(db, row["decision"])
         row["reviews"] = reviews.get(row["id"], [])
     return rows
+
+
+def _full_text(db: sqlite_utils.Database, text: str | None) -> str | None:
+    """A decision's JSON text with its trace in full: the requester gets the trace as it
+    reads, and a member's export can withhold the other members' parts of it, which the
+    compact trace's shared values and positional results would not let it do."""
+    if text is None or '"trace_format"' not in text:
+        return text
+    decision = json.loads(text)
+    return text if template_of(decision) is None else encoded(in_form(db, decision, "full"))
 
 
 class Subjects(AuditLog):
