@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -77,15 +78,38 @@ def run(facts: Path, args: list[str]) -> dict[str, float]:
     }
 
 
-def decision_sizes(out: Path) -> dict[str, float]:
-    """Median and max bytes of the decisions in a `tfp batch` output file, one a line."""
-    sizes = []
+STORED_SAMPLE = 100  # the stored (compact) form is measured on every 100th decision
+
+
+def decision_sizes(out: Path) -> dict[str, Any]:
+    """Median and max bytes of the decisions in a `tfp batch` output file, one a line (the
+    full trace), and of the form the store keeps (the compact trace, as
+    `store.encoding.encoded` writes it before sealing), on every STORED_SAMPLE-th line."""
+    from tfp_rules.compact import compact, template_for
+    from tfp_rules.compile import compile_ruleset
+    from tfp_rules.library import RulesetLibrary
+    from tfp_rules.store.encoding import encoded
+
+    library, templates = RulesetLibrary.from_directory(), {}
+    sizes, stored = [], []
     with out.open("rb") as f:
-        for line in f:
+        for number, line in enumerate(f):
             sizes.append(len(line.rstrip(b"\n")))
+            if number % STORED_SAMPLE:
+                continue
+            decision = orjson.loads(line)
+            ref = f"{decision['ruleset']['id']}@{decision['ruleset']['version']}"
+            if ref not in templates:
+                templates[ref] = template_for(compile_ruleset(library.resolve(ref)))
+            stored.append(len(encoded(compact(decision, templates[ref])).encode()))
     if not sizes:
         raise SystemExit(f"tfp batch wrote no decisions to {out}")
-    return {"median": statistics.median(sizes), "max": max(sizes), "decisions": len(sizes)}
+    return {
+        "median": statistics.median(sizes),
+        "max": max(sizes),
+        "decisions": len(sizes),
+        "stored": {"median": statistics.median(stored), "max": max(stored), "sampled": len(stored)},
+    }
 
 
 def measure(facts: Path, n: int, label: str, args: list[str], rounds: int) -> dict:
@@ -166,7 +190,9 @@ def main(argv: list[str] | None = None) -> None:
         )
     print(
         f"decisions written: median {sizes['median'] / 1024:.1f} KiB, "
-        f"max {sizes['max'] / 1024:.1f} KiB (orjson, one a line, {sizes['decisions']:,})"
+        f"max {sizes['max'] / 1024:.1f} KiB (orjson, one a line, {sizes['decisions']:,});"
+        f" stored (compact trace): median {sizes['stored']['median'] / 1024:.1f} KiB,"
+        f" max {sizes['stored']['max'] / 1024:.1f} KiB ({sizes['stored']['sampled']:,} sampled)"
     )
     print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}")
     if opts.json:
