@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from tfp_rules.batch.jsonl import read_lines
 from tfp_rules.cli import main
+from tfp_rules.compact import is_compact
 from tfp_rules.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,6 +153,16 @@ def test_store_saves_every_decision_with_its_facts(tmp_path: Path, good_lines: l
     assert sorted(json.loads(s.facts)["family_ref"] for s in stored) == sorted(
         json.loads(x)["family_ref"] for x in good_lines[:4]
     )
+    # stored as the service stores them: compact, read back in full as `tfp batch` writes them
+    out = tmp_path / "out.jsonl"
+    CliRunner().invoke(
+        main, ["batch", str(facts), "--out", str(out), "--errors", str(tmp_path / "e2.jsonl")]
+    )
+    written = {d["family_ref"]: d for d in map(json.loads, out.read_text().splitlines())}
+    with Store(database) as store:
+        for decision in store.list_decisions()[0]:
+            assert is_compact(store.get_decision(decision.id, trace="compact").decision)
+            assert store.get_decision(decision.id).decision == written[decision.family_ref]
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:

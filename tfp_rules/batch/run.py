@@ -12,10 +12,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 
+from ..compact import TraceTemplate, template_for
+from ..compile import compile_ruleset
 from ..library import RulesetLibrary
 from ..pool import Pool
 from ..store import Store
@@ -60,12 +62,25 @@ def run_batch(
     errors: Callable[[], BinaryIO],
     *,
     store: Store | None = None,
+    library: RulesetLibrary | None = None,
     submitted_by: str = "cli",
     progress: Callable[[int], None] = lambda done: None,
 ) -> BatchSummary:
     """Write every result: decisions to `out` (one a line), invalid lines to the errors
     file (opened by `errors()` at the first one, so a clean run leaves none), and with a
-    `store` each decision saved there with the facts it came back with (`keep_facts`)."""
+    `store` each decision saved there with the facts it came back with (`keep_facts`);
+    with the `library` that made them too, stored with the compact trace, as the service
+    stores them (each ruleset version's template made once, here)."""
+    templates: dict[str, TraceTemplate] = {}
+
+    def template(decision: dict[str, Any]) -> TraceTemplate | None:
+        if library is None:
+            return None
+        ref = f"{decision['ruleset']['id']}@{decision['ruleset']['version']}"
+        if ref not in templates:
+            templates[ref] = template_for(compile_ruleset(library.resolve(ref, drafts=True)))
+        return templates[ref]
+
     start = time.perf_counter()
     decided = invalid = 0
     errors_file: BinaryIO | None = None
@@ -79,8 +94,9 @@ def run_batch(
                     # the standard library: orjson would read an integer beyond 64 bits
                     # as a float, and the facts are stored exactly as given
                     facts = json.loads(result.facts) if result.facts is not None else {}
+                    decision = orjson.loads(result.decision)
                     store.save_decision(
-                        orjson.loads(result.decision), facts, submitted_by=submitted_by
+                        decision, facts, submitted_by=submitted_by, template=template(decision)
                     )
             else:
                 assert isinstance(result, Invalid)

@@ -113,6 +113,7 @@ def batch(
                     out,
                     lambda: open(errors_path, "wb"),  # noqa: SIM115 - run_batch closes it
                     store=store,
+                    library=library,
                     submitted_by=cli_actor(),
                     progress=update,
                 )
