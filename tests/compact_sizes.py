@@ -12,12 +12,8 @@ import statistics
 import sys
 import time
 
-from tests.identical_output import RULESET_IDS, documents
+from tests.identical_output import pinned_decisions
 from tfp_rules.compact import compact, expand, template_for
-from tfp_rules.compile import compile_ruleset
-from tfp_rules.errors import FactsError, UnknownRulesetError
-from tfp_rules.evaluate import evaluate
-from tfp_rules.intake import take_in
 from tfp_rules.library import RulesetLibrary
 from tfp_rules.store.encoding import encoded
 
@@ -27,24 +23,17 @@ def main() -> int:
     full: list[int] = []
     small: list[int] = []
     compacting = expanding = 0.0
-    for _name, doc in documents():
-        for ruleset_id in RULESET_IDS:
-            try:
-                intake = take_in(library, doc, ruleset_id, drafts="@" in ruleset_id)
-            except (FactsError, UnknownRulesetError):
-                continue
-            compiled = compile_ruleset(intake.ruleset)
-            decision = evaluate(compiled, intake.facts)
-            template = template_for(compiled)
-            start = time.perf_counter()
-            stored = compact(decision, template)
-            middle = time.perf_counter()
-            again = expand(stored, template)
-            compacting += middle - start
-            expanding += time.perf_counter() - middle
-            assert again == decision
-            full.append(len(encoded(decision).encode()))
-            small.append(len(encoded(stored).encode()))
+    for _where, compiled, decision in pinned_decisions(library):
+        template = template_for(compiled)
+        start = time.perf_counter()
+        stored = compact(decision, template)
+        middle = time.perf_counter()
+        again = expand(stored, template)
+        compacting += middle - start
+        expanding += time.perf_counter() - middle
+        assert again == decision
+        full.append(len(encoded(decision).encode()))
+        small.append(len(encoded(stored).encode()))
     n = len(full)
     print(f"{n} decisions (fixtures and generated families, every ruleset accepting them)")
     for label, sizes in (("full trace", full), ("compact trace", small)):

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from benchmarks.families import generate
-from tfp_rules.compile import compile_ruleset
+from tfp_rules.compile import CompiledRuleset, compile_ruleset
 from tfp_rules.errors import FactsError, UnknownRulesetError
 from tfp_rules.evaluate import evaluate
 from tfp_rules.intake import take_in
@@ -37,6 +37,21 @@ def documents() -> Iterator[tuple[str, Any]]:
     for seed, n in SEEDS:
         for i, doc in enumerate(generate(n, seed)):
             yield f"generated:{seed}:{i}", doc
+
+
+def pinned_decisions(
+    library: RulesetLibrary, extra: Iterable[tuple[str, Any]] = ()
+) -> Iterator[tuple[str, CompiledRuleset, dict[str, Any]]]:
+    """(where, compiled ruleset, decision) for every pinned document, then `extra` ones,
+    under every ruleset id that accepts it (the ones `digests` pins)."""
+    for name, doc in [*documents(), *extra]:
+        for ruleset_id in RULESET_IDS:
+            try:
+                intake = take_in(library, doc, ruleset_id, drafts="@" in ruleset_id)
+            except (FactsError, UnknownRulesetError):
+                continue
+            compiled = compile_ruleset(intake.ruleset)
+            yield f"{name} {ruleset_id}", compiled, evaluate(compiled, intake.facts)
 
 
 def digest(text: str) -> str:

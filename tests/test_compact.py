@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tests.identical_output import ROOT, RULESET_IDS, documents
+from tests.identical_output import ROOT, pinned_decisions
 from tfp_rules.compact import (
     TRACE_FORMAT,
     TraceTemplate,
@@ -24,11 +24,9 @@ from tfp_rules.compact import (
     template_for,
     template_of,
 )
-from tfp_rules.compile import compile_ruleset
-from tfp_rules.errors import FactsError, TraceTemplateError, UnknownRulesetError
+from tfp_rules.errors import TraceTemplateError
 from tfp_rules.evaluate import evaluate
 from tfp_rules.facts import parse_facts
-from tfp_rules.intake import take_in
 from tfp_rules.library import RulesetLibrary
 from tfp_rules.trace import render_text
 
@@ -46,22 +44,15 @@ def test_every_pinned_decision_round_trips_exactly() -> None:
     library = RulesetLibrary.from_directory()
     checked = 0
     example = ROOT / "tests" / "data" / "example_facts.json"
-    for name, doc in [*documents(), ("data:example_facts", example.read_text(encoding="utf-8"))]:
-        for ruleset_id in RULESET_IDS:
-            try:
-                intake = take_in(library, doc, ruleset_id, drafts="@" in ruleset_id)
-            except (FactsError, UnknownRulesetError):
-                continue
-            compiled = compile_ruleset(intake.ruleset)
-            decision = evaluate(compiled, intake.facts)
-            small, full = _round_trip(decision, template_for(compiled))
-            where = f"{name} {ruleset_id}"
-            assert json.dumps(full) == json.dumps(decision), where
-            assert render_text(full) == render_text(decision), where
-            assert render_text(full, only_failed=True) == render_text(decision, only_failed=True)
-            # every node was compacted: nothing fell back to the full form
-            assert all("id" not in h for h in small["trace"]["headlines"]), where
-            checked += 1
+    extra = [("data:example_facts", example.read_text(encoding="utf-8"))]
+    for where, compiled, decision in pinned_decisions(library, extra):
+        small, full = _round_trip(decision, template_for(compiled))
+        assert json.dumps(full) == json.dumps(decision), where
+        assert render_text(full) == render_text(decision), where
+        assert render_text(full, only_failed=True) == render_text(decision, only_failed=True)
+        # every node was compacted: nothing fell back to the full form
+        assert all("id" not in h for h in small["trace"]["headlines"]), where
+        checked += 1
     assert checked > 500
 
 
